@@ -1,0 +1,97 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using Patron.Domain;
+using Patron.Storage;
+
+namespace Patron.Api;
+
+/// <summary>
+/// API key secrets: made, hashed (only the SHA-256 is stored), and checked on every request through
+/// a short-lived cache. A revocation in this process clears the cache at once; other processes on
+/// the same PostgreSQL database see it within <see cref="CacheTtl"/>.
+/// </summary>
+public sealed class ApiKeyService(Database database, TimeProvider clock)
+{
+    public static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(2);
+    private readonly ConcurrentDictionary<string, CachedKey> _cache = new(StringComparer.Ordinal);
+
+    public static string NewSecret() => "sk_" + Ids.Secret();
+
+    public static string Hash(string secret) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
+
+    public static string Hint(string secret) =>
+        secret.Length > 10 ? string.Concat(secret.AsSpan(0, 3), "...", secret.AsSpan(secret.Length - 4)) : "sk_...";
+
+    public async Task<Caller> AuthenticateAsync(string secret)
+    {
+        var hash = Hash(secret);
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        if (!_cache.TryGetValue(hash, out var cached) || now - cached.FetchedAtMs > CacheTtl.TotalMilliseconds)
+        {
+            await using var db = new PatronDb(PatronDb.Options(database));
+            var row = await db.ApiKeys.FirstOrDefaultAsync(k => k.SecretHash == hash);
+            cached = new CachedKey(row, now);
+            if (row is not null)
+            {
+                _cache[hash] = cached;
+            }
+        }
+
+        var key = cached.Row;
+        // The index found the row by hash; compare again in constant time, as SPEC section 7 asks.
+        if (key is null || !CryptographicOperations.FixedTimeEquals(
+                Encoding.ASCII.GetBytes(key.SecretHash), Encoding.ASCII.GetBytes(hash)))
+        {
+            throw ApiException.Unauthorized("invalid_api_key", "The API key is not valid.");
+        }
+        if (key.RevokedAt is not null)
+        {
+            throw ApiException.Unauthorized("api_key_revoked", "The API key has been revoked.");
+        }
+        if (key.ExpiresAt is { } expires && expires <= now)
+        {
+            throw ApiException.Unauthorized("api_key_expired", "The API key has expired.");
+        }
+        return new Caller(key.Id, key.ProgramId, Caller.ParseScope(key.Scope) ?? Scope.Read, key.RateLimitPerMinute, key.ExpiresAt);
+    }
+
+    /// <summary>Drops a key from this process's cache (after a revocation commits).</summary>
+    public void Forget(string keyId)
+    {
+        foreach (var (hash, entry) in _cache)
+        {
+            if (entry.Row?.Id == keyId)
+            {
+                _cache.TryRemove(hash, out _);
+            }
+        }
+    }
+
+    /// <summary>Adds a key inside a write; the secret is returned here and never again.</summary>
+    public static async Task<(ApiKeyRow Row, string Secret)> CreateAsync(
+        PatronDb db, long nowMs, string programId, Scope scope, string? name,
+        long? expiresAtMs = null, int? rateLimitPerMinute = null, string? secret = null)
+    {
+        secret ??= NewSecret();
+        var row = new ApiKeyRow
+        {
+            Id = Ids.New("key_"),
+            ProgramId = programId,
+            Name = name,
+            Scope = Caller.ScopeName(scope),
+            SecretHash = Hash(secret),
+            SecretHint = Hint(secret),
+            RateLimitPerMinute = rateLimitPerMinute,
+            ExpiresAt = expiresAtMs,
+            CreatedAt = nowMs,
+        };
+        db.ApiKeys.Add(row);
+        await db.SaveChangesAsync();
+        return (row, secret);
+    }
+
+    private sealed record CachedKey(ApiKeyRow? Row, long FetchedAtMs);
+}

@@ -1,0 +1,53 @@
+using System.Data.Common;
+using System.Text.Json;
+using Patron.Storage;
+
+namespace Patron.Api;
+
+/// <summary>Every event ever emitted (SPEC section 3, Events).</summary>
+public static class EventsEndpoints
+{
+    public sealed record EventDto(string Id, string Type, DateTimeOffset CreatedAt, JsonElement Data)
+    {
+        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+        public string Object => "event";
+    }
+
+    private const string Columns = "id, type, created_at, data";
+
+    private static EventDto Map(DbDataReader r)
+    {
+        using var doc = JsonDocument.Parse(r.GetString(3));
+        return new EventDto(r.GetString(0), r.GetString(1), PatronJson.FromMs(r.GetInt64(2)), doc.RootElement.Clone());
+    }
+
+    public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder api)
+    {
+        var group = api.MapGroup("/events").WithTags("Events");
+        group.MapGet("/", List).WithSummary("Events, most recent first, filtered by type").Produces<ListEnvelope<EventDto>>();
+        group.MapGet("/{id}", Get).WithSummary("One event").Produces<EventDto>();
+        return group;
+    }
+
+    private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
+    {
+        var paging = Paging.From(request);
+        var type = request.Query["type"].ToString();
+        var where = "program_id = @p" + (type.Length > 0 ? " AND type = @t" : "");
+        var args = new List<(string, object?)> { ("p", caller.ProgramId), ("t", type) };
+        return TypedResults.Ok(await db.ReadAsync(async sql =>
+        {
+            var listArgs = new List<(string, object?)>(args);
+            var rows = await sql.ListAsync(paging.Apply($"SELECT {Columns} FROM events WHERE {where}", listArgs), Map, [.. listArgs]);
+            long? total = paging.StartingAfter is null
+                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM events WHERE {where}", [.. args]))
+                : null;
+            return paging.Envelope(rows, total);
+        }));
+    }
+
+    private static async Task<IResult> Get(string id, Caller caller, Database db) =>
+        TypedResults.Ok(await db.ReadAsync(async sql =>
+            await sql.SingleAsync($"SELECT {Columns} FROM events WHERE id = @id AND program_id = @p", Map, ("id", id), ("p", caller.ProgramId))
+            ?? throw ApiException.NotFound("event", id)));
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Text.Json.Serialization;
+
+namespace Patron.Api;
+
+/// <summary>
+/// List parameters (SPEC section 2): <c>limit</c> 1–100 (default 20) with either <c>page</c> (1-based,
+/// counted) or <c>starting_after</c> (a cursor on the time-ordered id, which stays fast on millions
+/// of rows and so skips the count).
+/// </summary>
+public sealed record Paging(int Limit, int Page, string? StartingAfter)
+{
+    public int Offset => StartingAfter is null ? (Page - 1) * Limit : 0;
+
+    public static Paging From(HttpRequest request)
+    {
+        var limit = Int(request, "limit", 20, 1, 100);
+        var page = Int(request, "page", 1, 1, 1_000_000);
+        var after = request.Query["starting_after"].ToString();
+        return new Paging(limit, page, after.Length == 0 ? null : after);
+    }
+
+    private static int Int(HttpRequest request, string name, int fallback, int min, int max)
+    {
+        var raw = request.Query[name].ToString();
+        if (raw.Length == 0)
+        {
+            return fallback;
+        }
+        if (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            throw ApiException.Invalid(name, $"'{name}' must be a whole number from {min} to {max}.");
+        }
+        return value;
+    }
+
+    /// <summary>Appends the cursor, order and window to a query whose rows are ordered by <paramref name="idColumn"/>.</summary>
+    public string Apply(string sql, List<(string, object?)> args, string idColumn = "id")
+    {
+        if (StartingAfter is not null)
+        {
+            sql += $" AND {idColumn} < @starting_after";
+            args.Add(("starting_after", StartingAfter));
+        }
+        args.Add(("limit_plus_one", Limit + 1));
+        args.Add(("offset", Offset));
+        return sql + $" ORDER BY {idColumn} DESC LIMIT @limit_plus_one OFFSET @offset";
+    }
+
+    public ListEnvelope<T> Envelope<T>(List<T> rows, long? totalCount)
+    {
+        var hasMore = rows.Count > Limit;
+        if (hasMore)
+        {
+            rows.RemoveAt(rows.Count - 1);
+        }
+        return new ListEnvelope<T>(rows, StartingAfter is null ? Page : null, Limit, totalCount, hasMore);
+    }
+}
+
+public sealed record ListEnvelope<T>(List<T> Data, int? Page, int Limit, long? TotalCount, bool HasMore)
+{
+    [JsonPropertyOrder(-1)]
+    public string Object => "list";
+}
+
+/// <summary>The answer to a DELETE (SPEC section 2).</summary>
+public sealed record DeletedObject(string Id, string Object)
+{
+    public bool Deleted => true;
+}

@@ -1,0 +1,128 @@
+using Patron.Domain;
+using Patron.Storage;
+
+namespace Patron.Api;
+
+/// <summary>The points ledger (SPEC section 3): post and list entries per customer, list and get globally.</summary>
+public static class PointsTransactionsEndpoints
+{
+    public static RouteGroupBuilder MapPointsTransactionsApi(this RouteGroupBuilder api)
+    {
+        var perCustomer = api.MapGroup("/customers/{reference}/points_transactions").WithTags("Points ledger");
+        perCustomer.MapPost("/", Post).WithSummary("Award or deduct points")
+            .Accepts<PointsInput>("application/json").Produces<PointsTransactionDto>(201).Produces<PointsTransactionDto>();
+        perCustomer.MapGet("/", ListForCustomer).WithSummary("A customer's ledger, most recent first")
+            .Produces<ListEnvelope<PointsTransactionDto>>();
+
+        var global = api.MapGroup("/points_transactions").WithTags("Points ledger");
+        global.MapGet("/", List).WithSummary("All ledger entries, filtered by customer_id and type")
+            .Produces<ListEnvelope<PointsTransactionDto>>();
+        global.MapGet("/{id}", Get).WithSummary("One ledger entry").Produces<PointsTransactionDto>();
+        return api;
+    }
+
+    public sealed class PointsInput
+    {
+        public long? Points { get; set; }
+        public string? Type { get; set; }
+        public string? Description { get; set; }
+        public string? Reference { get; set; }
+    }
+
+    private static async Task<IResult> Post(string reference, HttpContext http, Caller caller, Writes writes)
+    {
+        var input = await http.ReadJsonAsync<PointsInput>();
+        var points = input.Points ?? throw ApiException.Missing("points");
+        if (points == 0)
+        {
+            throw ApiException.Invalid("points", "'points' must be a non-zero whole number.");
+        }
+        if (Math.Abs(points) > 1_000_000_000_000)
+        {
+            throw ApiException.Invalid("points", "'points' is out of range.");
+        }
+        var type = input.Type ?? (points > 0 ? PointsTypes.Earned : PointsTypes.Redeemed);
+        if (!PointsTypes.PostableByClients(type))
+        {
+            throw ApiException.Invalid("type", "'type' must be 'earned', 'adjusted' or 'redeemed'.");
+        }
+        if (LedgerRules.SignError(type, points) is { } signError)
+        {
+            throw ApiException.Invalid("points", signError);
+        }
+        if (input.Description is { Length: > 500 })
+        {
+            throw ApiException.Invalid("description", "'description' is limited to 500 characters.");
+        }
+        if (input.Reference is { } r && (r.Length is 0 or > 200))
+        {
+            throw ApiException.Invalid("reference", "'reference' must be 1 to 200 characters.");
+        }
+
+        return await writes.RunAsync(http, caller, async context =>
+        {
+            var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, reference);
+            // A blocked customer earns and redeems nothing; the merchant may still adjust the balance.
+            if (customer.Status == CustomerStatus.Blocked && type != PointsTypes.Adjusted)
+            {
+                throw ApiException.Forbidden("customer_blocked", "This customer is blocked.");
+            }
+            var posted = await Ledger.PostAsync(context, caller.ProgramId, customer.Id, points, type,
+                input.Description, input.Reference, caller.KeyId);
+            return posted.Created ? Reply.Created(posted.Transaction) : Reply.Ok(posted.Transaction);
+        });
+    }
+
+    private static async Task<IResult> ListForCustomer(string reference, HttpRequest request, Caller caller, Database db)
+    {
+        var paging = Paging.From(request);
+        return TypedResults.Ok(await db.ReadAsync(async sql =>
+        {
+            var customer = await Customers.GetAsync(sql, caller.ProgramId, reference);
+            return await ListAsync(sql, paging, "customer_id = @c AND program_id = @p",
+                [("c", customer.Id), ("p", caller.ProgramId)]);
+        }));
+    }
+
+    private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
+    {
+        var paging = Paging.From(request);
+        var type = request.Query["type"].ToString();
+        var customerRef = request.Query["customer_id"].ToString();
+        return TypedResults.Ok(await db.ReadAsync(async sql =>
+        {
+            var where = "program_id = @p";
+            var args = new List<(string, object?)> { ("p", caller.ProgramId) };
+            if (customerRef.Length > 0)
+            {
+                var customer = await Customers.FindAsync(sql, caller.ProgramId, customerRef);
+                where += " AND customer_id = @c";
+                args.Add(("c", customer?.Id ?? customerRef));
+            }
+            if (type.Length > 0)
+            {
+                where += " AND type = @t";
+                args.Add(("t", type));
+            }
+            return await ListAsync(sql, paging, where, args);
+        }));
+    }
+
+    private static async Task<ListEnvelope<PointsTransactionDto>> ListAsync(
+        Sql sql, Paging paging, string where, List<(string, object?)> args)
+    {
+        var listArgs = new List<(string, object?)>(args);
+        var rows = await sql.ListAsync(paging.Apply($"SELECT {Ledger.Columns} FROM points_transactions WHERE {where}", listArgs),
+            Ledger.Map, [.. listArgs]);
+        long? total = paging.StartingAfter is null
+            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM points_transactions WHERE {where}", [.. args]))
+            : null;
+        return paging.Envelope(rows, total);
+    }
+
+    private static async Task<IResult> Get(string id, Caller caller, Database db) =>
+        TypedResults.Ok(await db.ReadAsync(async sql =>
+            await sql.SingleAsync($"SELECT {Ledger.Columns} FROM points_transactions WHERE id = @id AND program_id = @p",
+                Ledger.Map, ("id", id), ("p", caller.ProgramId))
+            ?? throw ApiException.NotFound("points transaction", id)));
+}

@@ -1,0 +1,133 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Patron.Api;
+
+/// <summary>
+/// Reads a JSON request body with the SPEC's error rules: malformed JSON or a body that is not an
+/// object is 400, a field of the wrong type is 422 naming the field, unknown fields are ignored,
+/// an empty body reads as <c>{}</c>. It also remembers a hash of the body for idempotency.
+/// </summary>
+public static class RequestBody
+{
+    public const int MaxBytes = 1024 * 1024;
+    private const string HashItem = "patron.body-hash";
+
+    public static async Task<T> ReadJsonAsync<T>(this HttpContext http) where T : class, new()
+    {
+        var bytes = await ReadBytesAsync(http);
+        if (bytes.Length == 0 || IsWhitespace(bytes))
+        {
+            return new T();
+        }
+        if (!IsJson(http.Request.ContentType))
+        {
+            throw new ApiException(415, "invalid_request_error", "unsupported_media_type",
+                "Request bodies must be JSON, sent with Content-Type: application/json.");
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<T>(bytes, PatronJson.Options)
+                ?? throw ApiException.Malformed("The request body must be a JSON object.", "invalid_body");
+        }
+        catch (JsonException e)
+        {
+            JsonValueKind kind;
+            try
+            {
+                using var doc = JsonDocument.Parse(bytes);
+                kind = doc.RootElement.ValueKind;
+            }
+            catch (JsonException)
+            {
+                throw ApiException.Malformed("The request body is not valid JSON.");
+            }
+            if (kind != JsonValueKind.Object)
+            {
+                throw ApiException.Malformed("The request body must be a JSON object.", "invalid_body");
+            }
+            var param = ParamFromPath(e.Path);
+            throw ApiException.Invalid(param ?? "body", param is null
+                ? "The request body has a value of the wrong type."
+                : $"Parameter '{param}' has the wrong type.");
+        }
+    }
+
+    /// <summary>The raw body, at most 1 MiB (larger is 413), hashed with method and path for idempotency.</summary>
+    public static async Task<byte[]> ReadBytesAsync(HttpContext http)
+    {
+        var request = http.Request;
+        if (request.ContentLength > MaxBytes)
+        {
+            throw TooLarge();
+        }
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        try
+        {
+            while ((read = await request.Body.ReadAsync(chunk, http.RequestAborted)) > 0)
+            {
+                if (buffer.Length + read > MaxBytes)
+                {
+                    throw TooLarge();
+                }
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == 413)
+        {
+            throw TooLarge();
+        }
+        var bytes = buffer.ToArray();
+        http.Items[HashItem] = Hash(request.Method, request.Path.Value ?? "", bytes);
+        return bytes;
+    }
+
+    /// <summary>The hash of this request (method, path, body) for <c>Idempotency-Key</c> comparison.</summary>
+    public static string RequestHash(HttpContext http) =>
+        http.Items.TryGetValue(HashItem, out var hash) && hash is string s
+            ? s
+            : Hash(http.Request.Method, http.Request.Path.Value ?? "", []);
+
+    private static string Hash(string method, string path, byte[] body)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(System.Text.Encoding.UTF8.GetBytes($"{method} {path}\n"));
+        sha.AppendData(body);
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    private static ApiException TooLarge() =>
+        new(413, "invalid_request_error", "request_too_large", $"Request bodies are limited to {MaxBytes} bytes.");
+
+    private static bool IsWhitespace(byte[] bytes) => bytes.All(b => b is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t');
+
+    private static bool IsJson(string? contentType) =>
+        contentType is null
+        || contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
+        || (contentType.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
+            && contentType.Contains("+json", StringComparison.OrdinalIgnoreCase));
+
+    private static string? ParamFromPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path == "$")
+        {
+            return null;
+        }
+        var p = path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path.TrimStart('$');
+        return p.Length == 0 ? null : p;
+    }
+
+    /// <summary>Kestrel's own body limit, so that a chunked body cannot grow past it either.</summary>
+    public static void LimitBody(HttpContext http)
+    {
+        var feature = http.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false })
+        {
+            feature.MaxRequestBodySize = MaxBytes + 1;
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using System.CommandLine;
+using Microsoft.EntityFrameworkCore;
+using Patron.Api;
+using Patron.Domain;
+using Patron.Storage;
+
+namespace Patron.Cli;
+
+/// <summary>
+/// The command-line verbs of the one executable (SPEC section 1). Every verb reads the same
+/// configuration as <c>serve</c> (appsettings.json, environment, <c>--data</c>, <c>--Key=value</c>),
+/// and the writing verbs work beside a running server.
+/// </summary>
+public static class PatronCli
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = new RootCommand("Patron: a self-hosted loyalty engine.");
+        root.Subcommands.Add(Serve());
+        root.Subcommands.Add(Migrate());
+        root.Subcommands.Add(Programs());
+        root.Subcommands.Add(Keys());
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static Option<string> DataOption() => new("--data") { Description = "Folder of the SQLite database (default ./patron-data)." };
+
+    private static Command Serve()
+    {
+        var command = new Command("serve", "Run the HTTP API (default http://127.0.0.1:5080).")
+        {
+            new Option<string>("--urls") { Description = "Addresses to listen on, e.g. http://127.0.0.1:8080." },
+            DataOption(),
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        // The web host reads --urls, --data and any --Section:Key=value itself.
+        command.SetAction((ParseResult _, CancellationToken _) => PatronApp.ServeAsync(ArgsAfterVerb("serve")));
+        return command;
+    }
+
+    private static Command Migrate()
+    {
+        var command = new Command("migrate", "Create or upgrade the database schema, then exit.") { DataOption() };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (ParseResult _, CancellationToken _) =>
+        {
+            using var database = OpenDatabase();
+            var applied = await Migrator.MigrateAsync(database);
+            Console.WriteLine(applied.Count == 0 ? "The schema is up to date." : $"Applied: {string.Join(", ", applied)}");
+            return 0;
+        });
+        return command;
+    }
+
+    private static Command Programs()
+    {
+        var name = new Option<string>("--name") { Description = "The program's name.", Required = true };
+        var currency = new Option<string>("--currency") { Description = "ISO currency code (default USD)." };
+        var create = new Command("create", "Create a program; prints its id on the last line.") { name, currency, DataOption() };
+        create.TreatUnmatchedTokensAsErrors = false;
+        create.SetAction(async (ParseResult parse, CancellationToken _) =>
+        {
+            var code = (parse.GetValue(currency) ?? "USD").Trim().ToUpperInvariant();
+            if (code.Length != 3 || !code.All(char.IsAsciiLetterUpper))
+            {
+                await Console.Error.WriteLineAsync("--currency must be a three-letter ISO code such as EUR.");
+                return 2;
+            }
+            var program = await WriteAsync(async (context, db) =>
+            {
+                var row = new ProgramRow
+                {
+                    Id = Ids.New("prog_"), Name = parse.GetValue(name)!.Trim(), Currency = code,
+                    CreatedAt = context.NowMs, UpdatedAt = context.NowMs,
+                };
+                db.Programs.Add(row);
+                await db.SaveChangesAsync();
+                return row;
+            });
+            Console.WriteLine($"Created program '{program.Name}'.");
+            Console.WriteLine(program.Id);
+            return 0;
+        });
+
+        var list = new Command("list", "List programs.") { DataOption() };
+        list.TreatUnmatchedTokensAsErrors = false;
+        list.SetAction(async (ParseResult _, CancellationToken _) =>
+        {
+            using var database = await ReadyDatabaseAsync();
+            await using var db = new PatronDb(PatronDb.Options(database));
+            foreach (var p in await db.Programs.OrderBy(p => p.CreatedAt).ToListAsync())
+            {
+                Console.WriteLine($"{p.Id}\t{p.Name}\t{p.Currency}\t{PatronJson.Timestamp(PatronJson.FromMs(p.CreatedAt))}");
+            }
+            return 0;
+        });
+        return new Command("programs", "Manage programs.") { create, list };
+    }
+
+    private static Command Keys()
+    {
+        var program = new Option<string>("--program") { Description = "The program id (prog_...).", Required = true };
+        var scope = new Option<string>("--scope") { Description = "read, write or admin.", Required = true };
+        var name = new Option<string>("--name") { Description = "A label for the key." };
+        var rate = new Option<int?>("--rate-limit") { Description = "Requests per minute for this key (0 = no limit)." };
+        var expires = new Option<DateTimeOffset?>("--expires-at") { Description = "When the key stops working (ISO-8601)." };
+        var create = new Command("create", "Create an API key; prints its secret on the last line.") { program, scope, name, rate, expires, DataOption() };
+        create.TreatUnmatchedTokensAsErrors = false;
+        create.SetAction(async (ParseResult parse, CancellationToken _) =>
+        {
+            if (Caller.ParseScope(parse.GetValue(scope)) is not { } s)
+            {
+                await Console.Error.WriteLineAsync("--scope must be read, write or admin.");
+                return 2;
+            }
+            var programId = parse.GetValue(program)!;
+            var result = await WriteAsync(async (context, db) =>
+            {
+                if (!await db.Programs.AnyAsync(p => p.Id == programId))
+                {
+                    return ((ApiKeyRow, string)?)null;
+                }
+                return await ApiKeyService.CreateAsync(db, context.NowMs, programId, s, parse.GetValue(name),
+                    parse.GetValue(expires)?.ToUnixTimeMilliseconds(), parse.GetValue(rate));
+            });
+            if (result is not { } created)
+            {
+                await Console.Error.WriteLineAsync($"No program '{programId}'. See: patron programs list");
+                return 1;
+            }
+            Console.WriteLine($"Created {Caller.ScopeName(s)} key {created.Item1.Id}. The secret is shown only now:");
+            Console.WriteLine(created.Item2);
+            return 0;
+        });
+
+        var listProgram = new Option<string>("--program") { Description = "Only this program's keys." };
+        var list = new Command("list", "List API keys (never their secrets).") { listProgram, DataOption() };
+        list.TreatUnmatchedTokensAsErrors = false;
+        list.SetAction(async (ParseResult parse, CancellationToken _) =>
+        {
+            using var database = await ReadyDatabaseAsync();
+            await using var db = new PatronDb(PatronDb.Options(database)) { ProgramId = parse.GetValue(listProgram) };
+            foreach (var k in await db.ApiKeys.OrderBy(k => k.CreatedAt).ToListAsync())
+            {
+                var state = k.RevokedAt is not null ? "revoked" : "active";
+                Console.WriteLine($"{k.Id}\t{k.ProgramId}\t{k.Scope}\t{k.SecretHint}\t{state}\t{k.Name}");
+            }
+            return 0;
+        });
+
+        var id = new Argument<string>("id") { Description = "The key id (key_...)." };
+        var revoke = new Command("revoke", "Revoke an API key.") { id, DataOption() };
+        revoke.TreatUnmatchedTokensAsErrors = false;
+        revoke.SetAction(async (ParseResult parse, CancellationToken _) =>
+        {
+            var keyId = parse.GetValue(id)!;
+            var changed = await WriteAsync(async (context, db) =>
+                await db.ApiKeys.Where(k => k.Id == keyId && k.RevokedAt == null)
+                    .ExecuteUpdateAsync(u => u.SetProperty(k => k.RevokedAt, context.NowMs)));
+            Console.WriteLine(changed == 1 ? $"Revoked {keyId}." : $"No active key '{keyId}'.");
+            return changed == 1 ? 0 : 1;
+        });
+        return new Command("keys", "Manage API keys.") { create, list, revoke };
+    }
+
+    /// <summary>The process's arguments after the verb, for the configuration system.</summary>
+    private static string[] ArgsAfterVerb(string verb)
+    {
+        var all = Environment.GetCommandLineArgs().Skip(1).ToArray();
+        var at = Array.IndexOf(all, verb);
+        return at < 0 ? all : all[(at + 1)..];
+    }
+
+    private static IConfiguration Configuration() => new ConfigurationBuilder()
+        .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
+        .AddJsonFile("appsettings.json", optional: true)
+        .AddEnvironmentVariables()
+        .AddCommandLine(Environment.GetCommandLineArgs().Skip(1).Where(a => a.StartsWith("--", StringComparison.Ordinal) || !a.StartsWith('-')).ToArray(), PatronApp.SwitchMappings)
+        .Build();
+
+    private static Database OpenDatabase() => Database.FromConfiguration(Configuration());
+
+    private static async Task<Database> ReadyDatabaseAsync()
+    {
+        var database = OpenDatabase();
+        await Migrator.MigrateAsync(database);
+        return database;
+    }
+
+    private static async Task<T> WriteAsync<T>(Func<WriteContext, PatronDb, Task<T>> operation)
+    {
+        using var database = await ReadyDatabaseAsync();
+        var path = new TransactionPerOperationWritePath(database, TimeProvider.System);
+        return await path.RunAsync(async context =>
+        {
+            await using var db = PatronDb.For(context, null);
+            return await operation(context, db);
+        });
+    }
+}

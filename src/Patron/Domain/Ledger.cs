@@ -1,0 +1,35 @@
+namespace Patron.Domain;
+
+/// <summary>
+/// Ledger arithmetic with no I/O: how one entry moves a customer's counters. The write path
+/// applies exactly these deltas in the same statement that moves the balance.
+/// </summary>
+public static class LedgerRules
+{
+    public readonly record struct CounterDeltas(long Balance, long Lifetime, long Spent, long Expired);
+
+    /// <summary>
+    /// <c>lifetime_points</c> counts every point ever earned (positive earned and adjusted entries);
+    /// <c>points_spent</c> counts redemptions; <c>points_expired</c> counts expiry. Every entry moves the balance.
+    /// </summary>
+    public static CounterDeltas Deltas(string type, long points) => type switch
+    {
+        PointsTypes.Earned => new(points, Math.Max(points, 0), 0, 0),
+        PointsTypes.Adjusted => new(points, Math.Max(points, 0), 0, 0),
+        PointsTypes.Redeemed => new(points, 0, -points, 0),
+        PointsTypes.Refunded => new(points, 0, -points, 0),
+        PointsTypes.Expired => new(points, 0, 0, -points),
+        _ => new(points, 0, 0, 0),
+    };
+
+    /// <summary>A deduction may not take the balance below zero (SPEC section 5, guarantee 1).</summary>
+    public static bool Allowed(long balance, long points) => points >= 0 || balance + points >= 0;
+
+    /// <summary>Whether a client may post this type with this sign.</summary>
+    public static string? SignError(string type, long points) => type switch
+    {
+        PointsTypes.Earned when points < 0 => "Points of type 'earned' must be positive.",
+        PointsTypes.Redeemed when points > 0 => "Points of type 'redeemed' must be negative.",
+        _ => null,
+    };
+}

@@ -1,0 +1,72 @@
+namespace Patron.Domain;
+
+/// <summary>A customer as the API shows it (SPEC section 3, Customers).</summary>
+public sealed record CustomerDto(
+    string Id,
+    string? ExternalId,
+    string? Email,
+    string? Phone,
+    string? FirstName,
+    string? LastName,
+    string? Birthday,
+    string Status,
+    long PointsBalance,
+    long PendingPoints,
+    long LifetimePoints,
+    long PointsSpent,
+    long PointsExpired,
+    long CurrentStamps,
+    string? VipTier,
+    decimal TotalSpent,
+    string ReferralCode,
+    string QrCode,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset UpdatedAt)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Object => "customer";
+}
+
+/// <summary>One immutable ledger entry (SPEC section 3, Points ledger).</summary>
+public sealed record PointsTransactionDto(
+    string Id,
+    string CustomerId,
+    long Points,
+    string Type,
+    string? Description,
+    string? Reference,
+    long BalanceAfter,
+    string CreatedBy,
+    DateTimeOffset CreatedAt)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Object => "points_transaction";
+}
+
+/// <summary>Ledger entry types (SPEC section 3). Clients may post the first three; the rest are the system's.</summary>
+public static class PointsTypes
+{
+    public const string Earned = "earned";
+    public const string Adjusted = "adjusted";
+    public const string Redeemed = "redeemed";
+    public const string Expired = "expired";
+    public const string Reversed = "reversed";
+    public const string Refunded = "refunded";
+
+    public static bool PostableByClients(string type) => type is Earned or Adjusted or Redeemed;
+}
+
+public static class CustomerStatus
+{
+    public const string Active = "active";
+    public const string Blocked = "blocked";
+    public const string Deleted = "deleted";
+}
+
+/// <summary>Money is exact: stored as integer ten-thousandths of the major unit.</summary>
+public static class Money
+{
+    public const decimal Scale = 10_000m;
+    public static decimal FromE4(long e4) => e4 / Scale;
+    public static long ToE4(decimal amount) => (long)decimal.Round(amount * Scale, 0, MidpointRounding.ToEven);
+}

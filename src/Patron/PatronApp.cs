@@ -1,0 +1,108 @@
+using Microsoft.AspNetCore.Http.Json;
+using Patron.Api;
+using Patron.Storage;
+
+namespace Patron;
+
+/// <summary>Builds the Patron web server: services, middleware and one endpoint group per resource.</summary>
+public static class PatronApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:5080";
+
+    /// <summary>Command-line switches that map onto configuration keys (SPEC section 1).</summary>
+    public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
+    {
+        ["--data"] = "Patron:DataDir",
+    };
+
+    public static WebApplication Build(string[] args, TimeProvider? clock = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
+        });
+        // Request logging would write customers' emails and phones from URLs: keep framework logs to warnings.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.Configure<PatronOptions>(builder.Configuration.GetSection("Patron"));
+        services.AddSingleton(clock ?? TimeProvider.System);
+        services.AddSingleton(_ => Database.FromConfiguration(builder.Configuration));
+        services.AddSingleton<IWritePath>(sp =>
+        {
+            var db = sp.GetRequiredService<Database>();
+            var time = sp.GetRequiredService<TimeProvider>();
+            return db.IsSqlite ? new SqliteWritePath(db, time) : new TransactionPerOperationWritePath(db, time);
+        });
+        services.AddSingleton<Writes>();
+        services.AddSingleton<ApiKeyService>();
+        services.AddSingleton<RateLimits>();
+        services.Configure<JsonOptions>(o => PatronJson.Configure(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "Patron API";
+            doc.Info.Description = "Self-hosted loyalty engine. Authenticate with Authorization: Bearer <secret key>.";
+            return Task.CompletedTask;
+        }));
+
+        var app = builder.Build();
+        app.UseMiddleware<ErrorHandlingMiddleware>();
+        app.UseStatusCodePages(ErrorHandlingMiddleware.StatusCodePage);
+        app.UseSwaggerUI(o =>
+        {
+            o.RoutePrefix = "docs";
+            o.SwaggerEndpoint("/openapi/v1.json", "Patron API v1");
+            o.DocumentTitle = "Patron API reference";
+        });
+        app.UseMiddleware<ApiKeyAuthenticationMiddleware>();
+
+        app.MapOpenApi();
+        app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
+        app.MapGet("/readyz", async (Database db) =>
+        {
+            try
+            {
+                await db.ReadAsync(sql => sql.ScalarAsync("SELECT 1"));
+                return Results.Ok(new { status = "ready" });
+            }
+            catch (Exception)
+            {
+                return Results.Json(new { status = "database unreachable" }, statusCode: 503);
+            }
+        }).ExcludeFromDescription();
+
+        var api = app.MapGroup("/api/v1");
+        api.MapProgramApi();
+        api.MapCustomersApi();
+        api.MapPointsTransactionsApi();
+        api.MapEventsApi();
+        api.MapApiKeysApi();
+        return app;
+    }
+
+    /// <summary>Migrates, bootstraps the first key (printing it once), then serves until stopped.</summary>
+    public static async Task<int> ServeAsync(string[] args)
+    {
+        var app = Build(args);
+        var database = app.Services.GetRequiredService<Database>();
+        var first = await Bootstrap.RunAsync(database, app.Services.GetRequiredService<TimeProvider>(),
+            app.Configuration["Patron:Bootstrap:AdminKey"]);
+        if (first is { Generated: true })
+        {
+            Console.WriteLine($"Created program 'default' ({first.ProgramId}) and its first admin API key ({first.KeyId}).");
+            Console.WriteLine("Keep the secret now: it is stored only as a hash and will not be shown again.");
+            Console.WriteLine(first.Secret);
+        }
+        await app.RunAsync();
+        return 0;
+    }
+}

@@ -1,0 +1,49 @@
+using Microsoft.EntityFrameworkCore;
+using Patron.Api;
+using Patron.Domain;
+
+namespace Patron.Storage;
+
+/// <summary>
+/// Prepares a database for use: applies migrations, and on a database with no API key at all
+/// creates program <c>default</c> with one admin key (SPEC section 1). The key's secret is
+/// <c>Patron:Bootstrap:AdminKey</c> when set, else a new random one that is returned for printing once.
+/// </summary>
+public static class Bootstrap
+{
+    public sealed record FirstKey(string ProgramId, string KeyId, string Secret, bool Generated);
+
+    public static async Task<FirstKey?> RunAsync(Database database, TimeProvider clock, string? configuredAdminKey)
+    {
+        await Migrator.MigrateAsync(database);
+        if (configuredAdminKey is not null && configuredAdminKey.Trim().Length < 16)
+        {
+            throw new InvalidOperationException("Patron:Bootstrap:AdminKey must be at least 16 characters long.");
+        }
+
+        var path = new TransactionPerOperationWritePath(database, clock);
+        return await path.RunAsync(async context =>
+        {
+            if (!database.IsSqlite)
+            {
+                // Two instances starting at once on one database must not both bootstrap.
+                await context.Sql.ExecuteAsync("LOCK TABLE api_keys IN EXCLUSIVE MODE");
+            }
+            await using var db = PatronDb.For(context, null);
+            if (await db.ApiKeys.AnyAsync())
+            {
+                return null;
+            }
+            var program = await db.Programs.OrderBy(p => p.CreatedAt).FirstOrDefaultAsync();
+            if (program is null)
+            {
+                program = new ProgramRow { Id = Ids.New("prog_"), Name = "default", CreatedAt = context.NowMs, UpdatedAt = context.NowMs };
+                db.Programs.Add(program);
+                await db.SaveChangesAsync();
+            }
+            var (row, secret) = await ApiKeyService.CreateAsync(db, context.NowMs, program.Id, Scope.Admin, "bootstrap admin key",
+                secret: configuredAdminKey?.Trim());
+            return new FirstKey(program.Id, row.Id, secret, configuredAdminKey is null);
+        });
+    }
+}

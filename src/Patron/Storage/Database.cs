@@ -1,0 +1,105 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Patron.Storage;
+
+/// <summary>
+/// Where the data lives and how to reach it: the provider, its connection string, and the few
+/// SQL differences between SQLite and PostgreSQL. Everything else is written once in portable SQL.
+/// </summary>
+public sealed class Database : IDisposable
+{
+    private readonly NpgsqlDataSource? _pg;
+
+    public Database(DatabaseProvider provider, string connectionString)
+    {
+        Provider = provider;
+        ConnectionString = connectionString;
+        if (provider == DatabaseProvider.Postgres)
+        {
+            _pg = new NpgsqlDataSourceBuilder(connectionString).Build();
+        }
+    }
+
+    public DatabaseProvider Provider { get; }
+    public string ConnectionString { get; }
+    public bool IsSqlite => Provider == DatabaseProvider.Sqlite;
+
+    /// <summary>Case-insensitive LIKE operator of this provider.</summary>
+    public string ILike => IsSqlite ? "LIKE" : "ILIKE";
+
+    public static Database FromConfiguration(IConfiguration configuration)
+    {
+        var options = configuration.GetSection("Patron").Get<PatronOptions>() ?? new PatronOptions();
+        var provider = options.Database.Provider.Trim().ToLowerInvariant() switch
+        {
+            "sqlite" or "" => DatabaseProvider.Sqlite,
+            "postgres" or "postgresql" or "npgsql" => DatabaseProvider.Postgres,
+            var other => throw new InvalidOperationException(
+                $"Patron:Database:Provider must be 'sqlite' or 'postgres', not '{other}'."),
+        };
+
+        if (provider == DatabaseProvider.Postgres)
+        {
+            var cs = configuration.GetConnectionString("Patron");
+            if (string.IsNullOrWhiteSpace(cs))
+            {
+                throw new InvalidOperationException(
+                    "PostgreSQL needs ConnectionStrings:Patron (environment: ConnectionStrings__Patron).");
+            }
+            return new Database(provider, cs);
+        }
+
+        var dir = Path.GetFullPath(options.DataDir);
+        Directory.CreateDirectory(dir);
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dir, "patron.db"),
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        };
+        return new Database(provider, builder.ToString());
+    }
+
+    public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
+    {
+        if (_pg is not null)
+        {
+            return await _pg.OpenConnectionAsync(ct);
+        }
+        var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync(ct);
+        return connection;
+    }
+
+    public DbConnection Open()
+    {
+        if (_pg is not null)
+        {
+            return _pg.OpenConnection();
+        }
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Runs a read on its own pooled connection (SQLite readers never wait for the writer in WAL mode).</summary>
+    public async Task<T> ReadAsync<T>(Func<Sql, Task<T>> query)
+    {
+        await using var connection = await OpenAsync();
+        return await query(new Sql(connection));
+    }
+
+    /// <summary>True when the exception says a unique index or a concurrent transaction got there first.</summary>
+    public static bool IsConflict(Exception e) => e switch
+    {
+        PostgresException pg => pg.SqlState is PostgresErrorCodes.UniqueViolation
+            or PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
+        SqliteException sq => sq.SqliteErrorCode == 19 && sq.SqliteExtendedErrorCode is 2067 or 1555,
+        _ => false,
+    };
+
+    public void Dispose() => _pg?.Dispose();
+}

@@ -1,0 +1,89 @@
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+
+namespace Patron.Storage;
+
+/// <summary>
+/// Applies the numbered SQL scripts under <c>Storage/Migrations/{provider}/</c> that the database
+/// has not seen yet, each in its own transaction, and records them in <c>schema_migrations</c>.
+/// A later release adds <c>0002_...sql</c> and every existing database upgrades in place on start.
+/// </summary>
+public static class Migrator
+{
+    // Any constant works; it only has to be the same for every Patron process on one PostgreSQL database.
+    private const long PostgresLockId = 0x5041_5452_4F4E; // "PATRON"
+
+    public static IReadOnlyList<(int Version, string Name, string Sql)> Scripts(DatabaseProvider provider)
+    {
+        var folder = provider == DatabaseProvider.Sqlite ? "sqlite" : "postgres";
+        var assembly = Assembly.GetExecutingAssembly();
+        var prefix = $"Patron.Storage.Migrations.{folder}.";
+        return assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".sql", StringComparison.Ordinal))
+            .Select(n =>
+            {
+                var name = n[prefix.Length..^4];
+                var version = int.Parse(name.AsSpan(0, name.IndexOf('_', StringComparison.Ordinal)));
+                using var stream = assembly.GetManifestResourceStream(n)!;
+                using var reader = new StreamReader(stream);
+                return (version, name, reader.ReadToEnd());
+            })
+            .OrderBy(s => s.version)
+            .ToList();
+    }
+
+    /// <returns>The names of the scripts applied by this call.</returns>
+    public static async Task<IReadOnlyList<string>> MigrateAsync(Database db, CancellationToken ct = default)
+    {
+        await using var connection = await db.OpenAsync(ct);
+        var sql = new Sql(connection);
+        if (db.IsSqlite)
+        {
+            // WAL lets readers run beside the single writer; the mode is stored in the file.
+            await sql.ExecuteAsync("PRAGMA journal_mode=WAL;");
+        }
+        else
+        {
+            await sql.ExecuteAsync("SELECT pg_advisory_lock(@id)", ("id", PostgresLockId));
+        }
+
+        try
+        {
+            await sql.ExecuteAsync(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
+            var applied = (await sql.ListAsync("SELECT version FROM schema_migrations", r => Convert.ToInt32(r.GetValue(0))))
+                .ToHashSet();
+            var done = new List<string>();
+            foreach (var (version, name, script) in Scripts(db.Provider))
+            {
+                if (applied.Contains(version))
+                {
+                    continue;
+                }
+                await using var tx = connection is SqliteConnection sqlite
+                    ? sqlite.BeginTransaction(deferred: false)
+                    : await connection.BeginTransactionAsync(ct);
+                var inTx = new Sql(connection, tx);
+                // A concurrent SQLite process may have applied it while we waited for the write lock.
+                if (await inTx.ScalarAsync("SELECT 1 FROM schema_migrations WHERE version = @v", ("v", version)) is not null)
+                {
+                    continue;
+                }
+                await inTx.ExecuteAsync(script);
+                await inTx.ExecuteAsync(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @t)",
+                    ("v", version), ("n", name), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+                await tx.CommitAsync(ct);
+                done.Add(name);
+            }
+            return done;
+        }
+        finally
+        {
+            if (!db.IsSqlite)
+            {
+                await sql.ExecuteAsync("SELECT pg_advisory_unlock(@id)", ("id", PostgresLockId));
+            }
+        }
+    }
+}

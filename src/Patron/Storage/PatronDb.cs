@@ -1,0 +1,96 @@
+using System.Data.Common;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+
+namespace Patron.Storage;
+
+/// <summary>
+/// EF Core over the configuration tables (programs, API keys, and later rules, tiers, rewards,
+/// webhook endpoints). The ledger and customers are the hot path and use <see cref="Sql"/> instead.
+/// Tenancy lives here: with <see cref="ProgramId"/> set, every query sees that program's rows only.
+/// </summary>
+public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(options)
+{
+    public string? ProgramId { get; set; }
+
+    public DbSet<ProgramRow> Programs => Set<ProgramRow>();
+    public DbSet<ApiKeyRow> ApiKeys => Set<ApiKeyRow>();
+
+    /// <summary>A context that works inside a write-path transaction, scoped to one program.</summary>
+    public static PatronDb For(WriteContext context, string? programId)
+    {
+        var db = new PatronDb(Options(context.Database, context.Sql.Connection)) { ProgramId = programId };
+        db.Database.UseTransaction(context.Sql.Transaction);
+        return db;
+    }
+
+    public static DbContextOptions<PatronDb> Options(Database database, DbConnection? connection = null)
+    {
+        var builder = new DbContextOptionsBuilder<PatronDb>();
+        if (database.IsSqlite)
+        {
+            _ = connection is null ? builder.UseSqlite(database.ConnectionString) : builder.UseSqlite(connection);
+        }
+        else
+        {
+            _ = connection is null ? builder.UseNpgsql(database.ConnectionString) : builder.UseNpgsql(connection);
+        }
+        return builder.UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking).Options;
+    }
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<ProgramRow>().ToTable("programs");
+        modelBuilder.Entity<ApiKeyRow>(e =>
+        {
+            e.ToTable("api_keys");
+            e.HasQueryFilter(k => ProgramId == null || k.ProgramId == ProgramId);
+        });
+
+        foreach (var entity in modelBuilder.Model.GetEntityTypes())
+        {
+            foreach (var property in entity.GetProperties())
+            {
+                property.SetColumnName(SnakeCase(property.Name));
+            }
+        }
+    }
+
+    private static string SnakeCase(string name)
+    {
+        var sb = new StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                sb.Append('_');
+            }
+            sb.Append(char.ToLowerInvariant(name[i]));
+        }
+        return sb.ToString();
+    }
+}
+
+public sealed class ProgramRow
+{
+    public required string Id { get; set; }
+    public required string Name { get; set; }
+    public string Currency { get; set; } = "USD";
+    public bool Live { get; set; } = true;
+    public long CreatedAt { get; set; }
+    public long UpdatedAt { get; set; }
+}
+
+public sealed class ApiKeyRow
+{
+    public required string Id { get; set; }
+    public required string ProgramId { get; set; }
+    public string? Name { get; set; }
+    public required string Scope { get; set; }
+    public required string SecretHash { get; set; }
+    public required string SecretHint { get; set; }
+    public int? RateLimitPerMinute { get; set; }
+    public long? ExpiresAt { get; set; }
+    public long? RevokedAt { get; set; }
+    public long CreatedAt { get; set; }
+}

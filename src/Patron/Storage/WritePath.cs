@@ -1,0 +1,271 @@
+using System.Data.Common;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace Patron.Storage;
+
+/// <summary>What one write operation sees: the open transaction, the time, and work to run after commit.</summary>
+public sealed class WriteContext
+{
+    internal WriteContext(Database database, Sql sql, DateTimeOffset now)
+    {
+        Database = database;
+        Sql = sql;
+        Now = now;
+    }
+
+    public Database Database { get; }
+    public Sql Sql { get; }
+    public DateTimeOffset Now { get; }
+    public long NowMs => Now.ToUnixTimeMilliseconds();
+
+    /// <summary>Actions that run only once this operation's changes are committed (cache invalidation).</summary>
+    public List<Action> AfterCommit { get; } = [];
+}
+
+/// <summary>
+/// The one write path (DESIGN.md "one write path"): every change runs as an operation inside a
+/// database transaction, and the caller gets its result only after that transaction is durable.
+/// An operation may run more than once (PostgreSQL retries on conflicts), so it must be a pure
+/// function of the database state and its input.
+/// </summary>
+public interface IWritePath
+{
+    Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation);
+}
+
+/// <summary>Thrown by an operation that lost a race it can win by running again (PostgreSQL).</summary>
+public sealed class WriteConflictException(string message) : Exception(message);
+
+/// <summary>
+/// SQLite allows one writer, and <c>synchronous=FULL</c> costs one fsync per commit. So a single
+/// writer gathers whatever operations are waiting into one transaction (group commit), runs each
+/// under its own savepoint so one failure does not fail its neighbours, commits once, and only
+/// then answers each caller with its own result.
+/// </summary>
+public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
+{
+    private const int MaxBatch = 256;
+    private readonly Database _database;
+    private readonly TimeProvider _clock;
+    private readonly Channel<Work> _queue = Channel.CreateBounded<Work>(
+        new BoundedChannelOptions(16_384) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Task _loop;
+    private readonly SqliteConnection _connection;
+    private readonly SqliteCommand _savepoint, _release, _rollbackTo;
+
+    public SqliteWritePath(Database database, TimeProvider clock)
+    {
+        _database = database;
+        _clock = clock;
+        _connection = new SqliteConnection(database.ConnectionString);
+        _connection.Open();
+        using (var pragma = _connection.CreateCommand())
+        {
+            // FULL: a commit is on disk before any caller hears of it (SPEC section 5, guarantee 2).
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;";
+            pragma.ExecuteNonQuery();
+        }
+        _savepoint = Prepared("SAVEPOINT op");
+        _release = Prepared("RELEASE op");
+        _rollbackTo = Prepared("ROLLBACK TO op");
+        _loop = Task.Factory.StartNew(RunLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    public long Batches { get; private set; }
+    public long Operations { get; private set; }
+
+    public async Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation)
+    {
+        var work = new Work<T>(operation);
+        if (!_queue.Writer.TryWrite(work))
+        {
+            await _queue.Writer.WriteAsync(work);
+        }
+        return await work.Completion.Task;
+    }
+
+    private SqliteCommand Prepared(string text)
+    {
+        var cmd = _connection.CreateCommand();
+        cmd.CommandText = text;
+        cmd.Prepare();
+        return cmd;
+    }
+
+    private async Task RunLoopAsync()
+    {
+        var batch = new List<Work>(MaxBatch);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            while (batch.Count < MaxBatch && reader.TryRead(out var work))
+            {
+                batch.Add(work);
+            }
+            await RunBatchAsync(batch);
+            batch.Clear();
+        }
+    }
+
+    private async Task RunBatchAsync(List<Work> batch)
+    {
+        SqliteTransaction transaction;
+        try
+        {
+            transaction = _connection.BeginTransaction(deferred: false);
+        }
+        catch (Exception e)
+        {
+            foreach (var work in batch)
+            {
+                work.Fail(e);
+            }
+            return;
+        }
+
+        using (transaction)
+        {
+            var sql = new Sql(_connection, transaction);
+            foreach (var work in batch)
+            {
+                _savepoint.Transaction = _release.Transaction = _rollbackTo.Transaction = transaction;
+                var context = new WriteContext(_database, sql, _clock.GetUtcNow());
+                try
+                {
+                    _savepoint.ExecuteNonQuery();
+                    await work.RunAsync(context);
+                    _release.ExecuteNonQuery();
+                    work.AfterCommit = context.AfterCommit;
+                }
+                catch (Exception e)
+                {
+                    try
+                    {
+                        _rollbackTo.ExecuteNonQuery();
+                        _release.ExecuteNonQuery();
+                    }
+                    catch (Exception rollbackError)
+                    {
+                        // The transaction itself is broken: nothing in this batch may be committed.
+                        foreach (var w in batch)
+                        {
+                            w.Fail(w == work ? e : rollbackError);
+                        }
+                        return;
+                    }
+                    work.Fail(e);
+                }
+            }
+
+            try
+            {
+                transaction.Commit();
+            }
+            catch (Exception e)
+            {
+                foreach (var work in batch)
+                {
+                    work.Fail(e);
+                }
+                return;
+            }
+        }
+
+        Batches++;
+        Operations += batch.Count;
+        foreach (var work in batch)
+        {
+            work.Complete();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+        _savepoint.Dispose();
+        _release.Dispose();
+        _rollbackTo.Dispose();
+        await _connection.DisposeAsync();
+    }
+
+    private abstract class Work
+    {
+        public List<Action>? AfterCommit { get; set; }
+        public abstract Task RunAsync(WriteContext context);
+        public abstract void Fail(Exception e);
+        public abstract void Complete();
+    }
+
+    private sealed class Work<T>(Func<WriteContext, Task<T>> operation) : Work
+    {
+        private T? _result;
+        private Exception? _error;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task RunAsync(WriteContext context) => _result = await operation(context);
+
+        // A failure is only reported after the batch finishes, like a success, so that callers never
+        // act on an outcome the commit could still change.
+        public override void Fail(Exception e) => _error = e;
+
+        public override void Complete()
+        {
+            if (_error is not null)
+            {
+                Completion.TrySetException(_error);
+                return;
+            }
+            if (AfterCommit is not null)
+            {
+                foreach (var action in AfterCommit)
+                {
+                    action();
+                }
+            }
+            Completion.TrySetResult(_result!);
+        }
+    }
+}
+
+/// <summary>
+/// One transaction per operation on a pooled connection. This is the server's write path on
+/// PostgreSQL, which groups concurrent commits by itself; row locks and unique indexes arbitrate
+/// races, and the loser sees a conflict and runs again against the winner's committed state.
+/// The command-line verbs use it on SQLite too, beside a running server.
+/// </summary>
+public sealed class TransactionPerOperationWritePath(Database database, TimeProvider clock) : IWritePath
+{
+    private const int MaxAttempts = 10;
+
+    public async Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var connection = await database.OpenAsync();
+            if (database.IsSqlite)
+            {
+                await new Sql(connection).ExecuteAsync("PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
+            }
+            await using var transaction = await connection.BeginTransactionAsync();
+            var context = new WriteContext(database, new Sql(connection, transaction), clock.GetUtcNow());
+            try
+            {
+                var result = await operation(context);
+                await transaction.CommitAsync();
+                foreach (var action in context.AfterCommit)
+                {
+                    action();
+                }
+                return result;
+            }
+            catch (Exception e) when (attempt < MaxAttempts && (e is WriteConflictException || Database.IsConflict(e)))
+            {
+                await transaction.RollbackAsync();
+                await Task.Delay(Random.Shared.Next(1, 5 * attempt));
+            }
+        }
+    }
+}
