@@ -89,13 +89,19 @@ public static class PatronApp
         return app;
     }
 
+    /// <summary>Builds the server and prepares its database: migrations, then the first key if there is none.</summary>
+    public static async Task<(WebApplication App, Bootstrap.FirstKey? FirstKey)> CreateAsync(string[] args, TimeProvider? clock = null)
+    {
+        var app = Build(args, clock);
+        var first = await Bootstrap.RunAsync(app.Services.GetRequiredService<Database>(),
+            app.Services.GetRequiredService<TimeProvider>(), app.Configuration["Patron:Bootstrap:AdminKey"]);
+        return (app, first);
+    }
+
     /// <summary>Migrates, bootstraps the first key (printing it once), then serves until stopped.</summary>
     public static async Task<int> ServeAsync(string[] args)
     {
-        var app = Build(args);
-        var database = app.Services.GetRequiredService<Database>();
-        var first = await Bootstrap.RunAsync(database, app.Services.GetRequiredService<TimeProvider>(),
-            app.Configuration["Patron:Bootstrap:AdminKey"]);
+        var (app, first) = await CreateAsync(args);
         if (first is { Generated: true })
         {
             Console.WriteLine($"Created program 'default' ({first.ProgramId}) and its first admin API key ({first.KeyId}).");

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using Microsoft.EntityFrameworkCore;
 using Patron.Api;
-using Patron.Domain;
 using Patron.Storage;
 
 namespace Patron.Cli;
@@ -66,17 +65,8 @@ public static class PatronCli
                 await Console.Error.WriteLineAsync("--currency must be a three-letter ISO code such as EUR.");
                 return 2;
             }
-            var program = await WriteAsync(async (context, db) =>
-            {
-                var row = new ProgramRow
-                {
-                    Id = Ids.New("prog_"), Name = parse.GetValue(name)!.Trim(), Currency = code,
-                    CreatedAt = context.NowMs, UpdatedAt = context.NowMs,
-                };
-                db.Programs.Add(row);
-                await db.SaveChangesAsync();
-                return row;
-            });
+            using var database = await ReadyDatabaseAsync();
+            var program = await Admin.CreateProgramAsync(WritePath(database), parse.GetValue(name)!, code);
             Console.WriteLine($"Created program '{program.Name}'.");
             Console.WriteLine(program.Id);
             return 0;
@@ -114,15 +104,9 @@ public static class PatronCli
                 return 2;
             }
             var programId = parse.GetValue(program)!;
-            var result = await WriteAsync(async (context, db) =>
-            {
-                if (!await db.Programs.AnyAsync(p => p.Id == programId))
-                {
-                    return ((ApiKeyRow, string)?)null;
-                }
-                return await ApiKeyService.CreateAsync(db, context.NowMs, programId, s, parse.GetValue(name),
-                    parse.GetValue(expires)?.ToUnixTimeMilliseconds(), parse.GetValue(rate));
-            });
+            using var database = await ReadyDatabaseAsync();
+            var result = await Admin.CreateKeyAsync(WritePath(database), programId, s, parse.GetValue(name),
+                parse.GetValue(expires), parse.GetValue(rate));
             if (result is not { } created)
             {
                 await Console.Error.WriteLineAsync($"No program '{programId}'. See: patron programs list");
@@ -154,11 +138,10 @@ public static class PatronCli
         revoke.SetAction(async (ParseResult parse, CancellationToken _) =>
         {
             var keyId = parse.GetValue(id)!;
-            var changed = await WriteAsync(async (context, db) =>
-                await db.ApiKeys.Where(k => k.Id == keyId && k.RevokedAt == null)
-                    .ExecuteUpdateAsync(u => u.SetProperty(k => k.RevokedAt, context.NowMs)));
-            Console.WriteLine(changed == 1 ? $"Revoked {keyId}." : $"No active key '{keyId}'.");
-            return changed == 1 ? 0 : 1;
+            using var database = await ReadyDatabaseAsync();
+            var revoked = await Admin.RevokeKeyAsync(WritePath(database), keyId);
+            Console.WriteLine(revoked ? $"Revoked {keyId}." : $"No active key '{keyId}'.");
+            return revoked ? 0 : 1;
         });
         return new Command("keys", "Manage API keys.") { create, list, revoke };
     }
@@ -187,14 +170,5 @@ public static class PatronCli
         return database;
     }
 
-    private static async Task<T> WriteAsync<T>(Func<WriteContext, PatronDb, Task<T>> operation)
-    {
-        using var database = await ReadyDatabaseAsync();
-        var path = new TransactionPerOperationWritePath(database, TimeProvider.System);
-        return await path.RunAsync(async context =>
-        {
-            await using var db = PatronDb.For(context, null);
-            return await operation(context, db);
-        });
-    }
+    private static TransactionPerOperationWritePath WritePath(Database database) => new(database, TimeProvider.System);
 }

@@ -1,0 +1,111 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Patron.Api;
+using Patron.Storage;
+
+namespace Patron.Tests.Infrastructure;
+
+/// <summary>
+/// A real Patron server in this test process: Kestrel on 127.0.0.1 with a free port, a fresh
+/// database of the requested kind, and the bootstrap admin key of program <c>default</c>.
+/// </summary>
+public sealed class PatronServer : IAsyncDisposable
+{
+    private readonly List<HttpClient> _clients = [];
+
+    private PatronServer(WebApplication app, Uri baseAddress, string adminKey, string programId, string dataDir, string[] databaseArgs)
+    {
+        App = app;
+        BaseAddress = baseAddress;
+        AdminKey = adminKey;
+        ProgramId = programId;
+        DataDir = dataDir;
+        DatabaseArgs = databaseArgs;
+        Client = ClientWithKey(adminKey);
+    }
+
+    public WebApplication App { get; }
+    public Uri BaseAddress { get; }
+    public string AdminKey { get; }
+    public string ProgramId { get; }
+    public string DataDir { get; }
+
+    /// <summary>The configuration arguments naming this server's database, for a second process on it.</summary>
+    public string[] DatabaseArgs { get; }
+
+    /// <summary>An HTTP client authenticated with the admin key.</summary>
+    public HttpClient Client { get; }
+
+    public IWritePath WritePath => App.Services.GetRequiredService<IWritePath>();
+
+    /// <param name="settings">Extra configuration, e.g. <c>["Patron:RateLimit:PerMinute"] = "5"</c>.</param>
+    public static async Task<PatronServer> StartAsync(
+        string database, TimeProvider? clock = null, IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var dataDir = Path.Combine(Path.GetTempPath(), "patron-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dataDir);
+        var databaseArgs = await TestDatabases.NewDatabaseArgsAsync(database, dataDir);
+        var adminKey = "sk_test_" + Guid.NewGuid().ToString("N");
+        var args = new List<string>(databaseArgs)
+        {
+            "--urls=http://127.0.0.1:0",
+            $"--Patron:Bootstrap:AdminKey={adminKey}",
+            "--Patron:RateLimit:PerMinute=0",
+            "--Logging:LogLevel:Default=Warning",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            args.Add($"--{key}={value}");
+        }
+
+        var (app, first) = await PatronApp.CreateAsync([.. args], clock);
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return new PatronServer(app, new Uri(address), adminKey, first!.ProgramId, dataDir, databaseArgs);
+    }
+
+    public HttpClient ClientWithKey(string? secret)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+        if (secret is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new("Bearer", secret);
+        }
+        _clients.Add(client);
+        return client;
+    }
+
+    /// <summary>A second program with an admin key, for tenancy tests.</summary>
+    public async Task<(string ProgramId, HttpClient Admin)> CreateProgramAsync(string name = "other")
+    {
+        var program = await Admin.CreateProgramAsync(WritePath, name);
+        var key = await Admin.CreateKeyAsync(WritePath, program.Id, Scope.Admin);
+        return (program.Id, ClientWithKey(key!.Value.Secret));
+    }
+
+    /// <summary>A key of this server's default program with the given scope.</summary>
+    public async Task<HttpClient> ClientWithScopeAsync(Scope scope, DateTimeOffset? expiresAt = null, int? rateLimitPerMinute = null)
+    {
+        var key = await Admin.CreateKeyAsync(WritePath, ProgramId, scope, expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute);
+        return ClientWithKey(key!.Value.Secret);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var client in _clients)
+        {
+            client.Dispose();
+        }
+        await App.StopAsync();
+        await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(DataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
