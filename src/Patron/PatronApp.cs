@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.Json;
+using Microsoft.Extensions.Options;
 using Patron.Api;
+using Patron.Observability;
 using Patron.Storage;
 
 namespace Patron;
@@ -40,11 +42,13 @@ public static class PatronApp
         {
             var db = sp.GetRequiredService<Database>();
             var time = sp.GetRequiredService<TimeProvider>();
-            return db.IsSqlite ? new SqliteWritePath(db, time) : new TransactionPerOperationWritePath(db, time);
+            var groupCommit = sp.GetRequiredService<IOptions<PatronOptions>>().Value.Database.GroupCommit;
+            return db.IsSqlite && groupCommit ? new SqliteWritePath(db, time) : new TransactionPerOperationWritePath(db, time);
         });
         services.AddSingleton<Writes>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RateLimits>();
+        services.AddSingleton<PatronMetrics>();
         services.Configure<JsonOptions>(o => PatronJson.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
@@ -55,6 +59,7 @@ public static class PatronApp
         }));
 
         var app = builder.Build();
+        app.UseMiddleware<MetricsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(ErrorHandlingMiddleware.StatusCodePage);
         app.UseSwaggerUI(o =>
@@ -79,6 +84,8 @@ public static class PatronApp
                 return Results.Json(new { status = "database unreachable" }, statusCode: 503);
             }
         }).ExcludeFromDescription();
+        app.MapGet("/metrics", (PatronMetrics metrics, IWritePath writes) =>
+            Results.Text(metrics.Render(writes), "text/plain; version=0.0.4")).ExcludeFromDescription();
 
         var api = app.MapGroup("/api/v1");
         api.MapProgramApi();

@@ -37,7 +37,7 @@ public static class PointsTransactionsEndpoints
         {
             throw ApiException.Invalid("points", "'points' must be a non-zero whole number.");
         }
-        if (Math.Abs(points) > 1_000_000_000_000)
+        if (points is > LedgerRules.MaxPointsPerEntry or < -LedgerRules.MaxPointsPerEntry)
         {
             throw ApiException.Invalid("points", "'points' is out of range.");
         }

@@ -19,7 +19,18 @@ public static class PatronCli
         root.Subcommands.Add(Migrate());
         root.Subcommands.Add(Programs());
         root.Subcommands.Add(Keys());
-        return await root.Parse(args).InvokeAsync();
+        root.Subcommands.Add(Import());
+        root.Subcommands.Add(Export());
+        try
+        {
+            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (InvalidOperationException e)
+        {
+            // Configuration and usage problems: say what is wrong, without a stack trace.
+            await Console.Error.WriteLineAsync(e.Message);
+            return 2;
+        }
     }
 
     private static Option<string> DataOption() => new("--data") { Description = "Folder of the SQLite database (default ./patron-data)." };
@@ -144,6 +155,67 @@ public static class PatronCli
             return revoked ? 0 : 1;
         });
         return new Command("keys", "Manage API keys.") { create, list, revoke };
+    }
+
+    private static Option<string> ProgramOption() =>
+        new("--program") { Description = "The program id (prog_...); may be left out when there is only one program." };
+
+    private static Command Import()
+    {
+        var file = new Argument<string>("file") { Description = "CSV with a header row: external_id, email, phone, first_name, last_name, birthday, status, points." };
+        var program = ProgramOption();
+        var customers = new Command("customers", "Create or update customers from a CSV file, with their opening points balances.") { file, program, DataOption() };
+        customers.TreatUnmatchedTokensAsErrors = false;
+        customers.SetAction(async (ParseResult parse, CancellationToken _) =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                await Console.Error.WriteLineAsync($"No file '{path}'.");
+                return 2;
+            }
+            using var database = await ReadyDatabaseAsync();
+            var programId = await ImportExport.ResolveProgramAsync(database, parse.GetValue(program));
+            // On SQLite the importer gets the group-commit writer: one long-lived connection, prepared statements.
+            await using var writer = database.IsSqlite ? new SqliteWritePath(database, TimeProvider.System) : null;
+            IWritePath writes = writer is not null ? writer : WritePath(database);
+            var progress = new ImportExport.Progress("imported");
+            var result = await ImportExport.ImportCustomersAsync(writes, programId, path, Console.Error,
+                (fraction, rows) => progress.Report(fraction, rows));
+            progress.Report(1, result.Created + result.Updated, final: true);
+            Console.WriteLine($"Created {result.Created}, updated {result.Updated}, rejected {result.Rejected}.");
+            return result.Rejected == 0 ? 0 : 1;
+        });
+        return new Command("import", "Import data from files.") { customers };
+    }
+
+    private static Command Export()
+    {
+        Command Verb(string name, string description, Func<Database, string, TextWriter, Action<long>, Task<long>> export)
+        {
+            var file = new Argument<string>("file") { Description = "The CSV file to write ('-' for standard output)." };
+            var program = ProgramOption();
+            var command = new Command(name, description) { file, program, DataOption() };
+            command.TreatUnmatchedTokensAsErrors = false;
+            command.SetAction(async (ParseResult parse, CancellationToken _) =>
+            {
+                using var database = await ReadyDatabaseAsync();
+                var programId = await ImportExport.ResolveProgramAsync(database, parse.GetValue(program));
+                var path = parse.GetValue(file)!;
+                await using var writer = path == "-" ? null : new StreamWriter(path);
+                var output = writer ?? Console.Out;
+                var progress = new ImportExport.Progress("exported");
+                var rows = await export(database, programId, output, n => progress.Report(null, n));
+                progress.Report(null, rows, final: true);
+                return 0;
+            });
+            return command;
+        }
+        return new Command("export", "Export data as CSV.")
+        {
+            Verb("customers", "Every customer with balances (erased customers are left out).", ImportExport.ExportCustomersAsync),
+            Verb("ledger", "Every points ledger entry.", ImportExport.ExportLedgerAsync),
+        };
     }
 
     /// <summary>The process's arguments after the verb, for the configuration system.</summary>

@@ -43,15 +43,43 @@ public static class Customers
         var email = reference.Contains('@', StringComparison.Ordinal) ? Contact.NormalizeEmail(reference) : null;
         var phone = reference.Length > 0 && (reference[0] == '+' || char.IsAsciiDigit(reference[0]))
             ? Contact.NormalizePhone(reference) : null;
+        return FirstMatchAsync(sql, programId,
+            ("id", reference), ("external_id", reference), ("email", email), ("phone", phone), ("qr_code", reference));
+    }
+
+    /// <summary>
+    /// The customer that create-or-update applies to: matched on external_id, else email, else phone
+    /// (SPEC section 3), in one query.
+    /// </summary>
+    public static Task<CustomerDto?> MatchAsync(Sql sql, string programId, string? externalId, string? email, string? phone) =>
+        FirstMatchAsync(sql, programId, ("external_id", externalId), ("email", email), ("phone", phone));
+
+    /// <summary>
+    /// One indexed lookup per given identifier, joined with UNION ALL and ranked by precedence. (A
+    /// single WHERE with ORs makes SQLite scan the program's customers instead of using the indexes.)
+    /// </summary>
+    private static Task<CustomerDto?> FirstMatchAsync(Sql sql, string programId, params (string Column, string? Value)[] lookups)
+    {
+        var parts = new List<string>(lookups.Length);
+        var args = new List<(string, object?)>(lookups.Length + 1) { ("p", programId) };
+        for (var i = 0; i < lookups.Length; i++)
+        {
+            var (column, value) = lookups[i];
+            if (string.IsNullOrEmpty(value))
+            {
+                continue;
+            }
+            parts.Add($"SELECT {i} AS match_rank, {Columns}, deleted_at FROM customers WHERE program_id = @p AND {column} = @v{i}");
+            args.Add(($"v{i}", value));
+        }
+        if (parts.Count == 0)
+        {
+            return Task.FromResult<CustomerDto?>(null);
+        }
+        var union = string.Join(" UNION ALL ", parts);
         return sql.SingleAsync(
-            $"""
-            SELECT {Columns} FROM customers
-            WHERE program_id = @p AND deleted_at IS NULL
-              AND (id = @r OR external_id = @r OR email = @e OR phone = @ph OR qr_code = @r)
-            ORDER BY CASE WHEN id = @r THEN 0 WHEN external_id = @r THEN 1 WHEN email = @e THEN 2 WHEN phone = @ph THEN 3 ELSE 4 END
-            LIMIT 1
-            """,
-            Map, ("p", programId), ("r", reference), ("e", email), ("ph", phone));
+            $"SELECT {Columns} FROM ({union}) AS m WHERE deleted_at IS NULL ORDER BY match_rank LIMIT 1",
+            Map, [.. args]);
     }
 
     public static async Task<CustomerDto> GetAsync(Sql sql, string programId, string reference) =>

@@ -15,6 +15,12 @@ public sealed class PatronOptions
 public sealed class DatabaseOptions
 {
     public string Provider { get; set; } = "sqlite";
+
+    /// <summary>
+    /// SQLite only: gather concurrent writes into one transaction (one fsync for many writes).
+    /// Off, each write commits alone; kept as a switch to measure what grouping buys.
+    /// </summary>
+    public bool GroupCommit { get; set; } = true;
 }
 
 public sealed class BootstrapOptions

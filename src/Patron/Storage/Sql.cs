@@ -5,16 +5,28 @@ namespace Patron.Storage;
 /// <summary>
 /// A thin, allocation-light helper over ADO.NET for the hot paths (the ledger, customer lookups),
 /// where EF Core's per-call overhead would dominate. Parameters are named <c>@name</c> in both dialects.
+/// With a <see cref="StatementCache"/> (the long-lived SQLite writer connection) each SQL text is
+/// prepared once and reused.
 /// </summary>
-public readonly struct Sql(DbConnection connection, DbTransaction? transaction = null)
+public readonly struct Sql(DbConnection connection, DbTransaction? transaction = null, StatementCache? cache = null)
 {
     public DbConnection Connection => connection;
     public DbTransaction? Transaction => transaction;
 
-    public DbCommand Command(string text, ReadOnlySpan<(string Name, object? Value)> args)
+    private DbCommand Command(string text, ReadOnlySpan<(string Name, object? Value)> args)
     {
-        var cmd = connection.CreateCommand();
-        cmd.CommandText = text;
+        DbCommand cmd;
+        if (cache is not null && cache.TryGet(text, out var cached))
+        {
+            cmd = cached;
+            cmd.Parameters.Clear();
+        }
+        else
+        {
+            cmd = connection.CreateCommand();
+            cmd.CommandText = text;
+            cache?.Add(text, cmd);
+        }
         cmd.Transaction = transaction;
         foreach (var (name, value) in args)
         {
@@ -28,35 +40,98 @@ public readonly struct Sql(DbConnection connection, DbTransaction? transaction =
 
     public async Task<int> ExecuteAsync(string text, params (string Name, object? Value)[] args)
     {
-        await using var cmd = Command(text, args);
-        return await cmd.ExecuteNonQueryAsync();
+        var cmd = Command(text, args);
+        try
+        {
+            return await cmd.ExecuteNonQueryAsync();
+        }
+        finally
+        {
+            Release(cmd);
+        }
     }
 
     public async Task<object?> ScalarAsync(string text, params (string Name, object? Value)[] args)
     {
-        await using var cmd = Command(text, args);
-        var value = await cmd.ExecuteScalarAsync();
-        return value is DBNull ? null : value;
+        var cmd = Command(text, args);
+        try
+        {
+            var value = await cmd.ExecuteScalarAsync();
+            return value is DBNull ? null : value;
+        }
+        finally
+        {
+            Release(cmd);
+        }
     }
 
     public async Task<T?> SingleAsync<T>(string text, Func<DbDataReader, T> map, params (string Name, object? Value)[] args)
         where T : class
     {
-        await using var cmd = Command(text, args);
-        await using var reader = await cmd.ExecuteReaderAsync();
-        return await reader.ReadAsync() ? map(reader) : null;
+        var cmd = Command(text, args);
+        try
+        {
+            await using var reader = await cmd.ExecuteReaderAsync();
+            return await reader.ReadAsync() ? map(reader) : null;
+        }
+        finally
+        {
+            Release(cmd);
+        }
     }
 
     public async Task<List<T>> ListAsync<T>(string text, Func<DbDataReader, T> map, params (string Name, object? Value)[] args)
     {
-        await using var cmd = Command(text, args);
-        await using var reader = await cmd.ExecuteReaderAsync();
-        var list = new List<T>();
-        while (await reader.ReadAsync())
+        var cmd = Command(text, args);
+        try
         {
-            list.Add(map(reader));
+            await using var reader = await cmd.ExecuteReaderAsync();
+            var list = new List<T>();
+            while (await reader.ReadAsync())
+            {
+                list.Add(map(reader));
+            }
+            return list;
         }
-        return list;
+        finally
+        {
+            Release(cmd);
+        }
+    }
+
+    private void Release(DbCommand cmd)
+    {
+        if (cache is null)
+        {
+            cmd.Dispose();
+        }
+    }
+}
+
+/// <summary>Prepared commands of one connection, by SQL text. Not thread-safe: one connection, one user.</summary>
+public sealed class StatementCache : IDisposable
+{
+    private const int MaxStatements = 512;
+    private readonly Dictionary<string, DbCommand> _commands = new(StringComparer.Ordinal);
+
+    public bool TryGet(string text, out DbCommand command) => _commands.TryGetValue(text, out command!);
+
+    public void Add(string text, DbCommand command)
+    {
+        // SQL texts are constants in the code, so the set is small; the bound only guards against a mistake.
+        if (_commands.Count < MaxStatements)
+        {
+            _commands[text] = command;
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var command in _commands.Values)
+        {
+            command.Dispose();
+        }
+        _commands.Clear();
     }
 }
 

@@ -1,0 +1,212 @@
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using Patron.Api;
+using Patron.Domain;
+using Patron.Storage;
+
+namespace Patron.Cli;
+
+/// <summary>
+/// <c>import customers FILE.csv</c> and <c>export customers|ledger FILE</c> (SPEC section 1). Imports
+/// run through the same customer create-or-update code as the API, in batches of one transaction each.
+/// </summary>
+public static class ImportExport
+{
+    private const int BatchSize = 2_000;
+    private static readonly string[] KnownColumns =
+        ["external_id", "email", "phone", "first_name", "last_name", "birthday", "status", "points", "initial_points"];
+
+    public sealed record ImportResult(long Created, long Updated, long Rejected);
+
+    /// <summary>Picks <paramref name="programId"/>, or the only program when none is named.</summary>
+    public static async Task<string> ResolveProgramAsync(Database database, string? programId)
+    {
+        await using var db = new PatronDb(PatronDb.Options(database));
+        if (programId is not null)
+        {
+            return await db.Programs.AnyAsync(p => p.Id == programId)
+                ? programId
+                : throw new InvalidOperationException($"No program '{programId}'. See: programs list");
+        }
+        var ids = await db.Programs.Select(p => p.Id).Take(2).ToListAsync();
+        return ids.Count switch
+        {
+            1 => ids[0],
+            0 => throw new InvalidOperationException("There is no program yet: run 'serve' once, or 'programs create --name NAME'."),
+            _ => throw new InvalidOperationException("There is more than one program: name one with --program prog_..."),
+        };
+    }
+
+    public static async Task<ImportResult> ImportCustomersAsync(
+        IWritePath path, string programId, string file, TextWriter errors, Action<double, long>? progress = null)
+    {
+        await using var stream = File.OpenRead(file);
+        using var reader = new StreamReader(stream);
+        using var records = Csv.Read(reader).GetEnumerator();
+        if (!records.MoveNext())
+        {
+            return new ImportResult(0, 0, 0);
+        }
+        var header = records.Current.Select(h => h.Trim().ToLowerInvariant()).ToArray();
+        foreach (var unknown in header.Where(h => !KnownColumns.Contains(h)))
+        {
+            await errors.WriteLineAsync($"note: column '{unknown}' is not imported");
+        }
+        int Col(string name) => Array.IndexOf(header, name);
+        var (cExternal, cEmail, cPhone, cFirst, cLast, cBirthday, cStatus) =
+            (Col("external_id"), Col("email"), Col("phone"), Col("first_name"), Col("last_name"), Col("birthday"), Col("status"));
+        var cPoints = Col("points") >= 0 ? Col("points") : Col("initial_points");
+
+        long created = 0, updated = 0, rejected = 0, line = 1;
+        var batch = new List<(long Line, CustomerFields Fields, long Points)>(BatchSize);
+
+        async Task FlushAsync()
+        {
+            var rows = batch.ToArray();
+            batch.Clear();
+            var outcome = await path.RunAsync(async context =>
+            {
+                long c = 0, u = 0;
+                var refused = new List<string>();
+                foreach (var (rowLine, fields, points) in rows)
+                {
+                    // Every refusal in UpsertAsync happens before it writes, so a refused row leaves nothing behind.
+                    try
+                    {
+                        var (_, isNew) = await CustomerWrites.UpsertAsync(context, programId, fields, points, null, "import");
+                        _ = isNew ? c++ : u++;
+                    }
+                    catch (ApiException e)
+                    {
+                        refused.Add($"line {rowLine}: {e.Message}");
+                    }
+                }
+                return (c, u, refused);
+            });
+            created += outcome.c;
+            updated += outcome.u;
+            rejected += outcome.refused.Count;
+            foreach (var message in outcome.refused)
+            {
+                await errors.WriteLineAsync(message);
+            }
+            progress?.Invoke(stream.Length == 0 ? 1 : (double)stream.Position / stream.Length, created + updated);
+        }
+
+        while (records.MoveNext())
+        {
+            line++;
+            var r = records.Current;
+            if (r.Count == 1 && r[0].Length == 0)
+            {
+                continue;
+            }
+            string? Get(int i) => i >= 0 && i < r.Count && r[i].Length > 0 ? r[i] : null;
+            try
+            {
+                var fields = CustomerFields.From(new CustomerInput
+                {
+                    ExternalId = Get(cExternal), Email = Get(cEmail), Phone = Get(cPhone), FirstName = Get(cFirst),
+                    LastName = Get(cLast), Birthday = Get(cBirthday), Status = Get(cStatus),
+                });
+                fields.RequireIdentity();
+                long points = 0;
+                if (Get(cPoints) is { } p && (!long.TryParse(p, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out points) || points < 0))
+                {
+                    throw ApiException.Invalid("points", "'points' must be a whole number of zero or more.");
+                }
+                batch.Add((line, fields, points));
+            }
+            catch (ApiException e)
+            {
+                rejected++;
+                await errors.WriteLineAsync($"line {line}: {e.Message}");
+            }
+            if (batch.Count == BatchSize)
+            {
+                await FlushAsync();
+            }
+        }
+        if (batch.Count > 0)
+        {
+            await FlushAsync();
+        }
+        return new ImportResult(created, updated, rejected);
+    }
+
+    public static async Task<long> ExportCustomersAsync(Database database, string programId, TextWriter output, Action<long>? progress = null)
+    {
+        await output.WriteLineAsync("id,external_id,email,phone,first_name,last_name,birthday,status,points_balance,pending_points,lifetime_points,points_spent,points_expired,current_stamps,total_spent,referral_code,created_at");
+        return await PageAsync(database, $"SELECT {Customers.Columns} FROM customers WHERE program_id = @p AND deleted_at IS NULL",
+            Customers.Map, c => c.Id, c => string.Join(',',
+                c.Id, Csv.Escape(c.ExternalId), Csv.Escape(c.Email), Csv.Escape(c.Phone), Csv.Escape(c.FirstName),
+                Csv.Escape(c.LastName), c.Birthday, c.Status, Num(c.PointsBalance), Num(c.PendingPoints), Num(c.LifetimePoints),
+                Num(c.PointsSpent), Num(c.PointsExpired), Num(c.CurrentStamps), c.TotalSpent.ToString(CultureInfo.InvariantCulture),
+                c.ReferralCode, PatronJson.Timestamp(c.CreatedAt)),
+            programId, output, progress);
+    }
+
+    public static async Task<long> ExportLedgerAsync(Database database, string programId, TextWriter output, Action<long>? progress = null)
+    {
+        await output.WriteLineAsync("id,customer_id,points,type,description,reference,balance_after,created_by,created_at");
+        return await PageAsync(database, $"SELECT {Ledger.Columns} FROM points_transactions WHERE program_id = @p",
+            Ledger.Map, t => t.Id, t => string.Join(',',
+                t.Id, t.CustomerId, Num(t.Points), t.Type, Csv.Escape(t.Description), Csv.Escape(t.Reference),
+                Num(t.BalanceAfter), t.CreatedBy, PatronJson.Timestamp(t.CreatedAt)),
+            programId, output, progress);
+    }
+
+    private static string Num(long n) => n.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Walks a table in id order with keyset paging, so memory stays flat on millions of rows.</summary>
+    private static async Task<long> PageAsync<T>(Database database, string select, Func<System.Data.Common.DbDataReader, T> map,
+        Func<T, string> id, Func<T, string> line, string programId, TextWriter output, Action<long>? progress)
+    {
+        long count = 0;
+        var after = "";
+        while (true)
+        {
+            var rows = await database.ReadAsync(sql => sql.ListAsync($"{select} AND id > @after ORDER BY id LIMIT 5000",
+                map, ("p", programId), ("after", after)));
+            foreach (var row in rows)
+            {
+                await output.WriteLineAsync(line(row));
+            }
+            count += rows.Count;
+            progress?.Invoke(count);
+            if (rows.Count < 5000)
+            {
+                return count;
+            }
+            after = id(rows[^1]);
+        }
+    }
+
+    /// <summary>A progress line on standard error, redrawn at most twice a second.</summary>
+    public sealed class Progress(string verb)
+    {
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private long _lastMs = -1000;
+
+        public void Report(double? fraction, long rows, bool final = false)
+        {
+            if (!final && _clock.ElapsedMilliseconds - _lastMs < 500)
+            {
+                return;
+            }
+            _lastMs = _clock.ElapsedMilliseconds;
+            var seconds = Math.Max(_clock.Elapsed.TotalSeconds, 0.001);
+            var percent = fraction is { } f ? $" ({f:P0})" : "";
+            var text = string.Create(CultureInfo.InvariantCulture, $"{verb} {rows:N0} rows{percent}, {rows / seconds:N0} rows/s, {seconds:N1} s");
+            if (Console.IsErrorRedirected)
+            {
+                Console.Error.WriteLine(text);
+            }
+            else
+            {
+                Console.Error.Write("\r" + text.PadRight(70) + (final ? "\n" : ""));
+            }
+        }
+    }
+}

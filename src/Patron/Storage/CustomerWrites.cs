@@ -1,0 +1,176 @@
+using Patron.Api;
+using Patron.Domain;
+
+namespace Patron.Storage;
+
+/// <summary>The body of POST and PATCH /customers, and one row of a customer import.</summary>
+public sealed class CustomerInput
+{
+    public string? ExternalId { get; set; }
+    public string? Email { get; set; }
+    public string? Phone { get; set; }
+    public string? FirstName { get; set; }
+    public string? LastName { get; set; }
+    public string? Birthday { get; set; }
+    public string? Status { get; set; }
+    public long? InitialPoints { get; set; }
+    public string? ReferredBy { get; set; }
+}
+
+/// <summary>Customer input after validation: null = not given, "" = clear (PATCH), otherwise the normalised value.</summary>
+public sealed record CustomerFields(
+    string? ExternalId, string? Email, string? Phone, string? FirstName, string? LastName,
+    string? Birthday, string? Status)
+{
+    /// <summary>A new customer needs one way to be found again.</summary>
+    public void RequireIdentity()
+    {
+        if (string.IsNullOrEmpty(ExternalId) && string.IsNullOrEmpty(Email) && string.IsNullOrEmpty(Phone))
+        {
+            throw ApiException.Missing("external_id, email or phone");
+        }
+    }
+
+    public static CustomerFields From(CustomerInput input)
+    {
+        return new CustomerFields(
+            Text(input.ExternalId, "external_id", 200),
+            Clearable(input.Email, "email", v => Contact.NormalizeEmail(v), "is not a valid email address"),
+            Clearable(input.Phone, "phone", v => Contact.NormalizePhone(v), "must be an international number such as +4915112345678"),
+            Text(input.FirstName, "first_name", 200),
+            Text(input.LastName, "last_name", 200),
+            Clearable(input.Birthday, "birthday", v => Contact.NormalizeBirthday(v), "must be a date as YYYY-MM-DD"),
+            input.Status switch
+            {
+                null => null,
+                CustomerStatus.Active or CustomerStatus.Blocked => input.Status,
+                _ => throw ApiException.Invalid("status", "'status' must be 'active' or 'blocked'."),
+            });
+    }
+
+    private static string? Text(string? value, string name, int max)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        var trimmed = value.Trim();
+        return trimmed.Length > max ? throw ApiException.Invalid(name, $"'{name}' is limited to {max} characters.") : trimmed;
+    }
+
+    private static string? Clearable(string? value, string name, Func<string, string?> normalize, string problem)
+    {
+        if (value is null || value.Trim().Length == 0)
+        {
+            return value is null ? null : "";
+        }
+        return normalize(value) ?? throw ApiException.Invalid(name, $"'{name}' {problem}.");
+    }
+}
+
+
+/// <summary>Customer writes shared by the API and the importer: create-or-update matching, updates, uniqueness.</summary>
+public static class CustomerWrites
+{
+    /// <summary>
+    /// Creates a customer, or updates the one matched on external_id, else email, else phone (SPEC
+    /// section 3). Initial points and a referral link apply only to a new customer.
+    /// </summary>
+    public static async Task<(CustomerDto Customer, bool Created)> UpsertAsync(
+        WriteContext context, string programId, CustomerFields fields, long initialPoints, string? referredBy, string actor)
+    {
+        var sql = context.Sql;
+        var match = await Customers.MatchAsync(sql, programId, fields.ExternalId, fields.Email, fields.Phone);
+        if (match is not null)
+        {
+            return (await ApplyAsync(context, programId, match, fields), false);
+        }
+
+        // No lookup matched, and every identifier given was looked up: all are free for the new customer.
+        string? referrerId = null;
+        if (!string.IsNullOrEmpty(referredBy))
+        {
+            var referrer = await Customers.ByColumnAsync(sql, programId, "referral_code", referredBy.ToUpperInvariant())
+                ?? throw ApiException.Invalid("referred_by", $"No customer has the referral code '{referredBy}'.");
+            if ((fields.Email is { Length: > 0 } && fields.Email == referrer.Email)
+                || (fields.Phone is { Length: > 0 } && fields.Phone == referrer.Phone))
+            {
+                throw ApiException.Unprocessable("self_referral", "A customer cannot refer themselves.", "referred_by");
+            }
+            referrerId = referrer.Id;
+        }
+
+        var id = Ids.New("cus_");
+        await sql.ExecuteAsync(
+            """
+            INSERT INTO customers (id, program_id, external_id, email, phone, first_name, last_name, birthday, status,
+                referral_code, referred_by_id, qr_code, search_text, created_at, updated_at)
+            VALUES (@id, @p, @x, @e, @ph, @fn, @ln, @b, @s, @rc, @rb, @qr, @st, @now, @now)
+            """,
+            ("id", id), ("p", programId), ("x", Nullify(fields.ExternalId)), ("e", Nullify(fields.Email)),
+            ("ph", Nullify(fields.Phone)), ("fn", Nullify(fields.FirstName)), ("ln", Nullify(fields.LastName)),
+            ("b", Nullify(fields.Birthday)), ("s", fields.Status ?? CustomerStatus.Active),
+            ("rc", Ids.Token(8)), ("rb", referrerId), ("qr", "pq_" + Ids.Token(24)),
+            ("st", Customers.SearchText(fields.FirstName, fields.LastName, fields.Email)), ("now", context.NowMs));
+
+        if (initialPoints > 0)
+        {
+            await Ledger.PostAsync(context, programId, id, initialPoints, PointsTypes.Adjusted, "Initial points", null, actor);
+        }
+        var created = (await Customers.ByIdAsync(sql, programId, id))!;
+        await Events.AddAsync(context, programId, Events.CustomerCreated, created);
+        return (created, true);
+    }
+
+    /// <summary>Applies the given fields to an existing customer; emits <c>customer.updated</c> when anything changed.</summary>
+    public static async Task<CustomerDto> ApplyAsync(WriteContext context, string programId, CustomerDto customer, CustomerFields f)
+    {
+        string? Next(string? given, string? current) => given is null ? current : Nullify(given);
+        var next = customer with
+        {
+            ExternalId = Next(f.ExternalId, customer.ExternalId),
+            Email = Next(f.Email, customer.Email),
+            Phone = Next(f.Phone, customer.Phone),
+            FirstName = Next(f.FirstName, customer.FirstName),
+            LastName = Next(f.LastName, customer.LastName),
+            Birthday = Next(f.Birthday, customer.Birthday),
+            Status = f.Status ?? customer.Status,
+        };
+        if (next == customer)
+        {
+            return customer;
+        }
+        await EnsureUniqueAsync(context.Sql, programId, customer.Id, f);
+        await context.Sql.ExecuteAsync(
+            """
+            UPDATE customers SET external_id = @x, email = @e, phone = @ph, first_name = @fn, last_name = @ln,
+                birthday = @b, status = @s, search_text = @st, updated_at = @now
+            WHERE id = @id AND program_id = @p
+            """,
+            ("x", next.ExternalId), ("e", next.Email), ("ph", next.Phone), ("fn", next.FirstName), ("ln", next.LastName),
+            ("b", next.Birthday), ("s", next.Status), ("st", Customers.SearchText(next.FirstName, next.LastName, next.Email)),
+            ("now", context.NowMs), ("id", customer.Id), ("p", programId));
+        var updated = (await Customers.ByIdAsync(context.Sql, programId, customer.Id))!;
+        await Events.AddAsync(context, programId, Events.CustomerUpdated, updated);
+        return updated;
+    }
+
+    /// <summary>external_id, email and phone each belong to one customer of a program.</summary>
+    private static async Task EnsureUniqueAsync(Sql sql, string programId, string? selfId, CustomerFields f)
+    {
+        foreach (var (column, value) in new[] { ("external_id", f.ExternalId), ("email", f.Email), ("phone", f.Phone) })
+        {
+            if (string.IsNullOrEmpty(value))
+            {
+                continue;
+            }
+            var other = await Customers.ByColumnAsync(sql, programId, column, value);
+            if (other is not null && other.Id != selfId)
+            {
+                throw ApiException.Conflict($"{column}_in_use", $"Another customer already has this {column.Replace('_', ' ')}.", column);
+            }
+        }
+    }
+
+    private static string? Nullify(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
