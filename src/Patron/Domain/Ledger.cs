@@ -28,6 +28,23 @@ public static class LedgerRules
     /// <summary>A deduction may not take the balance below zero (SPEC section 5, guarantee 1).</summary>
     public static bool Allowed(long balance, long points) => points >= 0 || balance + points >= 0;
 
+    /// <summary>
+    /// Only a reversal (an order refunded or cancelled after its points were spent) may take the
+    /// balance below zero, and then only as recorded debt that later earnings pay first.
+    /// </summary>
+    public static bool MayCreateDebt(string type) => type == PointsTypes.Reversed;
+
+    /// <summary>
+    /// What is left of a new positive entry as a spendable lot: earnings pay any debt first.
+    /// The lots of a customer always add up to <c>max(balance, 0)</c>.
+    /// </summary>
+    public static long LotRemaining(long balanceBefore, long points) =>
+        Math.Clamp(balanceBefore + points, 0, points);
+
+    /// <summary>How much a negative entry takes from the lots (oldest first): never more than they hold.</summary>
+    public static long TakenFromLots(long balanceBefore, long points) =>
+        Math.Min(-points, Math.Max(balanceBefore, 0));
+
     /// <summary>Whether a client may post this type with this sign.</summary>
     public static string? SignError(string type, long points) => type switch
     {

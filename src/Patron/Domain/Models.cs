@@ -37,7 +37,11 @@ public sealed record PointsTransactionDto(
     string? Reference,
     long BalanceAfter,
     string CreatedBy,
-    DateTimeOffset CreatedAt)
+    DateTimeOffset CreatedAt,
+    string Status = "available",
+    DateTimeOffset? AvailableAt = null,
+    DateTimeOffset? ExpiresAt = null,
+    string? OrderId = null)
 {
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public string Object => "points_transaction";

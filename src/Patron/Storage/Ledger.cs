@@ -7,11 +7,22 @@ namespace Patron.Storage;
 /// <summary>
 /// The only code that changes a points balance (DESIGN.md "one write path"). In the caller's
 /// transaction it checks the <c>reference</c>, moves the balance with a conditional update (so no
-/// interleaving can overspend), appends the immutable entry and writes the <c>points.created</c> event.
+/// interleaving can overspend), keeps the expiry lots, appends the immutable entry and writes the
+/// <c>points.created</c> event.
 /// </summary>
+/// <remarks>
+/// An entry is <c>available</c> (in <c>points_balance</c>) or <c>pending</c> (in <c>pending_points</c>
+/// until <c>available_at</c>, when <see cref="MatureAsync"/> makes it available). A positive available
+/// entry is a lot: <c>remaining</c> is what spending, reversal and expiry have not yet taken from it,
+/// oldest lot first, and <c>expires_at</c> is when that remainder expires.
+/// </remarks>
 public static class Ledger
 {
-    public const string Columns = "id, customer_id, points, type, description, reference, balance_after, created_by, created_at";
+    public const string Columns =
+        "id, customer_id, points, type, description, reference, balance_after, created_by, created_at, status, available_at, expires_at, order_id";
+
+    public const string Available = "available";
+    public const string Pending = "pending";
 
     public static PointsTransactionDto Map(DbDataReader r) => new(
         Id: r.GetString(0),
@@ -22,50 +33,183 @@ public static class Ledger
         Reference: r.StringOrNull(5),
         BalanceAfter: r.GetInt64(6),
         CreatedBy: r.GetString(7),
-        CreatedAt: PatronJson.FromMs(r.GetInt64(8)));
+        CreatedAt: PatronJson.FromMs(r.GetInt64(8)),
+        Status: r.GetString(9),
+        AvailableAt: r.Int64OrNull(10) is { } a ? PatronJson.FromMs(a) : null,
+        ExpiresAt: r.Int64OrNull(11) is { } e ? PatronJson.FromMs(e) : null,
+        OrderId: r.StringOrNull(12));
+
+    /// <summary>One entry to write.</summary>
+    /// <param name="AvailableAtMs">A time after now makes the entry pending until then.</param>
+    /// <param name="FromLot">For expiry: take the points from this lot rather than the oldest.</param>
+    public sealed record Entry(
+        string ProgramId, string CustomerId, long Points, string Type, string? Description, string? Reference,
+        string CreatedBy, string? OrderId = null, string? Source = null, long? AvailableAtMs = null, string? FromLot = null);
 
     public sealed record Posted(PointsTransactionDto Transaction, bool Created);
 
-    public static async Task<Posted> PostAsync(
+    public static Task<Posted> PostAsync(
         WriteContext context, string programId, string customerId, long points, string type,
-        string? description, string? reference, string createdBy)
+        string? description, string? reference, string createdBy) =>
+        PostAsync(context, new Entry(programId, customerId, points, type, description, reference, createdBy));
+
+    public static async Task<Posted> PostAsync(WriteContext context, Entry e)
     {
         var sql = context.Sql;
-        if (reference is not null)
+        if (e.Reference is not null && await ByReferenceAsync(sql, e.CustomerId, e.Reference) is { } existing)
         {
-            var existing = await sql.SingleAsync(
-                $"SELECT {Columns} FROM points_transactions WHERE customer_id = @c AND reference = @r",
-                Map, ("c", customerId), ("r", reference));
-            if (existing is not null)
-            {
-                return new Posted(existing, false);
-            }
+            return new Posted(existing, false);
         }
 
+        var pending = e.AvailableAtMs is { } at && at > context.NowMs;
+        long balance, remaining = 0;
+        long? expiresAt = null;
+        if (pending)
+        {
+            balance = Convert.ToInt64(await sql.ScalarAsync(
+                "UPDATE customers SET pending_points = pending_points + @pts, updated_at = @now WHERE id = @c AND program_id = @p RETURNING points_balance",
+                ("pts", e.Points), ("now", context.NowMs), ("c", e.CustomerId), ("p", e.ProgramId))
+                ?? throw ApiException.NotFound("customer", e.CustomerId));
+        }
+        else
+        {
+            (balance, remaining, expiresAt) = await MoveBalanceAsync(context, e.ProgramId, e.CustomerId, e.Points, e.Type, e.FromLot);
+        }
+
+        var entry = new PointsTransactionDto(
+            Ids.New("ptx_"), e.CustomerId, e.Points, e.Type, e.Description, e.Reference, balance, e.CreatedBy, context.Now,
+            pending ? Pending : Available, pending ? PatronJson.FromMs(e.AvailableAtMs!.Value) : null,
+            expiresAt is { } x ? PatronJson.FromMs(x) : null, e.OrderId);
+        await sql.ExecuteAsync(
+            $"""
+            INSERT INTO points_transactions (program_id, {Columns}, remaining, source)
+            VALUES (@p, @id, @c, @pts, @t, @d, @r, @ba, @by, @at, @st, @aa, @ea, @o, @rem, @src)
+            """,
+            ("p", e.ProgramId), ("id", entry.Id), ("c", e.CustomerId), ("pts", e.Points), ("t", e.Type), ("d", e.Description),
+            ("r", e.Reference), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
+            ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("rem", remaining), ("src", e.Source));
+        await Events.AddAsync(context, e.ProgramId, Events.PointsCreated, entry);
+        return new Posted(entry, true);
+    }
+
+    /// <summary>The customer's entry with this <c>reference</c>, if any (a reference is unique per customer).</summary>
+    public static Task<PointsTransactionDto?> ByReferenceAsync(Sql sql, string customerId, string reference) =>
+        sql.SingleAsync($"SELECT {Columns} FROM points_transactions WHERE customer_id = @c AND reference = @r",
+            Map, ("c", customerId), ("r", reference));
+
+    /// <summary>
+    /// Moves the available balance and the counters in one conditional update, then keeps the lots:
+    /// a positive amount becomes a lot (after paying any debt), a negative one takes from the lots.
+    /// </summary>
+    private static async Task<(long Balance, long Remaining, long? ExpiresAt)> MoveBalanceAsync(
+        WriteContext context, string programId, string customerId, long points, string type, string? fromLot)
+    {
+        var sql = context.Sql;
         var d = LedgerRules.Deltas(type, points);
-        var balance = await sql.ScalarAsync(
+        var after = await sql.ScalarAsync(
             """
             UPDATE customers
             SET points_balance = points_balance + @b, lifetime_points = lifetime_points + @l,
                 points_spent = points_spent + @s, points_expired = points_expired + @x, updated_at = @now
-            WHERE id = @c AND program_id = @p AND (@b >= 0 OR points_balance + @b >= 0)
+            WHERE id = @c AND program_id = @p AND (@b >= 0 OR @debt = 1 OR points_balance + @b >= 0)
             RETURNING points_balance
             """,
             ("b", d.Balance), ("l", d.Lifetime), ("s", d.Spent), ("x", d.Expired), ("now", context.NowMs),
-            ("c", customerId), ("p", programId));
-        if (balance is null)
+            ("debt", LedgerRules.MayCreateDebt(type) ? 1 : 0), ("c", customerId), ("p", programId));
+        if (after is null)
         {
             throw ApiException.Unprocessable("insufficient_points",
                 $"The customer does not have {-points} points to deduct.", "points");
         }
+        var balance = Convert.ToInt64(after);
+        var before = balance - points;
 
-        var entry = new PointsTransactionDto(
-            Ids.New("ptx_"), customerId, points, type, description, reference, Convert.ToInt64(balance), createdBy, context.Now);
+        if (points > 0)
+        {
+            var expiryDays = await sql.ScalarAsync("SELECT points_expiry_days FROM programs WHERE id = @p", ("p", programId));
+            long? expiresAt = expiryDays is null ? null : context.Now.AddDays(Convert.ToInt64(expiryDays)).ToUnixTimeMilliseconds();
+            return (balance, LedgerRules.LotRemaining(before, points), expiresAt);
+        }
+
+        var take = LedgerRules.TakenFromLots(before, points);
+        if (fromLot is not null)
+        {
+            await sql.ExecuteAsync("UPDATE points_transactions SET remaining = remaining - @t WHERE id = @id AND remaining >= @t",
+                ("t", take), ("id", fromLot));
+            return (balance, 0, null);
+        }
+        while (take > 0)
+        {
+            var lots = await sql.ListAsync(
+                "SELECT id, remaining FROM points_transactions WHERE customer_id = @c AND remaining > 0 ORDER BY id LIMIT 50",
+                r => (Id: r.GetString(0), Remaining: r.GetInt64(1)), ("c", customerId));
+            if (lots.Count == 0)
+            {
+                // The lots always add up to max(balance, 0); running out means the books are wrong.
+                throw new InvalidOperationException($"Customer {customerId} has fewer points in lots than in the balance.");
+            }
+            foreach (var lot in lots)
+            {
+                var part = Math.Min(take, lot.Remaining);
+                await sql.ExecuteAsync("UPDATE points_transactions SET remaining = remaining - @t WHERE id = @id",
+                    ("t", part), ("id", lot.Id));
+                take -= part;
+                if (take == 0)
+                {
+                    break;
+                }
+            }
+        }
+        return (balance, 0, null);
+    }
+
+    /// <summary>
+    /// Takes the customer's row lock first, so that what an operation reads next (a lot's remainder,
+    /// an entry's status) cannot change under it on PostgreSQL. SQLite has a single writer already.
+    /// </summary>
+    public static Task LockCustomerAsync(WriteContext context, string customerId) =>
+        context.Database.IsSqlite
+            ? Task.CompletedTask
+            : context.Sql.ExecuteAsync("SELECT id FROM customers WHERE id = @c FOR UPDATE", ("c", customerId));
+
+    /// <summary>Makes one pending entry available, if it still is pending and due. Returns whether it did.</summary>
+    public static async Task<bool> MatureAsync(WriteContext context, string entryId, string customerId)
+    {
+        var sql = context.Sql;
+        await LockCustomerAsync(context, customerId);
+        var found = await sql.ListAsync(
+            "SELECT program_id, points, type FROM points_transactions WHERE id = @id AND status = 'pending' AND available_at <= @now",
+            r => (ProgramId: r.GetString(0), Points: r.GetInt64(1), Type: r.GetString(2)), ("id", entryId), ("now", context.NowMs));
+        if (found.Count == 0)
+        {
+            return false;
+        }
+        var entry = found[0];
+        await sql.ExecuteAsync("UPDATE customers SET pending_points = pending_points - @pts WHERE id = @c",
+            ("pts", entry.Points), ("c", customerId));
+        var (_, remaining, expiresAt) = await MoveBalanceAsync(context, entry.ProgramId, customerId, entry.Points,
+            // A pending reversal may meet a balance that was spent meanwhile: it becomes debt, like any reversal.
+            entry.Points < 0 ? PointsTypes.Reversed : entry.Type, null);
         await sql.ExecuteAsync(
-            $"INSERT INTO points_transactions (program_id, {Columns}) VALUES (@p, @id, @c, @pts, @t, @d, @r, @ba, @by, @at)",
-            ("p", programId), ("id", entry.Id), ("c", customerId), ("pts", points), ("t", type), ("d", description),
-            ("r", reference), ("ba", entry.BalanceAfter), ("by", createdBy), ("at", context.NowMs));
-        await Events.AddAsync(context, programId, Events.PointsCreated, entry);
-        return new Posted(entry, true);
+            "UPDATE points_transactions SET status = 'available', remaining = @rem, expires_at = @ea WHERE id = @id",
+            ("rem", remaining), ("ea", expiresAt), ("id", entryId));
+        return true;
+    }
+
+    /// <summary>Expires what is left of one lot, if anything is left and it is due. Returns the points expired.</summary>
+    public static async Task<long> ExpireLotAsync(WriteContext context, string lotId, string customerId)
+    {
+        await LockCustomerAsync(context, customerId);
+        var found = await context.Sql.ListAsync(
+            "SELECT program_id, remaining FROM points_transactions WHERE id = @id AND remaining > 0 AND expires_at <= @now",
+            r => (ProgramId: r.GetString(0), Remaining: r.GetInt64(1)), ("id", lotId), ("now", context.NowMs));
+        if (found.Count == 0)
+        {
+            return 0;
+        }
+        var lot = found[0];
+        await PostAsync(context, new Entry(lot.ProgramId, customerId, -lot.Remaining, PointsTypes.Expired,
+            "Points expired", null, "system", FromLot: lotId));
+        return lot.Remaining;
     }
 }

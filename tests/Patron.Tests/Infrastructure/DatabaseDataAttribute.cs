@@ -48,7 +48,8 @@ public static class TestDatabases
             await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
             await create.ExecuteNonQueryAsync();
         }
-        var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name };
+        // Several test servers share one cluster: keep each pool well under its max_connections.
+        var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 20 };
         return ["--Patron:Database:Provider=postgres", $"--ConnectionStrings:Patron={builder.ConnectionString}", $"--Patron:DataDir={dataDir}"];
     }
 }
