@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Patron.Api;
+using Patron.Jobs;
 using Patron.Observability;
 using Patron.Storage;
 
@@ -49,6 +50,9 @@ public static class PatronApp
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<PatronMetrics>();
+        services.AddSingleton<IJob, PendingPointsJob>();
+        services.AddSingleton<IJob, PointsExpiryJob>();
+        services.AddHostedService<JobRunner>();
         services.Configure<JsonOptions>(o => PatronJson.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>

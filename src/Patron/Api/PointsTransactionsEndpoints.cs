@@ -65,6 +65,11 @@ public static class PointsTransactionsEndpoints
             // A blocked customer earns and redeems nothing; the merchant may still adjust the balance.
             if (customer.Status == CustomerStatus.Blocked && type != PointsTypes.Adjusted)
             {
+                // A retry of an entry posted before the block still gets the original entry back.
+                if (input.Reference is { } repeat && await Ledger.ByReferenceAsync(context.Sql, customer.Id, repeat) is { } earlier)
+                {
+                    return Reply.Ok(earlier);
+                }
                 throw ApiException.Forbidden("customer_blocked", "This customer is blocked.");
             }
             var posted = await Ledger.PostAsync(context, caller.ProgramId, customer.Id, points, type,

@@ -1,23 +1,61 @@
 using Microsoft.EntityFrameworkCore;
+using Patron.Domain;
 using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>The caller's program (SPEC section 3, Program).</summary>
+/// <summary>The caller's program and its settings (SPEC section 3, Program).</summary>
 public static class ProgramEndpoints
 {
-    public sealed record ProgramDto(string Id, string Name, string Currency, bool Live, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    public sealed record ReferralSettings(
+        long ReferrerPoints, long RefereePoints, string? ReferrerRewardId, string? RefereeRewardId, decimal MinOrderTotal);
+
+    public sealed record ProgramDto(
+        string Id, string Name, string Currency, decimal PointsPerUnit, string EarnMode, string Rounding,
+        int PointsDelayDays, int? PointsExpiryDays, int StampsRequired, string? StampRewardId,
+        ReferralSettings Referral, bool Live, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
         [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
         public string Object => "program";
 
-        public static ProgramDto From(ProgramRow p) =>
-            new(p.Id, p.Name, p.Currency, p.Live, PatronJson.FromMs(p.CreatedAt), PatronJson.FromMs(p.UpdatedAt));
+        public static ProgramDto From(ProgramRow p) => new(
+            p.Id, p.Name, p.Currency, Money.FromE4(p.PointsPerUnitE4), p.EarnMode, p.Rounding, p.PointsDelayDays,
+            p.PointsExpiryDays, p.StampsRequired, p.StampRewardId,
+            new ReferralSettings(p.ReferralReferrerPoints, p.ReferralRefereePoints, p.ReferralReferrerRewardId,
+                p.ReferralRefereeRewardId, Money.FromE4(p.ReferralMinOrderE4)),
+            p.Live, PatronJson.FromMs(p.CreatedAt), PatronJson.FromMs(p.UpdatedAt));
+    }
+
+    public sealed class ReferralInput
+    {
+        public long? ReferrerPoints { get; set; }
+        public long? RefereePoints { get; set; }
+        public string? ReferrerRewardId { get; set; }
+        public string? RefereeRewardId { get; set; }
+        public decimal? MinOrderTotal { get; set; }
+    }
+
+    /// <summary>PATCH /program: absent or null leaves a setting as it is; <c>points_expiry_days: 0</c> means never.</summary>
+    public sealed class ProgramInput
+    {
+        public string? Name { get; set; }
+        public string? Currency { get; set; }
+        public decimal? PointsPerUnit { get; set; }
+        public string? EarnMode { get; set; }
+        public string? Rounding { get; set; }
+        public int? PointsDelayDays { get; set; }
+        public int? PointsExpiryDays { get; set; }
+        public int? StampsRequired { get; set; }
+        public string? StampRewardId { get; set; }
+        public ReferralInput? Referral { get; set; }
+        public bool? Live { get; set; }
     }
 
     public static RouteGroupBuilder MapProgramApi(this RouteGroupBuilder api)
     {
         api.MapGet("/program", Get).WithTags("Program").WithSummary("The program this API key belongs to").Produces<ProgramDto>();
+        api.MapPatch("/program", Update).WithTags("Program").WithSummary("Change the program's settings (admin)")
+            .Accepts<ProgramInput>("application/json").Produces<ProgramDto>();
         return api;
     }
 
@@ -27,5 +65,79 @@ public static class ProgramEndpoints
         var program = await db.Programs.FirstOrDefaultAsync(p => p.Id == caller.ProgramId)
             ?? throw ApiException.NotFound("program", caller.ProgramId);
         return TypedResults.Ok(ProgramDto.From(program));
+    }
+
+    private static async Task<IResult> Update(HttpContext http, Caller caller, Writes writes)
+    {
+        caller.RequireAdmin();
+        var input = await http.ReadJsonAsync<ProgramInput>();
+        Validate(input);
+        return await writes.RunAsync(http, caller, async context =>
+        {
+            await using var db = PatronDb.For(context, caller.ProgramId);
+            var p = await db.Programs.AsTracking().FirstOrDefaultAsync(x => x.Id == caller.ProgramId)
+                ?? throw ApiException.NotFound("program", caller.ProgramId);
+            p.Name = input.Name?.Trim() ?? p.Name;
+            p.Currency = input.Currency?.Trim().ToUpperInvariant() ?? p.Currency;
+            p.PointsPerUnitE4 = input.PointsPerUnit is { } ppu ? Money.ToE4(ppu) : p.PointsPerUnitE4;
+            p.EarnMode = input.EarnMode ?? p.EarnMode;
+            p.Rounding = input.Rounding ?? p.Rounding;
+            p.PointsDelayDays = input.PointsDelayDays ?? p.PointsDelayDays;
+            p.PointsExpiryDays = input.PointsExpiryDays is { } days ? (days == 0 ? null : days) : p.PointsExpiryDays;
+            p.StampsRequired = input.StampsRequired ?? p.StampsRequired;
+            p.StampRewardId = input.StampRewardId is { } sr ? (sr.Length == 0 ? null : sr) : p.StampRewardId;
+            if (input.Referral is { } r)
+            {
+                p.ReferralReferrerPoints = r.ReferrerPoints ?? p.ReferralReferrerPoints;
+                p.ReferralRefereePoints = r.RefereePoints ?? p.ReferralRefereePoints;
+                p.ReferralReferrerRewardId = r.ReferrerRewardId is { } a ? (a.Length == 0 ? null : a) : p.ReferralReferrerRewardId;
+                p.ReferralRefereeRewardId = r.RefereeRewardId is { } b ? (b.Length == 0 ? null : b) : p.ReferralRefereeRewardId;
+                p.ReferralMinOrderE4 = r.MinOrderTotal is { } m ? Money.ToE4(m) : p.ReferralMinOrderE4;
+            }
+            p.Live = input.Live ?? p.Live;
+            p.UpdatedAt = context.NowMs;
+            await db.SaveChangesAsync();
+            return Reply.Ok(ProgramDto.From(p));
+        });
+    }
+
+    private static void Validate(ProgramInput i)
+    {
+        if (i.Name is { } n && (n.Trim().Length == 0 || n.Length > 200))
+        {
+            throw ApiException.Invalid("name", "'name' must be 1 to 200 characters.");
+        }
+        if (i.Currency is { } c && (c.Trim().Length != 3 || !c.Trim().All(char.IsAsciiLetter)))
+        {
+            throw ApiException.Invalid("currency", "'currency' must be a three-letter ISO 4217 code such as EUR.");
+        }
+        if (i.PointsPerUnit is < 0 or > 1_000_000)
+        {
+            throw ApiException.Invalid("points_per_unit", "'points_per_unit' must be from 0 to 1000000.");
+        }
+        if (i.EarnMode is { } mode && mode is not (EarnModes.Spend or EarnModes.Units or EarnModes.Stamps))
+        {
+            throw ApiException.Invalid("earn_mode", "'earn_mode' must be 'spend', 'units' or 'stamps'.");
+        }
+        if (i.Rounding is { } rounding && rounding is not (EarnModes.Floor or EarnModes.Nearest))
+        {
+            throw ApiException.Invalid("rounding", "'rounding' must be 'floor' or 'nearest'.");
+        }
+        if (i.PointsDelayDays is < 0 or > 365)
+        {
+            throw ApiException.Invalid("points_delay_days", "'points_delay_days' must be from 0 to 365.");
+        }
+        if (i.PointsExpiryDays is < 0 or > 36_500)
+        {
+            throw ApiException.Invalid("points_expiry_days", "'points_expiry_days' must be from 0 (never) to 36500.");
+        }
+        if (i.StampsRequired is < 1 or > 100)
+        {
+            throw ApiException.Invalid("stamps_required", "'stamps_required' must be from 1 to 100.");
+        }
+        if (i.Referral is { } r && (r.ReferrerPoints is < 0 || r.RefereePoints is < 0 || r.MinOrderTotal is < 0))
+        {
+            throw ApiException.Invalid("referral", "Referral points and the minimum order total cannot be negative.");
+        }
     }
 }

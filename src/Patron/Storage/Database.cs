@@ -24,6 +24,12 @@ public sealed class Database : IDisposable
 
     public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
+
+    /// <summary>
+    /// PostgreSQL's one connection pool, for EF Core too: a connection-string pool of its own would
+    /// outlive this object and could hold up to another 100 connections per process.
+    /// </summary>
+    public NpgsqlDataSource? PostgresDataSource => _pg;
     public bool IsSqlite => Provider == DatabaseProvider.Sqlite;
 
     /// <summary>Case-insensitive LIKE operator of this provider.</summary>

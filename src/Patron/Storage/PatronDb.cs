@@ -33,7 +33,7 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
         }
         else
         {
-            _ = connection is null ? builder.UseNpgsql(database.ConnectionString) : builder.UseNpgsql(connection);
+            _ = connection is null ? builder.UseNpgsql(database.PostgresDataSource!) : builder.UseNpgsql(connection);
         }
         return builder.UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking).Options;
     }
@@ -79,6 +79,20 @@ public sealed class ProgramRow
     public bool Live { get; set; } = true;
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
+
+    /// <summary>Points per 1.00 spent (or per unit), in ten-thousandths.</summary>
+    public long PointsPerUnitE4 { get; set; } = 10_000;
+    public string EarnMode { get; set; } = "spend";
+    public string Rounding { get; set; } = "floor";
+    public int PointsDelayDays { get; set; }
+    public int? PointsExpiryDays { get; set; }
+    public int StampsRequired { get; set; } = 10;
+    public string? StampRewardId { get; set; }
+    public long ReferralReferrerPoints { get; set; }
+    public long ReferralRefereePoints { get; set; }
+    public string? ReferralReferrerRewardId { get; set; }
+    public string? ReferralRefereeRewardId { get; set; }
+    public long ReferralMinOrderE4 { get; set; }
 }
 
 public sealed class ApiKeyRow

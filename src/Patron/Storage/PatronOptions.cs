@@ -10,6 +10,7 @@ public sealed class PatronOptions
     public BootstrapOptions Bootstrap { get; set; } = new();
     public RateLimitOptions RateLimit { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
+    public Jobs.JobOptions Jobs { get; set; } = new();
 }
 
 public sealed class DatabaseOptions

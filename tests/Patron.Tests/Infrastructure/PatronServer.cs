@@ -53,6 +53,8 @@ public sealed class PatronServer : IAsyncDisposable
             "--urls=http://127.0.0.1:0",
             $"--Patron:Bootstrap:AdminKey={adminKey}",
             "--Patron:RateLimit:PerMinute=0",
+            // Tests drive background jobs themselves (RunJobsAsync), after moving their clock.
+            "--Patron:Jobs:IntervalSeconds=0",
             "--Logging:LogLevel:Default=Warning",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
@@ -90,6 +92,15 @@ public sealed class PatronServer : IAsyncDisposable
     {
         var key = await Admin.CreateKeyAsync(WritePath, ProgramId, scope, expiresAt: expiresAt, rateLimitPerMinute: rateLimitPerMinute);
         return ClientWithKey(key!.Value.Secret);
+    }
+
+    /// <summary>One pass of every background job (pending points, expiry, ...), as the runner would do.</summary>
+    public async Task RunJobsAsync()
+    {
+        foreach (var job in App.Services.GetServices<Patron.Jobs.IJob>())
+        {
+            await job.RunOnceAsync(CancellationToken.None);
+        }
     }
 
     public async ValueTask DisposeAsync()

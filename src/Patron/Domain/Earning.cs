@@ -1,0 +1,51 @@
+namespace Patron.Domain;
+
+public static class EarnModes
+{
+    public const string Spend = "spend";
+    public const string Units = "units";
+    public const string Stamps = "stamps";
+    public const string Floor = "floor";
+    public const string Nearest = "nearest";
+}
+
+/// <summary>How many points a purchase earns (SPEC section 3, Program and Orders). Pure arithmetic.</summary>
+public static class Earning
+{
+    /// <summary>
+    /// <paramref name="quantity"/> (money spent, or units bought) times points per unit times every
+    /// multiplier (tier, campaign), rounded once at the end as the program says.
+    /// </summary>
+    public static long Points(decimal quantity, decimal pointsPerUnit, string rounding, params decimal[] multipliers)
+    {
+        if (quantity <= 0 || pointsPerUnit <= 0)
+        {
+            return 0;
+        }
+        var exact = quantity * pointsPerUnit;
+        foreach (var m in multipliers)
+        {
+            exact *= m;
+        }
+        var rounded = rounding == EarnModes.Nearest
+            ? decimal.Round(exact, 0, MidpointRounding.AwayFromZero)
+            : decimal.Floor(exact);
+        return (long)Math.Min(rounded, LedgerRules.MaxPointsPerEntry);
+    }
+
+    /// <summary>
+    /// The points to take back when <paramref name="refunded"/> of <paramref name="total"/> is refunded:
+    /// proportional, never more than was earned and not yet reversed.
+    /// </summary>
+    public static long Reversal(long earned, long alreadyReversed, decimal total, decimal refundedBefore, decimal refundedNow)
+    {
+        if (earned <= 0 || total <= 0)
+        {
+            return 0;
+        }
+        var refundedAfter = Math.Min(total, refundedBefore + refundedNow);
+        // Reverse up to the proportional share of everything refunded so far, minus what was already taken back.
+        var due = (long)decimal.Ceiling(earned * refundedAfter / total);
+        return Math.Clamp(due - alreadyReversed, 0, earned - alreadyReversed);
+    }
+}

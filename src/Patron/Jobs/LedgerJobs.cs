@@ -1,0 +1,43 @@
+using Patron.Storage;
+
+namespace Patron.Jobs;
+
+/// <summary>Pending points become available when due (SPEC section 3, Orders: paid plus points_delay_days).</summary>
+public sealed class PendingPointsJob(Database database, IWritePath writes, TimeProvider clock) : IJob
+{
+    public string Name => "pending-points";
+
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var due = await database.ReadAsync(sql => sql.ListAsync(
+            "SELECT id, customer_id FROM points_transactions WHERE status = 'pending' AND available_at <= @now ORDER BY available_at LIMIT @n",
+            r => (Id: r.GetString(0), Customer: r.GetString(1)), ("now", now), ("n", JobBatch.Size)));
+        foreach (var (id, customer) in due)
+        {
+            ct.ThrowIfCancellationRequested();
+            await writes.RunAsync(context => Ledger.MatureAsync(context, id, customer));
+        }
+        return due.Count;
+    }
+}
+
+/// <summary>What is left of each lot expires at its <c>expires_at</c>, oldest lots first (SPEC section 3, Program).</summary>
+public sealed class PointsExpiryJob(Database database, IWritePath writes, TimeProvider clock) : IJob
+{
+    public string Name => "points-expiry";
+
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var due = await database.ReadAsync(sql => sql.ListAsync(
+            "SELECT id, customer_id FROM points_transactions WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= @now ORDER BY expires_at LIMIT @n",
+            r => (Id: r.GetString(0), Customer: r.GetString(1)), ("now", now), ("n", JobBatch.Size)));
+        foreach (var (id, customer) in due)
+        {
+            ct.ThrowIfCancellationRequested();
+            await writes.RunAsync(context => Ledger.ExpireLotAsync(context, id, customer));
+        }
+        return due.Count;
+    }
+}
