@@ -95,6 +95,7 @@ public static class PatronApp
         api.MapProgramApi();
         api.MapCustomersApi();
         api.MapPointsTransactionsApi();
+        api.MapOrdersApi();
         api.MapEventsApi();
         api.MapApiKeysApi();
         return app;

@@ -37,6 +37,7 @@ public sealed class ApiKeyAuthenticationMiddleware(
         {
             throw ApiException.Forbidden("insufficient_scope", "This API key is read-only.");
         }
+        RequestBody.RejectNulInQuery(http.Request);
         caller.AttachTo(http);
         await next(http);
     }

@@ -27,13 +27,19 @@ public static class RequestBody
                 "Request bodies must be JSON, sent with Content-Type: application/json.");
         }
 
+        T body;
         try
         {
-            return JsonSerializer.Deserialize<T>(bytes, PatronJson.Options)
+            body = JsonSerializer.Deserialize<T>(bytes, PatronJson.Options)
                 ?? throw ApiException.Malformed("The request body must be a JSON object.", "invalid_body");
         }
         catch (JsonException e)
         {
+            // Invalid UTF-8 inside a string fails as that field; it is malformed JSON, not a wrong type.
+            if (!System.Text.Unicode.Utf8.IsValid(bytes))
+            {
+                throw ApiException.Malformed("The request body is not valid UTF-8.");
+            }
             JsonValueKind kind;
             try
             {
@@ -52,6 +58,44 @@ public static class RequestBody
             throw ApiException.Invalid(param ?? "body", param is null
                 ? "The request body has a value of the wrong type."
                 : $"Parameter '{param}' has the wrong type.");
+        }
+        if (bytes.AsSpan().IndexOf(@"\u0000"u8) >= 0)
+        {
+            RejectNul(body);
+        }
+        return body;
+    }
+
+    /// <summary>
+    /// A NUL character (<c>\u0000</c>) is valid JSON but no text PostgreSQL can store (SQLite would keep it),
+    /// so it is refused in every field alike, on both databases.
+    /// </summary>
+    private static void RejectNul<T>(T body)
+    {
+        foreach (var property in typeof(T).GetProperties())
+        {
+            if (property.PropertyType == typeof(string) && property.GetValue(body) is string value && value.Contains('\0', StringComparison.Ordinal))
+            {
+                var param = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
+                throw ApiException.Invalid(param, $"Parameter '{param}' contains a NUL character.");
+            }
+        }
+    }
+
+    /// <summary>The same rule for query parameters (a <c>%00</c> in the query string).</summary>
+    public static void RejectNulInQuery(HttpRequest request)
+    {
+        if (!request.QueryString.HasValue || !request.QueryString.Value!.Contains("%00", StringComparison.Ordinal))
+        {
+            return;
+        }
+        foreach (var (name, values) in request.Query)
+        {
+            if (name.Contains('\0', StringComparison.Ordinal) || values.Any(v => v is not null && v.Contains('\0', StringComparison.Ordinal)))
+            {
+                var param = name.Replace("\0", "", StringComparison.Ordinal);
+                throw ApiException.Invalid(param, $"Query parameter '{param}' contains a NUL character.");
+            }
         }
     }
 

@@ -14,6 +14,7 @@ public static class Events
     public const string CustomerUpdated = "customer.updated";
     public const string CustomerDeleted = "customer.deleted";
     public const string PointsCreated = "points.created";
+    public const string OrderUpdated = "order.updated";
 
     public static async Task<string> AddAsync<T>(WriteContext context, string programId, string type, T data)
     {
