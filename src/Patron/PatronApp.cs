@@ -52,6 +52,7 @@ public static class PatronApp
         services.AddSingleton<PatronMetrics>();
         services.AddSingleton<IJob, PendingPointsJob>();
         services.AddSingleton<IJob, PointsExpiryJob>();
+        services.AddSingleton<IJob, IdempotencyCleanupJob>();
         services.AddHostedService<JobRunner>();
         services.Configure<JsonOptions>(o => PatronJson.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

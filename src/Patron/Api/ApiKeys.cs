@@ -16,6 +16,7 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
 {
     public static readonly TimeSpan CacheTtl = TimeSpan.FromSeconds(2);
     private readonly ConcurrentDictionary<string, CachedKey> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _revokedAt = new(StringComparer.Ordinal);
 
     public static string NewSecret() => "sk_" + Ids.Secret();
 
@@ -29,7 +30,8 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
     {
         var hash = Hash(secret);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if (!_cache.TryGetValue(hash, out var cached) || now - cached.FetchedAtMs > CacheTtl.TotalMilliseconds)
+        if (!_cache.TryGetValue(hash, out var cached) || now - cached.FetchedAtMs > CacheTtl.TotalMilliseconds
+            || (cached.Row is { } seen && _revokedAt.TryGetValue(seen.Id, out var revokedAt) && cached.FetchedAtMs <= revokedAt))
         {
             await using var db = new PatronDb(PatronDb.Options(database));
             var row = await db.ApiKeys.FirstOrDefaultAsync(k => k.SecretHash == hash);
@@ -58,9 +60,13 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
         return new Caller(key.Id, key.ProgramId, Caller.ParseScope(key.Scope) ?? Scope.Read, key.RateLimitPerMinute, key.ExpiresAt);
     }
 
-    /// <summary>Drops a key from this process's cache (after a revocation commits).</summary>
+    /// <summary>
+    /// Drops a key from this process's cache (after a revocation commits), and remembers when, so
+    /// that a lookup which read the key just before the revocation cannot put it back.
+    /// </summary>
     public void Forget(string keyId)
     {
+        _revokedAt[keyId] = clock.GetUtcNow().ToUnixTimeMilliseconds();
         foreach (var (hash, entry) in _cache)
         {
             if (entry.Row?.Id == keyId)

@@ -107,6 +107,8 @@ public static class CustomersEndpoints
                 WHERE id = @id AND program_id = @p
                 """,
                 ("s", CustomerStatus.Deleted), ("now", context.NowMs), ("id", customer.Id), ("p", caller.ProgramId));
+            await Events.RedactCustomerAsync(context, caller.ProgramId, customer.Id);
+            await Writes.ForgetAnswersAboutAsync(context, caller.ProgramId, customer.Id);
             var deleted = new DeletedObject(customer.Id, "customer");
             await Events.AddAsync(context, caller.ProgramId, Events.CustomerDeleted, deleted);
             return Reply.Ok(deleted);

@@ -18,6 +18,17 @@ public readonly record struct Reply(int Status, object Body)
 /// </summary>
 public sealed class Writes(IWritePath path)
 {
+    /// <summary>
+    /// Erasure: stored answers that hold a customer (a replay would hand back their personal data)
+    /// are dropped. The table holds only the last 24 hours, so the scan stays small.
+    /// </summary>
+    public static Task ForgetAnswersAboutAsync(WriteContext context, string programId, string customerId) =>
+        context.Sql.ExecuteAsync(
+            context.Database.IsSqlite
+                ? "DELETE FROM idempotency_keys WHERE program_id = @p AND instr(CAST(response AS TEXT), @id) > 0"
+                : "DELETE FROM idempotency_keys WHERE program_id = @p AND position(convert_to(@id, 'UTF8') in response) > 0",
+            ("p", programId), ("id", customerId));
+
     public static readonly TimeSpan KeyLifetime = TimeSpan.FromHours(24);
     private const int MaxKeyLength = 255;
 
@@ -72,6 +83,18 @@ public sealed class Writes(IWritePath path)
             return new JsonReply(reply.Status, body, false);
         });
     }
+}
+
+/// <summary>Idempotency records, kept 24 hours.</summary>
+public static class IdempotencyRecords
+{
+    public static Task<int> DeleteExpiredAsync(WriteContext context, int limit) =>
+        context.Sql.ExecuteAsync(
+            """
+            DELETE FROM idempotency_keys WHERE (program_id, key) IN (
+                SELECT program_id, key FROM idempotency_keys WHERE created_at <= @cutoff LIMIT @n)
+            """,
+            ("cutoff", context.Now.Add(-Writes.KeyLifetime).ToUnixTimeMilliseconds()), ("n", limit));
 }
 
 /// <summary>Pre-serialised JSON, marked when it is a replay of a stored answer.</summary>

@@ -41,3 +41,12 @@ public sealed class PointsExpiryJob(Database database, IWritePath writes, TimePr
         return due.Count;
     }
 }
+
+/// <summary>Idempotency records older than 24 hours are deleted (SPEC section 2: keys live 24 h).</summary>
+public sealed class IdempotencyCleanupJob(IWritePath writes) : IJob
+{
+    public string Name => "idempotency-cleanup";
+
+    public Task<int> RunOnceAsync(CancellationToken ct) =>
+        writes.RunAsync(context => Api.IdempotencyRecords.DeleteExpiredAsync(context, JobBatch.Size));
+}

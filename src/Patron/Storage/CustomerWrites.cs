@@ -113,12 +113,14 @@ public static class CustomerWrites
             ("rc", Ids.Token(8)), ("rb", referrerId), ("qr", "pq_" + Ids.Token(24)),
             ("st", Customers.SearchText(fields.FirstName, fields.LastName, fields.Email)), ("now", context.NowMs));
 
+        // customer.created comes first; the opening balance follows as its own points.created.
+        var created = (await Customers.ByIdAsync(sql, programId, id))!;
+        await Events.AddAsync(context, programId, Events.CustomerCreated, created);
         if (initialPoints > 0)
         {
             await Ledger.PostAsync(context, programId, id, initialPoints, PointsTypes.Adjusted, "Initial points", null, actor);
+            created = (await Customers.ByIdAsync(sql, programId, id))!;
         }
-        var created = (await Customers.ByIdAsync(sql, programId, id))!;
-        await Events.AddAsync(context, programId, Events.CustomerCreated, created);
         return (created, true);
     }
 

@@ -20,9 +20,31 @@ public static class Events
     {
         var id = Ids.New("evt_");
         await context.Sql.ExecuteAsync(
-            "INSERT INTO events (id, program_id, type, data, created_at) VALUES (@id, @program_id, @type, @data, @created_at)",
+            "INSERT INTO events (id, program_id, type, data, created_at, subject_id) VALUES (@id, @program_id, @type, @data, @created_at, @subject)",
             ("id", id), ("program_id", programId), ("type", type),
-            ("data", JsonSerializer.Serialize(data, PatronJson.Options)), ("created_at", context.NowMs));
+            ("data", JsonSerializer.Serialize(data, PatronJson.Options)), ("created_at", context.NowMs), ("subject", SubjectOf(data)));
         return id;
     }
+
+    /// <summary>The customer an event is about, recorded so that erasure can redact it.</summary>
+    private static string? SubjectOf(object? data) => data switch
+    {
+        CustomerDto c => c.Id,
+        PointsTransactionDto t => t.CustomerId,
+        OrderDto o => o.CustomerId,
+        DeletedObject { Object: "customer" } d => d.Id,
+        System.Text.Json.Nodes.JsonObject json when json["customer_id"] is System.Text.Json.Nodes.JsonValue v => v.GetValue<string>(),
+        _ => null,
+    };
+
+    /// <summary>
+    /// Erasure (SPEC section 3): the customer's personal data leaves the events too. Events that
+    /// carried the customer object keep only its id; other events about the customer hold no
+    /// personal data of their own beyond what the merchant wrote in descriptions.
+    /// </summary>
+    public static Task RedactCustomerAsync(WriteContext context, string programId, string customerId) =>
+        context.Sql.ExecuteAsync(
+            "UPDATE events SET data = @data WHERE program_id = @p AND subject_id = @c AND type IN (@created, @updated)",
+            ("data", JsonSerializer.Serialize(new { @object = "customer", id = customerId, erased = true })),
+            ("p", programId), ("c", customerId), ("created", CustomerCreated), ("updated", CustomerUpdated));
 }

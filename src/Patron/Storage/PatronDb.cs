@@ -15,6 +15,7 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
 
     public DbSet<ProgramRow> Programs => Set<ProgramRow>();
     public DbSet<ApiKeyRow> ApiKeys => Set<ApiKeyRow>();
+    public DbSet<EarnRuleRow> EarnRules => Set<EarnRuleRow>();
 
     /// <summary>A context that works inside a write-path transaction, scoped to one program.</summary>
     public static PatronDb For(WriteContext context, string? programId)
@@ -45,6 +46,11 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
         {
             e.ToTable("api_keys");
             e.HasQueryFilter(k => ProgramId == null || k.ProgramId == ProgramId);
+        });
+        modelBuilder.Entity<EarnRuleRow>(e =>
+        {
+            e.ToTable("earn_rules");
+            e.HasQueryFilter(r => ProgramId == null || r.ProgramId == ProgramId);
         });
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())

@@ -729,6 +729,40 @@ public sealed class CustomersApiTests
     private static List<string> Ids(ApiResponse list) =>
         list["data"].EnumerateArray().Select(c => c.GetProperty("id").GetString()!).ToList();
 
+    [Theory, DatabaseData]
+    public async Task Erasure_removes_personal_data_from_events_and_stored_idempotent_answers(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var created = await server.Client.PostJsonAsync(Customers,
+            new { email = "erase.me@example.com", phone = "+4915112345678", first_name = "Erin", external_id = "erase-1" },
+            idempotencyKey: "create-erin");
+        created.Status.ShouldBe(HttpStatusCode.Created);
+        var id = created.Str("id");
+        (await server.Client.PatchJsonAsync($"{Customers}/{id}", new { last_name = "Mustermann" })).Status.ShouldBe(HttpStatusCode.OK);
+        (await server.Client.PostJsonAsync($"{Customers}/{id}/points_transactions", new { points = 5 })).Status.ShouldBe(HttpStatusCode.Created);
+
+        (await server.Client.DeleteJsonAsync($"{Customers}/{id}")).Status.ShouldBe(HttpStatusCode.OK);
+
+        var events = await server.Client.GetJsonAsync("/api/v1/events?limit=100");
+        var raw = events.Raw;
+        foreach (var personal in new[] { "erase.me@example.com", "+4915112345678", "Erin", "Mustermann", "erase-1" })
+        {
+            raw.ShouldNotContain(personal);
+        }
+        var types = events["data"].EnumerateArray().Select(e => e.GetProperty("type").GetString()).ToList();
+        types.ShouldContain("customer.created");
+        types.ShouldContain("customer.updated");
+        types.ShouldContain("customer.deleted");
+        types.ShouldContain("points.created");
+
+        // The stored answer of the create held the personal data: it is gone, so nothing replays it.
+        var retried = await server.Client.PostJsonAsync(Customers,
+            new { email = "erase.me@example.com", phone = "+4915112345678", first_name = "Erin", external_id = "erase-1" },
+            idempotencyKey: "create-erin");
+        retried.Header("Idempotent-Replayed").ShouldBeNull();
+        retried.Str("id").ShouldNotBe(id);
+    }
+
     private static async Task<long> CountAsync(HttpClient client) =>
         (await client.GetJsonAsync(Customers)).Long("total_count");
 }
