@@ -52,8 +52,13 @@ public static class PatronApp
         services.AddSingleton<PatronMetrics>();
         services.AddSingleton<IJob, PendingPointsJob>();
         services.AddSingleton<IJob, PointsExpiryJob>();
+        services.AddSingleton<IJob, VipTierJob>();
+        services.AddSingleton<IJob, BirthdayJob>();
         services.AddSingleton<IJob, IdempotencyCleanupJob>();
         services.AddHostedService<JobRunner>();
+        services.AddSingleton<Webhooks.WebhookSecrets>();
+        services.AddSingleton<Webhooks.WebhookDispatcher>();
+        services.AddHostedService<Webhooks.WebhookDispatcherService>();
         services.Configure<JsonOptions>(o => PatronJson.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
@@ -96,9 +101,19 @@ public static class PatronApp
         api.MapProgramApi();
         api.MapCustomersApi();
         api.MapPointsTransactionsApi();
+        api.MapEarnRulesApi();
+        api.MapActivitiesApi();
         api.MapOrdersApi();
+        api.MapRewardsApi();
+        api.MapRedemptionsApi();
+        api.MapGiftCardsApi();
+        api.MapQrCodesApi();
+        api.MapReferralsApi();
+        api.MapVipTiersApi();
+        api.MapAnalyticsApi();
         api.MapEventsApi();
         api.MapApiKeysApi();
+        api.MapWebhooksApi();
         return app;
     }
 

@@ -42,7 +42,8 @@ public static class CustomersEndpoints
         Filter("external_id", "external_id = @external_id", v => v);
         Filter("status", "status = @status", v => v is CustomerStatus.Active or CustomerStatus.Blocked
             ? v : throw ApiException.Invalid("status", "'status' must be 'active' or 'blocked'."));
-        Filter("tier", "vip_tier_id = @tier", v => v);
+        // A tier id or a live tier's name (names are unique among a program's live tiers).
+        Filter("tier", "vip_tier_id IN (SELECT id FROM vip_tiers WHERE program_id = @p AND deleted_at IS NULL AND (id = @tier OR name = @tier))", v => v);
         Filter("search", $"search_text {db.ILike} @search ESCAPE '\\'", v =>
             "%" + v.ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
 

@@ -152,7 +152,10 @@ public static class OrdersEndpoints
         var before = existing;
         var after = existing ?? new Orders.OrderRow(orderId, customerId, OrderStatus.Placed, currency, 0, 0, 0, "[]", "[]", 0,
             null, null, context.NowMs, context.NowMs);
-        if (after.Status == OrderStatus.Cancelled && (input.Status is OrderStatus.Paid || input.Total is not null || input.RefundedTotal is not null))
+        // A cancelled order cannot change; its own state sent again (a retried webhook) is no change.
+        if (after.Status == OrderStatus.Cancelled && (input.Status is OrderStatus.Paid
+            || (input.Total is { } newTotal && Money.ToE4(newTotal) != after.TotalE4)
+            || (input.RefundedTotal is { } newRefunded && Money.ToE4(newRefunded) != after.RefundedE4)))
         {
             throw ApiException.Conflict("order_cancelled", "This order is cancelled and cannot change.");
         }
@@ -212,6 +215,11 @@ public static class OrdersEndpoints
             await Orders.UpdateAsync(context, caller.ProgramId, after);
         }
         await Orders.ReconcileAsync(context, caller.ProgramId, before, after, caller.KeyId);
+        await Vouchers.UseCodesAsync(context, caller.ProgramId, Vouchers.ParseCodes(after.DiscountCodes), orderId);
+        if (before?.PaidAt is null && after.PaidAt is not null)
+        {
+            await Referrals.OnOrderPaidAsync(context, caller.ProgramId, customerId, after.Id, after.TotalE4);
+        }
         var dto = await Orders.ToDtoAsync(sql, caller.ProgramId, after with { UpdatedAt = context.NowMs });
         await Events.AddAsync(context, caller.ProgramId, Events.OrderUpdated, dto);
         return (dto, before is null);

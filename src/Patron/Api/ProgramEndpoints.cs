@@ -13,7 +13,7 @@ public static class ProgramEndpoints
     public sealed record ProgramDto(
         string Id, string Name, string Currency, decimal PointsPerUnit, string EarnMode, string Rounding,
         int PointsDelayDays, int? PointsExpiryDays, int StampsRequired, string? StampRewardId,
-        ReferralSettings Referral, bool Live, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+        ReferralSettings Referral, decimal? PointValue, bool Live, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
         [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
         public string Object => "program";
@@ -23,6 +23,7 @@ public static class ProgramEndpoints
             p.PointsExpiryDays, p.StampsRequired, p.StampRewardId,
             new ReferralSettings(p.ReferralReferrerPoints, p.ReferralRefereePoints, p.ReferralReferrerRewardId,
                 p.ReferralRefereeRewardId, Money.FromE4(p.ReferralMinOrderE4)),
+            p.PointValueE4 is { } pv ? Money.FromE4(pv) : null,
             p.Live, PatronJson.FromMs(p.CreatedAt), PatronJson.FromMs(p.UpdatedAt));
     }
 
@@ -48,6 +49,10 @@ public static class ProgramEndpoints
         public int? StampsRequired { get; set; }
         public string? StampRewardId { get; set; }
         public ReferralInput? Referral { get; set; }
+
+        /// <summary>The money value of one point, for the liability in analytics; 0 clears it.</summary>
+        public decimal? PointValue { get; set; }
+
         public bool? Live { get; set; }
     }
 
@@ -94,6 +99,7 @@ public static class ProgramEndpoints
                 p.ReferralRefereeRewardId = r.RefereeRewardId is { } b ? (b.Length == 0 ? null : b) : p.ReferralRefereeRewardId;
                 p.ReferralMinOrderE4 = r.MinOrderTotal is { } m ? Money.ToE4(m) : p.ReferralMinOrderE4;
             }
+            p.PointValueE4 = input.PointValue is { } value ? (value == 0 ? null : Money.ToE4(value)) : p.PointValueE4;
             p.Live = input.Live ?? p.Live;
             p.UpdatedAt = context.NowMs;
             await db.SaveChangesAsync();
@@ -130,6 +136,10 @@ public static class ProgramEndpoints
         if (i.PointsExpiryDays is < 0 or > 36_500)
         {
             throw ApiException.Invalid("points_expiry_days", "'points_expiry_days' must be from 0 (never) to 36500.");
+        }
+        if (i.PointValue is < 0 or > 1_000_000 || (i.PointValue is { } pv && pv != 0 && Money.ToE4(pv) == 0))
+        {
+            throw ApiException.Invalid("point_value", "'point_value' must be from 0.0001 to 1000000 (0 clears it).");
         }
         if (i.StampsRequired is < 1 or > 100)
         {

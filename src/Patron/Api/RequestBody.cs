@@ -126,7 +126,11 @@ public static class RequestBody
             throw TooLarge();
         }
         var bytes = buffer.ToArray();
-        http.Items[HashItem] = Hash(request.Method, request.Path.Value ?? "", bytes);
+        // Only a request that may be replayed needs the hash of its body.
+        if (request.Headers.ContainsKey("Idempotency-Key"))
+        {
+            http.Items[HashItem] = Hash(request.Method, request.Path.Value ?? "", bytes);
+        }
         return bytes;
     }
 

@@ -186,7 +186,59 @@ public static class PatronCli
             Console.WriteLine($"Created {result.Created}, updated {result.Updated}, rejected {result.Rejected}.");
             return result.Rejected == 0 ? 0 : 1;
         });
-        return new Command("import", "Import data from files.") { customers };
+        return new Command("import", "Import data from files.") { customers, ImportVouchers() };
+    }
+
+    /// <summary><c>import vouchers --reward ID FILE</c>: codes for a pool reward, one per line (or a JSON array).</summary>
+    private static Command ImportVouchers()
+    {
+        var file = new Argument<string>("file") { Description = "Text or CSV with one code per line (first column; a 'code' header is skipped), or a JSON array." };
+        var reward = new Option<string>("--reward") { Description = "The pool reward (rwd_...) that gets the codes.", Required = true };
+        var program = ProgramOption();
+        var command = new Command("vouchers", "Add voucher codes to a pool reward; codes the program already has are reported as duplicates.")
+        {
+            file, reward, program, DataOption(),
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(async (ParseResult parse, CancellationToken _) =>
+        {
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path))
+            {
+                await Console.Error.WriteLineAsync($"No file '{path}'.");
+                return 2;
+            }
+            using var database = await ReadyDatabaseAsync();
+            var programId = await ImportExport.ResolveProgramAsync(database, parse.GetValue(program));
+            try
+            {
+                var text = await File.ReadAllTextAsync(path);
+                IEnumerable<string?> raw = text.TrimStart().StartsWith('[')
+                    ? System.Text.Json.JsonSerializer.Deserialize<List<string?>>(text) ?? []
+                    : Vouchers.FromCsv(text).Select(c => (string?)c);
+                var codes = Vouchers.Clean(raw, "file");
+                long imported = 0, duplicates = 0;
+                // Batches of one transaction each, so a huge file never holds the writer for long.
+                foreach (var chunk in codes.Chunk(10_000))
+                {
+                    var result = await WritePath(database).RunAsync(context => Vouchers.ImportAsync(context, programId, parse.GetValue(reward)!, chunk));
+                    imported += result.Imported;
+                    duplicates += result.DuplicateCount;
+                    foreach (var code in result.Duplicates.Take(20))
+                    {
+                        await Console.Error.WriteLineAsync($"duplicate: {code}");
+                    }
+                }
+                Console.WriteLine($"Imported {imported}, duplicates {duplicates}.");
+                return 0;
+            }
+            catch (Exception e) when (e is ApiException or System.Text.Json.JsonException)
+            {
+                await Console.Error.WriteLineAsync(e.Message);
+                return 1;
+            }
+        });
+        return command;
     }
 
     private static Command Export()
@@ -230,8 +282,36 @@ public static class PatronCli
         .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)
         .AddJsonFile("appsettings.json", optional: true)
         .AddEnvironmentVariables()
-        .AddCommandLine(Environment.GetCommandLineArgs().Skip(1).Where(a => a.StartsWith("--", StringComparison.Ordinal) || !a.StartsWith('-')).ToArray(), PatronApp.SwitchMappings)
+        .AddCommandLine(ConfigurationArgs(), PatronApp.SwitchMappings)
         .Build();
+
+    /// <summary>
+    /// The <c>--key=value</c> and <c>--key value</c> pairs among the arguments, for the configuration
+    /// system. Verbs, file names and a switch's own value stay out, so that a path argument is never
+    /// read as the value of the switch before it.
+    /// </summary>
+    private static string[] ConfigurationArgs()
+    {
+        var args = Environment.GetCommandLineArgs().Skip(1).ToArray();
+        var pairs = new List<string>();
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal))
+            {
+                continue;
+            }
+            if (args[i].Contains('=', StringComparison.Ordinal))
+            {
+                pairs.Add(args[i]);
+            }
+            else if (i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                pairs.Add(args[i]);
+                pairs.Add(args[++i]);
+            }
+        }
+        return [.. pairs];
+    }
 
     private static Database OpenDatabase() => Database.FromConfiguration(Configuration());
 

@@ -37,7 +37,17 @@ public static class Ids
             _lastRandom = random;
         }
 
-        var value = ((UInt128)(ulong)ms << 80) | random;
+        return Encode(prefix, ((UInt128)(ulong)ms << 80) | random);
+    }
+
+    /// <summary>
+    /// The smallest id with this prefix that can be minted at <paramref name="ms"/> or later: a range
+    /// condition <c>id &gt;= Floor(...)</c> on an id index selects what was created since then.
+    /// </summary>
+    public static string Floor(string prefix, long ms) => Encode(prefix, (UInt128)(ulong)Math.Max(ms, 0) << 80);
+
+    private static string Encode(string prefix, UInt128 value)
+    {
         Span<char> chars = stackalloc char[26];
         for (var i = 25; i >= 0; i--)
         {

@@ -83,6 +83,11 @@ public static class CustomerWrites
         var match = await Customers.MatchAsync(sql, programId, fields.ExternalId, fields.Email, fields.Phone);
         if (match is not null)
         {
+            // The customer found is the one whose code was given: a self-referral (same email, phone or customer).
+            if (!string.IsNullOrEmpty(referredBy) && string.Equals(match.ReferralCode, referredBy, StringComparison.OrdinalIgnoreCase))
+            {
+                throw ApiException.Unprocessable("self_referral", "A customer cannot refer themselves.", "referred_by");
+            }
             return (await ApplyAsync(context, programId, match, fields), false);
         }
 
@@ -116,6 +121,10 @@ public static class CustomerWrites
         // customer.created comes first; the opening balance follows as its own points.created.
         var created = (await Customers.ByIdAsync(sql, programId, id))!;
         await Events.AddAsync(context, programId, Events.CustomerCreated, created);
+        if (referrerId is not null)
+        {
+            await Referrals.LinkAsync(context, programId, referrerId, id);
+        }
         if (initialPoints > 0)
         {
             await Ledger.PostAsync(context, programId, id, initialPoints, PointsTypes.Adjusted, "Initial points", null, actor);

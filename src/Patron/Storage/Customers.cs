@@ -7,9 +7,20 @@ namespace Patron.Storage;
 /// <summary>Customer rows: lookups by any reference, and the columns every read maps.</summary>
 public static class Customers
 {
+    /// <summary>
+    /// What <see cref="Map"/> reads, from <c>FROM customers</c> (not aliased): the tier's name comes from
+    /// a correlated lookup by primary key, null without a live tier.
+    /// </summary>
     public const string Columns =
         "id, external_id, email, phone, first_name, last_name, birthday, status, points_balance, pending_points, " +
-        "lifetime_points, points_spent, points_expired, current_stamps, vip_tier_id, total_spent_e4, referral_code, " +
+        "lifetime_points, points_spent, points_expired, current_stamps, " +
+        "(SELECT name FROM vip_tiers t WHERE t.id = customers.vip_tier_id AND t.deleted_at IS NULL) AS vip_tier, " +
+        "total_spent_e4, referral_code, qr_code, created_at, updated_at";
+
+    /// <summary>The same columns by name, for reading them from a subquery that selected <see cref="Columns"/>.</summary>
+    private const string ColumnNames =
+        "id, external_id, email, phone, first_name, last_name, birthday, status, points_balance, pending_points, " +
+        "lifetime_points, points_spent, points_expired, current_stamps, vip_tier, total_spent_e4, referral_code, " +
         "qr_code, created_at, updated_at";
 
     public static CustomerDto Map(DbDataReader r) => new(
@@ -27,7 +38,7 @@ public static class Customers
         PointsSpent: r.GetInt64(11),
         PointsExpired: r.GetInt64(12),
         CurrentStamps: r.GetInt64(13),
-        VipTier: null,
+        VipTier: r.StringOrNull(14),
         TotalSpent: Money.FromE4(r.GetInt64(15)),
         ReferralCode: r.GetString(16),
         QrCode: r.GetString(17),
@@ -78,7 +89,7 @@ public static class Customers
         }
         var union = string.Join(" UNION ALL ", parts);
         return sql.SingleAsync(
-            $"SELECT {Columns} FROM ({union}) AS m WHERE deleted_at IS NULL ORDER BY match_rank LIMIT 1",
+            $"SELECT {ColumnNames} FROM ({union}) AS m WHERE deleted_at IS NULL ORDER BY match_rank LIMIT 1",
             Map, [.. args]);
     }
 

@@ -14,7 +14,15 @@ public static class Events
     public const string CustomerUpdated = "customer.updated";
     public const string CustomerDeleted = "customer.deleted";
     public const string PointsCreated = "points.created";
+    public const string TierChanged = "tier.changed";
     public const string OrderUpdated = "order.updated";
+    public const string RedemptionCreated = "redemption.created";
+    public const string RedemptionCancelled = "redemption.cancelled";
+    public const string VoucherUsed = "voucher.used";
+    public const string StampAdded = "stamp.added";
+    public const string RewardEarned = "reward.earned";
+    public const string GiftCardUpdated = "gift_card.updated";
+    public const string ReferralCompleted = "referral.completed";
 
     public static async Task<string> AddAsync<T>(WriteContext context, string programId, string type, T data)
     {
@@ -23,6 +31,8 @@ public static class Events
             "INSERT INTO events (id, program_id, type, data, created_at, subject_id) VALUES (@id, @program_id, @type, @data, @created_at, @subject)",
             ("id", id), ("program_id", programId), ("type", type),
             ("data", JsonSerializer.Serialize(data, PatronJson.Options)), ("created_at", context.NowMs), ("subject", SubjectOf(data)));
+        // The outbox's other half: this event's webhook deliveries, in the same transaction (SPEC section 4).
+        await Webhooks.WebhookFanout.AddDeliveriesAsync(context, programId, id, type);
         return id;
     }
 

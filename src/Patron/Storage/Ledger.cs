@@ -89,6 +89,10 @@ public static class Ledger
             ("r", e.Reference), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
             ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("rem", remaining), ("src", e.Source));
         await Events.AddAsync(context, e.ProgramId, Events.PointsCreated, entry);
+        if (!pending && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
+        {
+            await Tiers.EvaluateAsync(context, e.ProgramId, e.CustomerId, TierRules.Reasons.LifetimePoints);
+        }
         return new Posted(entry, true);
     }
 
@@ -193,6 +197,10 @@ public static class Ledger
         await sql.ExecuteAsync(
             "UPDATE points_transactions SET status = 'available', remaining = @rem, expires_at = @ea WHERE id = @id",
             ("rem", remaining), ("ea", expiresAt), ("id", entryId));
+        if (LedgerRules.Deltas(entry.Type, entry.Points).Lifetime > 0)
+        {
+            await Tiers.EvaluateAsync(context, entry.ProgramId, customerId, TierRules.Reasons.LifetimePoints);
+        }
         return true;
     }
 

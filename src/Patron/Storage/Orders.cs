@@ -106,9 +106,11 @@ public static class Orders
             EarnModes.Units => o.Units,
             _ => 0m,
         };
+        // A place_order rule may set its own rate for the customer's tier; otherwise the program's applies.
+        var perUnit = await EarnRules.PlaceOrderPointsPerUnitAsync(sql, programId, customer.TierId, context.NowMs) ?? program.PerUnit;
         var tier = await Tiers.MultiplierAsync(sql, customer.TierId);
         var campaign = await EarnRules.CampaignMultiplierAsync(sql, programId, "place_order", customer.TierId, context.NowMs);
-        return Earning.Points(quantity, program.PerUnit, program.Rounding, tier, campaign);
+        return Earning.Points(quantity, perUnit, program.Rounding, tier, campaign);
     }
 
     /// <summary>The net points the order should hold in the ledger now.</summary>
@@ -139,6 +141,8 @@ public static class Orders
         {
             await sql.ExecuteAsync("UPDATE customers SET total_spent_e4 = total_spent_e4 + @d, updated_at = @now WHERE id = @c",
                 ("d", spentDelta), ("now", context.NowMs), ("c", after.CustomerId));
+            // Spend tiers move with paid-minus-refunded spend.
+            await Tiers.EvaluateAsync(context, programId, after.CustomerId);
         }
 
         // Pending entries of this order that are already due become available first, so that a

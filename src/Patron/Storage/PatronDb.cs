@@ -15,7 +15,9 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
 
     public DbSet<ProgramRow> Programs => Set<ProgramRow>();
     public DbSet<ApiKeyRow> ApiKeys => Set<ApiKeyRow>();
+    public DbSet<Webhooks.WebhookEndpointRow> WebhookEndpoints => Set<Webhooks.WebhookEndpointRow>();
     public DbSet<EarnRuleRow> EarnRules => Set<EarnRuleRow>();
+    public DbSet<VipTierRow> VipTiers => Set<VipTierRow>();
 
     /// <summary>A context that works inside a write-path transaction, scoped to one program.</summary>
     public static PatronDb For(WriteContext context, string? programId)
@@ -47,10 +49,21 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
             e.ToTable("api_keys");
             e.HasQueryFilter(k => ProgramId == null || k.ProgramId == ProgramId);
         });
+        modelBuilder.Entity<Webhooks.WebhookEndpointRow>(e =>
+        {
+            e.ToTable("webhook_endpoints");
+            e.HasQueryFilter(w => ProgramId == null || w.ProgramId == ProgramId);
+        });
         modelBuilder.Entity<EarnRuleRow>(e =>
         {
             e.ToTable("earn_rules");
             e.HasQueryFilter(r => ProgramId == null || r.ProgramId == ProgramId);
+        });
+        modelBuilder.Entity<VipTierRow>(e =>
+        {
+            e.ToTable("vip_tiers");
+            // A deleted tier is kept only for the events that name it: the API never sees it.
+            e.HasQueryFilter(t => (ProgramId == null || t.ProgramId == ProgramId) && t.DeletedAt == null);
         });
 
         foreach (var entity in modelBuilder.Model.GetEntityTypes())
@@ -99,6 +112,27 @@ public sealed class ProgramRow
     public string? ReferralReferrerRewardId { get; set; }
     public string? ReferralRefereeRewardId { get; set; }
     public long ReferralMinOrderE4 { get; set; }
+
+    /// <summary>The money value of one point, in ten-thousandths; null when not set.</summary>
+    public long? PointValueE4 { get; set; }
+}
+
+/// <summary>A VIP tier (SPEC section 3, VIP tiers): one requirement, points or spend, and its benefits.</summary>
+public sealed class VipTierRow
+{
+    public required string Id { get; set; }
+    public required string ProgramId { get; set; }
+    public required string Name { get; set; }
+    public long? PointsRequired { get; set; }
+    public long? SpendRequiredE4 { get; set; }
+    public int? SpendWindowDays { get; set; }
+    public long MultiplierE4 { get; set; } = 10_000;
+    public string? DiscountType { get; set; }
+    public long? DiscountValueE4 { get; set; }
+    public bool FreeShipping { get; set; }
+    public long CreatedAt { get; set; }
+    public long UpdatedAt { get; set; }
+    public long? DeletedAt { get; set; }
 }
 
 public sealed class ApiKeyRow

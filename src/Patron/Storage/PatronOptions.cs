@@ -35,7 +35,30 @@ public sealed class RateLimitOptions
     public int PerMinute { get; set; } = 1200;
 }
 
+/// <summary>The <c>Patron:Webhooks</c> section (SPEC sections 1, 4 and 7; docs/WEBHOOKS.md).</summary>
 public sealed class WebhookOptions
 {
+    /// <summary>Lets webhooks reach loopback and private addresses (development and tests); never link-local or metadata ones.</summary>
     public bool AllowPrivateTargets { get; set; }
+
+    /// <summary>Base64 of 32 bytes that encrypts endpoint secrets at rest; unset: a key file in the data directory.</summary>
+    public string? EncryptionKey { get; set; }
+
+    /// <summary>Whether this process sends deliveries; false leaves that to other processes (or to tests).</summary>
+    public bool Dispatcher { get; set; } = true;
+
+    /// <summary>How often an idle dispatcher looks for due deliveries written by other processes or due retries.</summary>
+    public int PollIntervalMs { get; set; } = 1000;
+
+    /// <summary>Deliveries in flight at once in this process, over all endpoints.</summary>
+    public int MaxConcurrency { get; set; } = 64;
+
+    /// <summary>Deliveries in flight at once to one endpoint, so that a slow receiver cannot take every slot.</summary>
+    public int MaxConcurrencyPerEndpoint { get; set; } = 16;
+
+    /// <summary>An attempt that has no answer within this time fails (SPEC section 4: 10 s).</summary>
+    public int TimeoutSeconds { get; set; } = 10;
+
+    /// <summary>How long a claimed delivery belongs to its process; after that another process takes it over.</summary>
+    public int LeaseSeconds { get; set; } = 60;
 }

@@ -1,0 +1,298 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Patron.Domain;
+using Patron.Storage;
+using Patron.Webhooks;
+
+namespace Patron.Api;
+
+/// <summary>
+/// Webhook endpoints and their deliveries (SPEC section 3, Webhook endpoints; section 4). Every
+/// route needs the admin scope: endpoints are program configuration, and their delivery log shows
+/// the merchant's own infrastructure.
+/// </summary>
+public static class WebhooksEndpoints
+{
+    public const int MaxEndpointsPerProgram = WebhooksLimits.MaxEndpointsPerProgram;
+
+    private const int MaxDescription = 500;
+
+    /// <summary>
+    /// POST and PATCH body. In PATCH an absent or null field is left as it is and <c>""</c> clears
+    /// <c>description</c>. <c>events</c> omitted on creation, or <c>["*"]</c>, subscribes to every type.
+    /// </summary>
+    public sealed class WebhookEndpointInput
+    {
+        public string? Url { get; set; }
+        public List<string>? Events { get; set; }
+        public bool? Enabled { get; set; }
+        public string? Description { get; set; }
+    }
+
+    public static RouteGroupBuilder MapWebhooksApi(this RouteGroupBuilder api)
+    {
+        var endpoints = api.MapGroup("/webhook_endpoints").WithTags("Webhooks");
+        endpoints.MapGet("/", List).WithSummary("List webhook endpoints (admin)").Produces<ListEnvelope<WebhookEndpointDto>>();
+        endpoints.MapPost("/", Create).WithSummary("Create a webhook endpoint; its signing secret is shown only in this answer (admin)")
+            .Accepts<WebhookEndpointInput>("application/json").Produces<WebhookEndpointDto>(201);
+        endpoints.MapGet("/{id}", Get).WithSummary("One webhook endpoint (admin)").Produces<WebhookEndpointDto>();
+        endpoints.MapPatch("/{id}", Update).WithSummary("Change a webhook endpoint's url, events, description, or enable/disable it (admin)")
+            .Accepts<WebhookEndpointInput>("application/json").Produces<WebhookEndpointDto>();
+        endpoints.MapDelete("/{id}", Delete).WithSummary("Delete a webhook endpoint and its delivery log (admin)").Produces<DeletedObject>();
+        endpoints.MapGet("/{id}/deliveries", ListDeliveries)
+            .WithSummary("The endpoint's delivery log, most recent first; ?status=pending|succeeded|failed, ?event_type=, ?event_id= (admin)")
+            .Produces<ListEnvelope<WebhookDeliveryDto>>();
+
+        var deliveries = api.MapGroup("/webhook_deliveries").WithTags("Webhooks");
+        deliveries.MapGet("/{id}", GetDelivery).WithSummary("One webhook delivery (admin)").Produces<WebhookDeliveryDto>();
+        deliveries.MapPost("/{id}/retry", Retry)
+            .WithSummary("Attempt a delivery again now, whatever its status (admin)").Produces<WebhookDeliveryDto>();
+        return endpoints;
+    }
+
+    private static PatronDb Read(Database database, Caller caller) =>
+        new(PatronDb.Options(database)) { ProgramId = caller.ProgramId };
+
+    private static async Task<IResult> List(HttpRequest request, Caller caller, Database database)
+    {
+        caller.RequireAdmin();
+        var paging = Paging.From(request);
+        await using var db = Read(database, caller);
+        var query = db.WebhookEndpoints.AsQueryable();
+        if (paging.StartingAfter is { } after)
+        {
+            query = query.Where(e => string.Compare(e.Id, after) < 0);
+        }
+        var rows = await query.OrderByDescending(e => e.Id).Skip(paging.Offset).Take(paging.Limit + 1).ToListAsync();
+        long? total = paging.StartingAfter is null ? await db.WebhookEndpoints.LongCountAsync() : null;
+        return TypedResults.Ok(paging.Envelope(rows.Select(r => WebhookEndpointDto.From(r)).ToList(), total));
+    }
+
+    private static async Task<IResult> Get(string id, Caller caller, Database database)
+    {
+        caller.RequireAdmin();
+        await using var db = Read(database, caller);
+        var row = await db.WebhookEndpoints.FirstOrDefaultAsync(e => e.Id == id) ?? throw ApiException.NotFound("webhook endpoint", id);
+        return TypedResults.Ok(WebhookEndpointDto.From(row));
+    }
+
+    private static async Task<IResult> Create(
+        HttpContext http, Caller caller, Writes writes, WebhookSecrets secrets, IOptions<PatronOptions> options, Database database)
+    {
+        caller.RequireAdmin();
+        var input = await http.ReadJsonAsync<WebhookEndpointInput>();
+        var url = input.Url?.Trim() is { Length: > 0 } u ? u : throw ApiException.Missing("url");
+        await CheckUrlAsync(url, options, http.RequestAborted);
+        var events = EventsOf(input.Events) ?? WebhookEventTypes.Store([WebhookEventTypes.All]);
+        var id = Ids.New("we_");
+        var secret = WebhookSignature.NewSecret();
+        var row = new WebhookEndpointRow
+        {
+            Id = id,
+            ProgramId = caller.ProgramId,
+            Url = url,
+            Description = DescriptionOf(input.Description),
+            Events = events,
+            Enabled = input.Enabled ?? true,
+            DisabledReason = input.Enabled == false ? "manual" : null,
+            Secret = secrets.Protect(id, secret),
+        };
+        var signal = WebhookSignal.For(database);
+        return await writes.RunAsync(http, caller, async context =>
+        {
+            await using var db = PatronDb.For(context, caller.ProgramId);
+            if (await db.WebhookEndpoints.CountAsync() >= MaxEndpointsPerProgram)
+            {
+                throw ApiException.Unprocessable("limit_exceeded",
+                    $"A program has at most {MaxEndpointsPerProgram} webhook endpoints; delete one first.");
+            }
+            row.CreatedAt = row.UpdatedAt = context.NowMs;
+            db.WebhookEndpoints.Add(row);
+            await db.SaveChangesAsync();
+            db.Entry(row).State = EntityState.Detached;
+            context.AfterCommit.Add(signal.EndpointsChanged);
+            return Reply.Created(WebhookEndpointDto.From(row, secret));
+        });
+    }
+
+    private static async Task<IResult> Update(
+        string id, HttpContext http, Caller caller, Writes writes, IOptions<PatronOptions> options, Database database)
+    {
+        caller.RequireAdmin();
+        var input = await http.ReadJsonAsync<WebhookEndpointInput>();
+        var url = input.Url?.Trim();
+        if (url is not null)
+        {
+            if (url.Length == 0)
+            {
+                throw ApiException.Invalid("url", "'url' cannot be empty.");
+            }
+            await CheckUrlAsync(url, options, http.RequestAborted);
+        }
+        var events = EventsOf(input.Events);
+        var description = input.Description;
+        var signal = WebhookSignal.For(database);
+        return await writes.RunAsync(http, caller, async context =>
+        {
+            await using var db = PatronDb.For(context, caller.ProgramId);
+            var row = await db.WebhookEndpoints.AsTracking().FirstOrDefaultAsync(e => e.Id == id)
+                ?? throw ApiException.NotFound("webhook endpoint", id);
+            if (url is not null)
+            {
+                row.Url = url;
+            }
+            if (events is not null)
+            {
+                row.Events = events;
+            }
+            if (description is not null)
+            {
+                row.Description = DescriptionOf(description);
+            }
+            if (input.Enabled is { } enabled && enabled != row.Enabled)
+            {
+                row.Enabled = enabled;
+                // Enabling starts afresh: deliveries paused while disabled are attempted again at once.
+                row.DisabledReason = enabled ? null : "manual";
+                row.FailingSince = null;
+            }
+            row.UpdatedAt = context.NowMs;
+            await db.SaveChangesAsync();
+            context.AfterCommit.Add(signal.EndpointsChanged);
+            return Reply.Ok(WebhookEndpointDto.From(row));
+        });
+    }
+
+    private static async Task<IResult> Delete(string id, HttpContext http, Caller caller, Writes writes, Database database)
+    {
+        caller.RequireAdmin();
+        var signal = WebhookSignal.For(database);
+        return await writes.RunAsync(http, caller, async context =>
+        {
+            await using var db = PatronDb.For(context, caller.ProgramId);
+            if (await db.WebhookEndpoints.Where(e => e.Id == id).ExecuteDeleteAsync() == 0)
+            {
+                throw ApiException.NotFound("webhook endpoint", id);
+            }
+            await context.Sql.ExecuteAsync("DELETE FROM webhook_deliveries WHERE endpoint_id = @e AND program_id = @p",
+                ("e", id), ("p", caller.ProgramId));
+            context.AfterCommit.Add(signal.EndpointsChanged);
+            return Reply.Ok(new DeletedObject(id, "webhook_endpoint"));
+        });
+    }
+
+    private static async Task<IResult> ListDeliveries(string id, HttpRequest request, Caller caller, Database database)
+    {
+        caller.RequireAdmin();
+        var paging = Paging.From(request);
+        var status = request.Query["status"].ToString();
+        if (status.Length > 0 && !WebhookDeliveryStatus.IsValid(status))
+        {
+            throw ApiException.Invalid("status", "'status' must be 'pending', 'succeeded' or 'failed'.");
+        }
+        var eventType = request.Query["event_type"].ToString();
+        var eventId = request.Query["event_id"].ToString();
+        var where = "endpoint_id = @e AND program_id = @p"
+            + (status.Length > 0 ? " AND status = @s" : "")
+            + (eventType.Length > 0 ? " AND event_type = @t" : "")
+            + (eventId.Length > 0 ? " AND event_id = @ev" : "");
+        var args = new List<(string, object?)> { ("e", id), ("p", caller.ProgramId), ("s", status), ("t", eventType), ("ev", eventId) };
+        return TypedResults.Ok(await database.ReadAsync(async sql =>
+        {
+            if (await sql.ScalarAsync("SELECT 1 FROM webhook_endpoints WHERE id = @e AND program_id = @p", ("e", id), ("p", caller.ProgramId)) is null)
+            {
+                throw ApiException.NotFound("webhook endpoint", id);
+            }
+            var listArgs = new List<(string, object?)>(args);
+            var rows = await sql.ListAsync(
+                paging.Apply($"SELECT {WebhookDeliveryDto.Columns} FROM webhook_deliveries WHERE {where}", listArgs),
+                WebhookDeliveryDto.Map, [.. listArgs]);
+            long? total = paging.StartingAfter is null
+                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM webhook_deliveries WHERE {where}", [.. args]))
+                : null;
+            return paging.Envelope(rows, total);
+        }));
+    }
+
+    private static Task<WebhookDeliveryDto?> DeliveryAsync(Sql sql, string id, string programId) =>
+        sql.SingleAsync($"SELECT {WebhookDeliveryDto.Columns} FROM webhook_deliveries WHERE id = @id AND program_id = @p",
+            WebhookDeliveryDto.Map, ("id", id), ("p", programId));
+
+    private static async Task<IResult> GetDelivery(string id, Caller caller, Database database)
+    {
+        caller.RequireAdmin();
+        return TypedResults.Ok(await database.ReadAsync(sql => DeliveryAsync(sql, id, caller.ProgramId))
+            ?? throw ApiException.NotFound("webhook delivery", id));
+    }
+
+    /// <summary>
+    /// A manual retry makes the delivery due now, whatever its status: one more attempt, counted with
+    /// the others (a delivery that has used up its schedule is failed again if this attempt fails too).
+    /// </summary>
+    private static async Task<IResult> Retry(string id, HttpContext http, Caller caller, Writes writes, Database database)
+    {
+        caller.RequireAdmin();
+        var signal = WebhookSignal.For(database);
+        return await writes.RunAsync(http, caller, async context =>
+        {
+            var sql = context.Sql;
+            var endpointId = await sql.ScalarAsync("SELECT endpoint_id FROM webhook_deliveries WHERE id = @id AND program_id = @p",
+                ("id", id), ("p", caller.ProgramId)) as string ?? throw ApiException.NotFound("webhook delivery", id);
+            if (await sql.ScalarAsync("SELECT 1 FROM webhook_endpoints WHERE id = @e AND enabled", ("e", endpointId)) is null)
+            {
+                throw ApiException.Conflict("webhook_endpoint_disabled",
+                    "The delivery's endpoint is disabled; enable it first (PATCH enabled: true), which also resumes its pending deliveries.");
+            }
+            var changed = await sql.ExecuteAsync(
+                """
+                UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = @now, leased_by = NULL, completed_at = NULL
+                WHERE id = @id AND NOT (status = 'pending' AND leased_by IS NOT NULL AND next_attempt_at > @now)
+                """,
+                ("now", context.NowMs), ("id", id));
+            if (changed == 0)
+            {
+                throw ApiException.Conflict("delivery_in_progress", "An attempt of this delivery is in flight right now; look again in a few seconds.");
+            }
+            context.AfterCommit.Add(signal.Wake);
+            return Reply.Ok((await DeliveryAsync(sql, id, caller.ProgramId))!);
+        });
+    }
+
+    private static async Task CheckUrlAsync(string url, IOptions<PatronOptions> options, CancellationToken ct)
+    {
+        if (await WebhookTargets.CheckUrlAsync(url, options.Value.Webhooks.AllowPrivateTargets, ct) is { } problem)
+        {
+            throw ApiException.Unprocessable(problem.Code, problem.Message, "url");
+        }
+    }
+
+    /// <summary>The stored subscription for the given list, or null when none was given.</summary>
+    private static string? EventsOf(List<string>? events)
+    {
+        if (events is null)
+        {
+            return null;
+        }
+        if (events.Count == 0 || events.Count > 50)
+        {
+            throw ApiException.Invalid("events", "'events' must list 1 to 50 event types, or [\"*\"] for all of them.");
+        }
+        foreach (var type in events)
+        {
+            if (type is null || (type != WebhookEventTypes.All && !WebhookEventTypes.IsKnown(type)))
+            {
+                throw ApiException.Invalid("events",
+                    $"'{type}' is not an event type; use \"*\" or any of: {string.Join(", ", WebhookEventTypes.Known)}.");
+            }
+        }
+        return WebhookEventTypes.Store(events);
+    }
+
+    private static string? DescriptionOf(string? description)
+    {
+        var trimmed = description?.Trim();
+        return string.IsNullOrEmpty(trimmed) ? null
+            : trimmed.Length <= MaxDescription ? trimmed
+            : throw ApiException.Invalid("description", $"'description' is limited to {MaxDescription} characters.");
+    }
+}

@@ -1,0 +1,417 @@
+using System.Data.Common;
+using System.Text.Json;
+using Patron.Api;
+using Patron.Domain;
+
+namespace Patron.Storage;
+
+/// <summary>Where a redemption came from: points spent, or a full stamp card.</summary>
+public static class RedemptionSources
+{
+    public const string Points = "points";
+    public const string Stamps = "stamps";
+}
+
+/// <summary>A redemption's (and its voucher's) state. <c>expired</c> is never stored: it is an issued code past its time.</summary>
+public static class RedemptionStatus
+{
+    public const string Issued = "issued";
+    public const string Used = "used";
+    public const string Expired = "expired";
+    public const string Cancelled = "cancelled";
+}
+
+public sealed record RedemptionDto(
+    string Id, string CustomerId, string RewardId, string Source, long PointsSpent, long RemainingBalance,
+    string DiscountCode, string ApplyMode, decimal? Value, string Status, DateTimeOffset? ExpiresAt,
+    DateTimeOffset? UsedAt, string? OrderId, DateTimeOffset? CancelledAt, string? TransactionId, DateTimeOffset CreatedAt)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Object => "redemption";
+}
+
+public sealed record VoucherDto(
+    string Code, string Status, string RedemptionId, string RewardId, string CustomerId, string ApplyMode, decimal? Value,
+    DateTimeOffset? ExpiresAt, DateTimeOffset? UsedAt, string? OrderId, DateTimeOffset IssuedAt)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Object => "voucher";
+}
+
+/// <summary>
+/// Redemptions (SPEC section 3, Redemptions): one write operation takes the points, claims or
+/// generates the code and records both, so any failure after the deduction rolls the deduction back.
+/// </summary>
+public static class Redemptions
+{
+    public const string Columns =
+        "id, customer_id, reward_id, source, points_spent, balance_after, discount_code, apply_mode, value_e4, status, " +
+        "expires_at, used_at, used_order_id, cancelled_at, transaction_id, created_at";
+
+    public static Func<DbDataReader, RedemptionDto> Mapper(long nowMs) => r => new RedemptionDto(
+        Id: r.GetString(0),
+        CustomerId: r.GetString(1),
+        RewardId: r.GetString(2),
+        Source: r.GetString(3),
+        PointsSpent: r.GetInt64(4),
+        RemainingBalance: r.GetInt64(5),
+        DiscountCode: r.GetString(6),
+        ApplyMode: r.GetString(7),
+        Value: r.Int64OrNull(8) is { } v ? Money.FromE4(v) : null,
+        Status: StatusAt(r.GetString(9), r.Int64OrNull(10), nowMs),
+        ExpiresAt: r.Int64OrNull(10) is { } e ? PatronJson.FromMs(e) : null,
+        UsedAt: r.Int64OrNull(11) is { } u ? PatronJson.FromMs(u) : null,
+        OrderId: r.StringOrNull(12),
+        CancelledAt: r.Int64OrNull(13) is { } c ? PatronJson.FromMs(c) : null,
+        TransactionId: r.StringOrNull(14),
+        CreatedAt: PatronJson.FromMs(r.GetInt64(15)));
+
+    public static string StatusAt(string stored, long? expiresAtMs, long nowMs) =>
+        stored == RedemptionStatus.Issued && expiresAtMs is { } e && e <= nowMs ? RedemptionStatus.Expired : stored;
+
+    public static Task<RedemptionDto?> FindAsync(Sql sql, string programId, string id, long nowMs) =>
+        sql.SingleAsync($"SELECT {Columns} FROM redemptions WHERE program_id = @p AND id = @id",
+            Mapper(nowMs), ("p", programId), ("id", id));
+
+    /// <summary>A customer redeems points for a reward (SPEC section 3, Redemptions).</summary>
+    public static async Task<RedemptionDto> RedeemAsync(
+        WriteContext context, string programId, string customerReference, string rewardId, long? pointsToRedeem, string createdBy)
+    {
+        var sql = context.Sql;
+        var customer = await Customers.GetAsync(sql, programId, customerReference);
+        if (customer.Status == CustomerStatus.Blocked)
+        {
+            throw ApiException.Forbidden("customer_blocked", "This customer is blocked and cannot redeem.");
+        }
+        var reward = await Rewards.GetAsync(sql, programId, rewardId);
+        if (!reward.Enabled)
+        {
+            throw ApiException.Unprocessable("reward_disabled", "This reward is disabled.", "reward_id");
+        }
+
+        long points;
+        long? valueE4 = reward.Value is { } v ? Money.ToE4(v) : null;
+        if (reward.Variable is { } variable)
+        {
+            points = pointsToRedeem ?? throw ApiException.Missing("points_to_redeem");
+            if (points < variable.MinPoints || points > variable.MaxPoints)
+            {
+                throw ApiException.Invalid("points_to_redeem",
+                    $"'points_to_redeem' must be from {variable.MinPoints} to {variable.MaxPoints} for this reward.");
+            }
+            // The value bought, in ten-thousandths, rounded down: the customer never gets more than paid for.
+            valueE4 = (long)(points * (decimal)Money.Scale / variable.PointsPerUnit);
+        }
+        else
+        {
+            points = reward.PointsCost ?? 0;
+        }
+
+        if (reward.MinTier is { } tier && !await Rewards.TierReachesAsync(sql, programId, customer.Id, tier))
+        {
+            throw ApiException.Forbidden("tier_required", "This reward needs a higher VIP tier than the customer's.");
+        }
+
+        // The row lock makes the limit count and the deduction one decision on PostgreSQL.
+        await Ledger.LockCustomerAsync(context, customer.Id);
+        if (reward.LimitPerCustomer is { } limit)
+        {
+            var taken = Convert.ToInt64(await sql.ScalarAsync(
+                "SELECT COUNT(*) FROM redemptions WHERE customer_id = @c AND reward_id = @r AND status <> @cancelled",
+                ("c", customer.Id), ("r", reward.Id), ("cancelled", RedemptionStatus.Cancelled)));
+            if (taken >= limit)
+            {
+                throw ApiException.Unprocessable("redemption_limit_reached",
+                    $"This customer has redeemed this reward the most times allowed ({limit}).", "reward_id");
+            }
+        }
+
+        var id = Ids.New("red_");
+        long balance = customer.PointsBalance;
+        string? transactionId = null;
+        // Deduct first, then take the code: if there is no code to take, the exception rolls the
+        // deduction back with the rest of the operation (SPEC: if any part fails nothing is deducted).
+        if (points > 0)
+        {
+            var posted = await Ledger.PostAsync(context, new Ledger.Entry(programId, customer.Id, -points, PointsTypes.Redeemed,
+                $"Redeemed: {reward.Name}", id, createdBy));
+            balance = posted.Transaction.BalanceAfter;
+            transactionId = posted.Transaction.Id;
+        }
+        return await IssueAsync(context, programId, customer.Id, reward, id, RedemptionSources.Points, points, valueE4,
+            balance, transactionId, createdBy);
+    }
+
+    /// <summary>Takes a code for the reward (pool or generated), records the redemption and its event.</summary>
+    public static async Task<RedemptionDto> IssueAsync(
+        WriteContext context, string programId, string customerId, RewardDto reward, string id, string source, long points,
+        long? valueE4, long balanceAfter, string? transactionId, string createdBy)
+    {
+        var code = reward.CodeSource == RewardTypes.Pool
+            ? await Vouchers.ClaimFromPoolAsync(context, programId, reward.Id)
+            : await Vouchers.GenerateAsync(context, programId, reward.Id, reward.CodePrefix);
+        long? expiresAt = reward.ExpiresInDays is { } days ? context.Now.AddDays(days).ToUnixTimeMilliseconds() : null;
+        var redemption = new RedemptionDto(id, customerId, reward.Id, source, points, balanceAfter, code,
+            RewardTypes.ApplyMode(reward.Type), valueE4 is { } v ? Money.FromE4(v) : null, RedemptionStatus.Issued,
+            expiresAt is { } e ? PatronJson.FromMs(e) : null, null, null, null, transactionId, context.Now);
+        await context.Sql.ExecuteAsync(
+            """
+            INSERT INTO redemptions (id, program_id, customer_id, reward_id, source, points_spent, balance_after, discount_code,
+                apply_mode, value_e4, status, transaction_id, expires_at, created_by, created_at, updated_at)
+            VALUES (@id, @p, @c, @r, @src, @pts, @bal, @code, @mode, @v, @st, @tx, @exp, @by, @now, @now)
+            """,
+            ("id", id), ("p", programId), ("c", customerId), ("r", reward.Id), ("src", source), ("pts", points),
+            ("bal", balanceAfter), ("code", code), ("mode", redemption.ApplyMode), ("v", valueE4), ("st", RedemptionStatus.Issued),
+            ("tx", transactionId), ("exp", expiresAt), ("by", createdBy), ("now", context.NowMs));
+        await Events.AddAsync(context, programId, Events.RedemptionCreated, redemption);
+        return redemption;
+    }
+
+    /// <summary>Cancels an unused redemption; its points come back once, as a <c>refunded</c> entry.</summary>
+    public static async Task<RedemptionDto> CancelAsync(WriteContext context, string programId, string id, string createdBy)
+    {
+        var sql = context.Sql;
+        var found = await FindAsync(sql, programId, id, context.NowMs) ?? throw ApiException.NotFound("redemption", id);
+        await Ledger.LockCustomerAsync(context, found.CustomerId);
+        var changed = await sql.ExecuteAsync(
+            "UPDATE redemptions SET status = @cancelled, cancelled_at = @now, updated_at = @now WHERE id = @id AND program_id = @p AND status = @issued",
+            ("cancelled", RedemptionStatus.Cancelled), ("now", context.NowMs), ("id", id), ("p", programId), ("issued", RedemptionStatus.Issued));
+        if (changed == 0)
+        {
+            var current = await FindAsync(sql, programId, id, context.NowMs);
+            throw ApiException.Conflict("redemption_not_cancellable",
+                $"Only a redemption whose code is unused can be cancelled; this one is {current?.Status}.");
+        }
+        if (found.PointsSpent > 0)
+        {
+            await Ledger.PostAsync(context, new Ledger.Entry(programId, found.CustomerId, found.PointsSpent, PointsTypes.Refunded,
+                "Redemption cancelled", "cancel:" + id, createdBy));
+        }
+        var cancelled = (await FindAsync(sql, programId, id, context.NowMs))!;
+        await Events.AddAsync(context, programId, Events.RedemptionCancelled, cancelled);
+        return cancelled;
+    }
+}
+
+/// <summary>Voucher codes: the pool, generation, lookups and use (SPEC section 3, Rewards and Redemptions).</summary>
+public static class Vouchers
+{
+    public const int MaxCodeLength = 100;
+    private const int SuffixLength = 12;
+    private const int MaxGenerateAttempts = 8;
+
+    /// <summary>
+    /// Claims one available code of the pool. On PostgreSQL, <c>SKIP LOCKED</c> lets concurrent
+    /// claims take different rows instead of queueing on one; SQLite's single writer serialises them.
+    /// </summary>
+    public static async Task<string> ClaimFromPoolAsync(WriteContext context, string programId, string rewardId)
+    {
+        var code = await context.Sql.ScalarAsync(
+            $"""
+            UPDATE voucher_codes SET status = 'issued', issued_at = @now
+            WHERE id = (SELECT id FROM voucher_codes WHERE reward_id = @r AND program_id = @p AND status = 'available'
+                        ORDER BY id LIMIT 1{(context.Database.IsSqlite ? "" : " FOR UPDATE SKIP LOCKED")})
+            RETURNING code
+            """,
+            ("now", context.NowMs), ("r", rewardId), ("p", programId));
+        return code as string ?? throw ApiException.Conflict("voucher_pool_empty", "This reward's pool of voucher codes is empty.", "reward_id");
+    }
+
+    /// <summary>A new code: the prefix and an unguessable suffix without look-alike characters, unique in the program.</summary>
+    public static async Task<string> GenerateAsync(WriteContext context, string programId, string rewardId, string? prefix)
+    {
+        for (var attempt = 0; attempt < MaxGenerateAttempts; attempt++)
+        {
+            var code = (prefix ?? "") + Ids.Token(SuffixLength);
+            if (await InsertAsync(context, programId, rewardId, code, "issued"))
+            {
+                return code;
+            }
+        }
+        // 31^12 suffixes: eight collisions in a row mean something other than chance is wrong.
+        throw new InvalidOperationException("Could not generate a unique voucher code.");
+    }
+
+    private static async Task<bool> InsertAsync(WriteContext context, string programId, string rewardId, string code, string status) =>
+        await context.Sql.ExecuteAsync(
+            """
+            INSERT INTO voucher_codes (id, program_id, reward_id, code, status, created_at, issued_at)
+            VALUES (@id, @p, @r, @code, @st, @now, @issued)
+            ON CONFLICT (program_id, code) DO NOTHING
+            """,
+            ("id", Ids.New("vch_")), ("p", programId), ("r", rewardId), ("code", code), ("st", status), ("now", context.NowMs),
+            ("issued", status == "issued" ? context.NowMs : null)) == 1;
+
+    public sealed record ImportResult(string RewardId, int Received, int Imported, int DuplicateCount, List<string> Duplicates)
+    {
+        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+        public string Object => "voucher_code_import";
+    }
+
+    /// <summary>Adds codes to a reward's pool; a code already in the program (or repeated in the input) is a duplicate.</summary>
+    public static async Task<ImportResult> ImportAsync(WriteContext context, string programId, string rewardId, IReadOnlyList<string> codes)
+    {
+        var reward = await Rewards.GetAsync(context.Sql, programId, rewardId);
+        if (reward.CodeSource != RewardTypes.Pool)
+        {
+            throw ApiException.Invalid("code_source", "Codes can only be imported into a reward with code_source 'pool'.");
+        }
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var duplicates = new List<string>();
+        var imported = 0;
+        foreach (var code in codes)
+        {
+            if (seen.Add(code) && await InsertAsync(context, programId, rewardId, code, "available"))
+            {
+                imported++;
+            }
+            else
+            {
+                duplicates.Add(code);
+            }
+        }
+        // The answer lists at most 1,000 duplicates; the count is always complete.
+        return new ImportResult(rewardId, codes.Count, imported, duplicates.Count, duplicates.Take(1000).ToList());
+    }
+
+    /// <summary>Checks and trims codes from an import: 1 to 100 visible characters each, at most 100,000.</summary>
+    public static List<string> Clean(IEnumerable<string?> raw, string param)
+    {
+        var codes = new List<string>();
+        foreach (var item in raw)
+        {
+            var code = item?.Trim() ?? "";
+            if (code.Length == 0)
+            {
+                continue;
+            }
+            if (code.Length > MaxCodeLength || code.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            {
+                throw ApiException.Invalid(param, $"Voucher codes must be 1 to {MaxCodeLength} characters without spaces: '{Shorten(code)}'.");
+            }
+            codes.Add(code);
+            if (codes.Count > 100_000)
+            {
+                throw ApiException.Invalid(param, "At most 100000 codes can be imported at once.");
+            }
+        }
+        if (codes.Count == 0)
+        {
+            throw ApiException.Invalid(param, "No voucher codes were given.");
+        }
+        return codes;
+    }
+
+    private static string Shorten(string s) => s.Length > 40 ? s[..40] + "..." : s;
+
+    /// <summary>Codes from a CSV or plain-text body: the first column of each line; a header line 'code' is skipped.</summary>
+    public static IEnumerable<string> FromCsv(string text)
+    {
+        var first = true;
+        foreach (var line in text.Split('\n'))
+        {
+            var cell = line.Split(',')[0].Trim().Trim('"').Trim();
+            if (first && cell.Equals("code", StringComparison.OrdinalIgnoreCase))
+            {
+                first = false;
+                continue;
+            }
+            first = false;
+            yield return cell;
+        }
+    }
+
+    public sealed record PoolStats(string RewardId, string CodeSource, long Total, long Available, long Issued, long Used)
+    {
+        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+        public string Object => "voucher_code_stats";
+    }
+
+    public static async Task<PoolStats> StatsAsync(Sql sql, string programId, string rewardId)
+    {
+        var reward = await Rewards.GetAsync(sql, programId, rewardId);
+        var counts = await sql.ListAsync(
+            "SELECT status, COUNT(*) FROM voucher_codes WHERE program_id = @p AND reward_id = @r GROUP BY status",
+            r => (Status: r.GetString(0), Count: r.GetInt64(1)), ("p", programId), ("r", rewardId));
+        var used = Convert.ToInt64(await sql.ScalarAsync(
+            "SELECT COUNT(*) FROM redemptions WHERE program_id = @p AND reward_id = @r AND status = 'used'",
+            ("p", programId), ("r", rewardId)));
+        long Of(string status) => counts.Where(c => c.Status == status).Sum(c => c.Count);
+        return new PoolStats(rewardId, reward.CodeSource, counts.Sum(c => c.Count), Of("available"), Of("issued"), used);
+    }
+
+    private const string VoucherColumns =
+        "discount_code, status, id, reward_id, customer_id, apply_mode, value_e4, expires_at, used_at, used_order_id, created_at";
+
+    private static Func<DbDataReader, VoucherDto> VoucherMapper(long nowMs) => r => new VoucherDto(
+        Code: r.GetString(0),
+        Status: Redemptions.StatusAt(r.GetString(1), r.Int64OrNull(7), nowMs),
+        RedemptionId: r.GetString(2),
+        RewardId: r.GetString(3),
+        CustomerId: r.GetString(4),
+        ApplyMode: r.GetString(5),
+        Value: r.Int64OrNull(6) is { } v ? Money.FromE4(v) : null,
+        ExpiresAt: r.Int64OrNull(7) is { } e ? PatronJson.FromMs(e) : null,
+        UsedAt: r.Int64OrNull(8) is { } u ? PatronJson.FromMs(u) : null,
+        OrderId: r.StringOrNull(9),
+        IssuedAt: PatronJson.FromMs(r.GetInt64(10)));
+
+    /// <summary>An issued code; a pool code not handed out yet is not a voucher.</summary>
+    public static async Task<VoucherDto> GetAsync(Sql sql, string programId, string code, long nowMs) =>
+        await sql.SingleAsync($"SELECT {VoucherColumns} FROM redemptions WHERE program_id = @p AND discount_code = @code",
+            VoucherMapper(nowMs), ("p", programId), ("code", code))
+        ?? throw ApiException.NotFound("voucher", code);
+
+    /// <summary>
+    /// Marks an issued, unexpired code used. The conditional update is the whole decision, so of any
+    /// number of concurrent uses exactly one succeeds. Returns null when the code was not usable.
+    /// </summary>
+    private static async Task<VoucherDto?> TryUseAsync(WriteContext context, string programId, string code, string? orderId)
+    {
+        var changed = await context.Sql.ExecuteAsync(
+            """
+            UPDATE redemptions SET status = 'used', used_at = @now, used_order_id = @o, updated_at = @now
+            WHERE program_id = @p AND discount_code = @code AND status = 'issued' AND (expires_at IS NULL OR expires_at > @now)
+            """,
+            ("now", context.NowMs), ("o", orderId), ("p", programId), ("code", code));
+        if (changed == 0)
+        {
+            return null;
+        }
+        var voucher = await GetAsync(context.Sql, programId, code, context.NowMs);
+        await Events.AddAsync(context, programId, Events.VoucherUsed, voucher);
+        return voucher;
+    }
+
+    /// <summary>POST /vouchers/{code}/use: used once; a second use, an expired or a cancelled code is refused.</summary>
+    public static async Task<VoucherDto> UseAsync(WriteContext context, string programId, string code, string? orderId)
+    {
+        if (await TryUseAsync(context, programId, code, orderId) is { } used)
+        {
+            return used;
+        }
+        var current = await GetAsync(context.Sql, programId, code, context.NowMs);
+        throw current.Status switch
+        {
+            RedemptionStatus.Used => ApiException.Conflict("voucher_used", "This voucher code was already used."),
+            RedemptionStatus.Expired => ApiException.Conflict("voucher_expired", "This voucher code has expired."),
+            _ => ApiException.Conflict("voucher_cancelled", "This voucher's redemption was cancelled."),
+        };
+    }
+
+    /// <summary>
+    /// An order's <c>discount_codes</c> (SPEC section 3, Orders): each issued voucher among them is
+    /// marked used by this order. Other codes (the merchant's own, used or expired ones) are left alone.
+    /// </summary>
+    public static async Task UseCodesAsync(WriteContext context, string programId, IEnumerable<string> codes, string orderId)
+    {
+        foreach (var code in codes.Distinct(StringComparer.Ordinal))
+        {
+            await TryUseAsync(context, programId, code, orderId);
+        }
+    }
+
+    /// <summary>The order's stored <c>discount_codes</c> JSON array.</summary>
+    public static IEnumerable<string> ParseCodes(string? json) =>
+        string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize<List<string>>(json) ?? [];
+}

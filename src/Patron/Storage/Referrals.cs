@@ -1,0 +1,187 @@
+using System.Data.Common;
+using Patron.Api;
+using Patron.Domain;
+
+namespace Patron.Storage;
+
+/// <summary>A referral as the API shows it (SPEC section 3, Referrals).</summary>
+public sealed record ReferralDto(
+    string Id, string ReferrerId, string RefereeId, string Status, string? OrderId, long ReferrerPoints, long RefereePoints,
+    DateTimeOffset? CompletedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Object => "referral";
+}
+
+/// <summary>
+/// <c>pending</c> until the referee's first paid order decides: <c>completed</c> when it reached the
+/// program's minimum, <c>ineligible</c> when it did not (only the first paid order counts).
+/// </summary>
+public static class ReferralStatus
+{
+    public const string Pending = "pending";
+    public const string Completed = "completed";
+    public const string Ineligible = "ineligible";
+}
+
+/// <summary>
+/// Referrals: a customer created with <c>referred_by</c> is linked (<see cref="LinkAsync"/>); the
+/// referee's first paid order completes the referral (<see cref="OnOrderPaidAsync"/>) and credits
+/// both sides once. "Once" holds three ways: the referral row moves from pending by a conditional
+/// update, the order path holds the referee's row lock, and each credit carries the ledger
+/// reference <c>referral:&lt;referee id&gt;</c>, unique per customer.
+/// </summary>
+public static class Referrals
+{
+    public const string Columns =
+        "id, referrer_id, referee_id, status, order_id, referrer_points, referee_points, completed_at, created_at, updated_at";
+
+    public static ReferralDto Map(DbDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.StringOrNull(4), r.GetInt64(5), r.GetInt64(6),
+        r.Int64OrNull(7) is { } c ? PatronJson.FromMs(c) : null, PatronJson.FromMs(r.GetInt64(8)), PatronJson.FromMs(r.GetInt64(9)));
+
+    public static string LedgerReference(string refereeId) => "referral:" + refereeId;
+
+    /// <summary>Records the pending referral of a customer just created with <c>referred_by</c>.</summary>
+    public static Task LinkAsync(WriteContext context, string programId, string referrerId, string refereeId) =>
+        context.Sql.ExecuteAsync(
+            """
+            INSERT INTO referrals (id, program_id, referrer_id, referee_id, status, created_at, updated_at)
+            VALUES (@id, @p, @rr, @re, @s, @now, @now)
+            """,
+            ("id", Ids.New("ref_")), ("p", programId), ("rr", referrerId), ("re", refereeId), ("s", ReferralStatus.Pending),
+            ("now", context.NowMs));
+
+    /// <summary>
+    /// Called by the order path when an order has just become paid (the caller holds the referee's
+    /// row lock). Only the referee's first paid order counts: at or above
+    /// <c>referral.min_order_total</c> it completes the referral, below it the referral is ineligible.
+    /// </summary>
+    public static async Task OnOrderPaidAsync(WriteContext context, string programId, string customerId, string orderId, long totalE4)
+    {
+        var sql = context.Sql;
+        var referral = await sql.SingleAsync(
+            $"SELECT {Columns} FROM referrals WHERE referee_id = @c AND program_id = @p AND status = @s",
+            Map, ("c", customerId), ("p", programId), ("s", ReferralStatus.Pending));
+        if (referral is null)
+        {
+            return;
+        }
+        var earlierPaid = await sql.ScalarAsync(
+            "SELECT 1 FROM orders WHERE program_id = @p AND customer_id = @c AND id <> @o AND paid_at IS NOT NULL LIMIT 1",
+            ("p", programId), ("c", customerId), ("o", orderId));
+        var settings = (await sql.ListAsync(
+            """
+            SELECT referral_referrer_points, referral_referee_points, referral_min_order_e4,
+                   referral_referrer_reward_id, referral_referee_reward_id
+            FROM programs WHERE id = @p
+            """,
+            r => (ReferrerPoints: r.GetInt64(0), RefereePoints: r.GetInt64(1), MinOrderE4: r.GetInt64(2),
+                ReferrerRewardId: r.StringOrNull(3), RefereeRewardId: r.StringOrNull(4)),
+            ("p", programId)))[0];
+
+        if (earlierPaid is not null || totalE4 < settings.MinOrderE4)
+        {
+            // The first paid order was another one (paid before this referral existed) or too small.
+            await sql.ExecuteAsync(
+                "UPDATE referrals SET status = @s, order_id = @o, updated_at = @now WHERE id = @id AND status = @pending",
+                ("s", ReferralStatus.Ineligible), ("o", orderId), ("now", context.NowMs), ("id", referral.Id),
+                ("pending", ReferralStatus.Pending));
+            return;
+        }
+
+        var referrer = await Orders.CustomerAsync(sql, programId, referral.ReferrerId);
+        var referee = await Orders.CustomerAsync(sql, programId, customerId);
+        // A blocked customer earns nothing (SPEC section 3, Customers); an erased one keeps no new rewards.
+        var referrerPoints = Earns(referrer) ? settings.ReferrerPoints : 0;
+        var refereePoints = Earns(referee) ? settings.RefereePoints : 0;
+
+        var moved = await sql.ExecuteAsync(
+            """
+            UPDATE referrals SET status = @s, order_id = @o, referrer_points = @rp, referee_points = @ep,
+                completed_at = @now, updated_at = @now
+            WHERE id = @id AND status = @pending
+            """,
+            ("s", ReferralStatus.Completed), ("o", orderId), ("rp", referrerPoints), ("ep", refereePoints), ("now", context.NowMs),
+            ("id", referral.Id), ("pending", ReferralStatus.Pending));
+        if (moved == 0)
+        {
+            return;
+        }
+
+        var reference = LedgerReference(customerId);
+        if (referrerPoints > 0)
+        {
+            await Ledger.PostAsync(context, new Ledger.Entry(programId, referral.ReferrerId, referrerPoints, PointsTypes.Earned,
+                $"Referral of {customerId}", reference, "system", Source: "referral"));
+        }
+        if (refereePoints > 0)
+        {
+            await Ledger.PostAsync(context, new Ledger.Entry(programId, customerId, refereePoints, PointsTypes.Earned,
+                $"Referred by {referral.ReferrerId}", reference, "system", Source: "referral"));
+        }
+        if (Earns(referrer) && settings.ReferrerRewardId is { } referrerReward)
+        {
+            await IssueRewardAsync(context, programId, referral.ReferrerId, referrerReward);
+        }
+        if (Earns(referee) && settings.RefereeRewardId is { } refereeReward)
+        {
+            await IssueRewardAsync(context, programId, customerId, refereeReward);
+        }
+
+        var completed = (await sql.SingleAsync($"SELECT {Columns} FROM referrals WHERE id = @id", Map, ("id", referral.Id)))!;
+        await Events.AddAsync(context, programId, Events.ReferralCompleted, completed);
+    }
+
+    private static bool Earns(Orders.CustomerRow customer) => customer.Status == CustomerStatus.Active;
+
+    /// <summary>
+    /// The configured reward, issued as a free redemption (no points taken). A reward that is gone,
+    /// disabled or out of codes is skipped: paying an order must not fail over referral settings.
+    /// </summary>
+    private static async Task IssueRewardAsync(WriteContext context, string programId, string customerId, string rewardId)
+    {
+        var reward = await Rewards.FindAsync(context.Sql, programId, rewardId);
+        if (reward is not { Enabled: true })
+        {
+            return;
+        }
+        var balance = Convert.ToInt64(await context.Sql.ScalarAsync("SELECT points_balance FROM customers WHERE id = @c", ("c", customerId)));
+        try
+        {
+            await Redemptions.IssueAsync(context, programId, customerId, reward, Ids.New("red_"), "referral", 0,
+                reward.Value is { } v ? Money.ToE4(v) : null, balance, null, "system");
+        }
+        catch (ApiException)
+        {
+            // An empty voucher pool: the claim changed nothing, so the rest of the operation stands.
+        }
+    }
+
+    public static async Task<ListEnvelope<ReferralDto>> ListAsync(Sql sql, string programId, Paging paging, string? referrerId, string? refereeId, string? status)
+    {
+        var where = "program_id = @p";
+        var args = new List<(string, object?)> { ("p", programId) };
+        if (referrerId is not null)
+        {
+            where += " AND referrer_id = @rr";
+            args.Add(("rr", referrerId));
+        }
+        if (refereeId is not null)
+        {
+            where += " AND referee_id = @re";
+            args.Add(("re", refereeId));
+        }
+        if (status is not null)
+        {
+            where += " AND status = @s";
+            args.Add(("s", status));
+        }
+        long? total = paging.StartingAfter is null
+            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM referrals WHERE {where}", [.. args]))
+            : null;
+        var listArgs = new List<(string, object?)>(args);
+        var rows = await sql.ListAsync(paging.Apply($"SELECT {Columns} FROM referrals WHERE {where}", listArgs), Map, [.. listArgs]);
+        return paging.Envelope(rows, total);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Patron.Api;
+using Patron.Domain;
+
+namespace Patron.Storage;
+
+public sealed record StampsDto(
+    string Id, string CustomerId, int StampsAdded, long CurrentStamps, int StampsRequired, bool RewardEarned,
+    List<RedemptionDto> Rewards, string? Reference, DateTimeOffset CreatedAt)
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Object => "stamps";
+}
+
+/// <summary>
+/// Stamp cards (SPEC section 3, Stamps): stamps add up on the customer; every <c>stamps_required</c>
+/// of them become one redemption of the program's <c>stamp_reward_id</c> (no points spent), and the
+/// remainder stays on the card. A request's <c>reference</c> is unique per customer.
+/// </summary>
+public static class Stamps
+{
+    public const int MaxPerRequest = 10;
+    private const int MaxRewardsPerRequest = 100;
+
+    public sealed record Result(object Body, bool Created);
+
+    public static async Task<Result> AddAsync(
+        WriteContext context, string programId, string customerReference, int stamps, string? reference, string createdBy)
+    {
+        var sql = context.Sql;
+        var customer = await Customers.GetAsync(sql, programId, customerReference);
+        if (customer.Status == CustomerStatus.Blocked)
+        {
+            throw ApiException.Forbidden("customer_blocked", "This customer is blocked and cannot collect stamps.");
+        }
+        await Ledger.LockCustomerAsync(context, customer.Id);
+        if (reference is not null)
+        {
+            var stored = await sql.ScalarAsync("SELECT response FROM stamp_events WHERE customer_id = @c AND reference = @r",
+                ("c", customer.Id), ("r", reference));
+            if (stored is string json)
+            {
+                using var doc = JsonDocument.Parse(json);
+                return new Result(doc.RootElement.Clone(), false);
+            }
+        }
+
+        var program = (await sql.ListAsync("SELECT stamps_required, stamp_reward_id FROM programs WHERE id = @p",
+            r => (Required: (int)r.GetInt64(0), RewardId: r.IsDBNull(1) ? null : r.GetString(1)), ("p", programId)))[0];
+        var total = Convert.ToInt64(await sql.ScalarAsync(
+            "UPDATE customers SET current_stamps = current_stamps + @s, updated_at = @now WHERE id = @c RETURNING current_stamps",
+            ("s", stamps), ("now", context.NowMs), ("c", customer.Id)));
+
+        // Without an enabled stamp reward the card keeps counting; rewards are issued once one is set.
+        var reward = program.RewardId is { } rid ? await Rewards.FindAsync(sql, programId, rid) : null;
+        var earned = reward is { Enabled: true } ? (int)Math.Min(total / program.Required, MaxRewardsPerRequest) : 0;
+        var issued = new List<RedemptionDto>(earned);
+        if (earned > 0)
+        {
+            total -= (long)earned * program.Required;
+            await sql.ExecuteAsync("UPDATE customers SET current_stamps = @s WHERE id = @c", ("s", total), ("c", customer.Id));
+            for (var i = 0; i < earned; i++)
+            {
+                var redemption = await Redemptions.IssueAsync(context, programId, customer.Id, reward!, Ids.New("red_"),
+                    RedemptionSources.Stamps, 0, reward!.Value is { } v ? Money.ToE4(v) : null, customer.PointsBalance, null, createdBy);
+                await Events.AddAsync(context, programId, Events.RewardEarned, redemption);
+                issued.Add(redemption);
+            }
+        }
+
+        var result = new StampsDto(Ids.New("stp_"), customer.Id, stamps, total, program.Required, earned > 0, issued, reference, context.Now);
+        await sql.ExecuteAsync(
+            """
+            INSERT INTO stamp_events (id, program_id, customer_id, stamps, stamps_after, rewards_issued, reference, response, created_by, created_at)
+            VALUES (@id, @p, @c, @s, @after, @n, @r, @resp, @by, @now)
+            """,
+            ("id", result.Id), ("p", programId), ("c", customer.Id), ("s", stamps), ("after", total), ("n", earned),
+            ("r", reference), ("resp", JsonSerializer.Serialize(result, PatronJson.Options)), ("by", createdBy), ("now", context.NowMs));
+        await Events.AddAsync(context, programId, Events.StampAdded, result);
+        return new Result(result, true);
+    }
+}
