@@ -19,7 +19,8 @@ public sealed class CrashTests
     private const int Writers = 8;
     private const int MinimumAcknowledged = 200;
     private static readonly TimeSpan MinimumLoad = TimeSpan.FromMilliseconds(1750);
-    private static readonly TimeSpan MaximumLoad = TimeSpan.FromSeconds(8);
+    // A loaded CI machine may write slowly; the load phase waits for enough writes rather than failing early.
+    private static readonly TimeSpan MaximumLoad = TimeSpan.FromSeconds(30);
 
     /// <summary>One points request as sent: the reference is unique across the whole test.</summary>
     private sealed record Sent(string Reference, string CustomerId, long Points, string Type);
