@@ -91,11 +91,52 @@ public sealed class Database : IDisposable
         return connection;
     }
 
-    /// <summary>Runs a read on its own pooled connection (SQLite readers never wait for the writer in WAL mode).</summary>
+    /// <summary>
+    /// Runs a read on a connection of its own. On SQLite (where readers never wait for the writer in
+    /// WAL mode) the connections are long-lived and keep their statements prepared: compiling the
+    /// SQL was most of the cost of a read.
+    /// </summary>
     public async Task<T> ReadAsync<T>(Func<Sql, Task<T>> query)
     {
-        await using var connection = await OpenAsync();
-        return await query(new Sql(connection));
+        if (!IsSqlite)
+        {
+            await using var connection = await OpenAsync();
+            return await query(new Sql(connection));
+        }
+        if (!_readers.TryTake(out var reader))
+        {
+            reader = new Reader((SqliteConnection)Open(), new StatementCache());
+        }
+        var healthy = false;
+        try
+        {
+            var result = await query(new Sql(reader.Connection, null, reader.Statements));
+            healthy = true;
+            return result;
+        }
+        finally
+        {
+            if (healthy && _readers.Count < MaxIdleReaders)
+            {
+                _readers.Add(reader);
+            }
+            else
+            {
+                reader.Dispose();
+            }
+        }
+    }
+
+    private const int MaxIdleReaders = 16;
+    private readonly System.Collections.Concurrent.ConcurrentBag<Reader> _readers = [];
+
+    private sealed record Reader(SqliteConnection Connection, StatementCache Statements) : IDisposable
+    {
+        public void Dispose()
+        {
+            Statements.Dispose();
+            Connection.Dispose();
+        }
     }
 
     /// <summary>True when the exception says a unique index or a concurrent transaction got there first.</summary>
@@ -107,5 +148,12 @@ public sealed class Database : IDisposable
         _ => false,
     };
 
-    public void Dispose() => _pg?.Dispose();
+    public void Dispose()
+    {
+        _pg?.Dispose();
+        while (_readers.TryTake(out var reader))
+        {
+            reader.Dispose();
+        }
+    }
 }
