@@ -107,8 +107,13 @@ public static class ImportExport
             {
                 var fields = CustomerFields.From(new CustomerInput
                 {
-                    ExternalId = Get(cExternal), Email = Get(cEmail), Phone = Get(cPhone), FirstName = Get(cFirst),
-                    LastName = Get(cLast), Birthday = Get(cBirthday), Status = Get(cStatus),
+                    ExternalId = Get(cExternal),
+                    Email = Get(cEmail),
+                    Phone = Get(cPhone),
+                    FirstName = Get(cFirst),
+                    LastName = Get(cLast),
+                    Birthday = Get(cBirthday),
+                    Status = Get(cStatus),
                 });
                 fields.RequireIdentity();
                 long points = 0;

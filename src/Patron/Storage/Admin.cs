@@ -13,8 +13,11 @@ public static class Admin
             await using var db = PatronDb.For(context, null);
             var row = new ProgramRow
             {
-                Id = Ids.New("prog_"), Name = name.Trim(), Currency = currency,
-                CreatedAt = context.NowMs, UpdatedAt = context.NowMs,
+                Id = Ids.New("prog_"),
+                Name = name.Trim(),
+                Currency = currency,
+                CreatedAt = context.NowMs,
+                UpdatedAt = context.NowMs,
             };
             db.Programs.Add(row);
             await db.SaveChangesAsync();

@@ -172,7 +172,11 @@ public sealed class AuthorizationTests(SharedServers servers) : IClassFixture<Sh
 
         var references = new Dictionary<string, string>
         {
-            ["id"] = bCustomer, ["external_id"] = "b-ext", ["email"] = "b@example.com", ["phone"] = "+447700900999", ["qr_code"] = bQr,
+            ["id"] = bCustomer,
+            ["external_id"] = "b-ext",
+            ["email"] = "b@example.com",
+            ["phone"] = "+447700900999",
+            ["qr_code"] = bQr,
         };
         // Every customer route, by every kind of reference, with every scope of A's keys.
         async Task<Dictionary<string, ApiResponse>> ProbeAsync()

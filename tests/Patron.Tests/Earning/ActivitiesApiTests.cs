@@ -22,7 +22,9 @@ public sealed class ActivitiesApiTests
 
         var activity = await ActivityAsync(server.Client, new
         {
-            customer_id = "ada@example.com", type = "newsletter_signup", properties = new { list = "weekly" },
+            customer_id = "ada@example.com",
+            type = "newsletter_signup",
+            properties = new { list = "weekly" },
         });
 
         activity.Status.ShouldBe(HttpStatusCode.Created, activity.Raw);
@@ -175,7 +177,10 @@ public sealed class ActivitiesApiTests
         await using var server = await PatronServer.StartAsync(database, clock);
         await CreateRuleAsync(server.Client, new
         {
-            type = "social_follow", points = 30, starts_at = "2026-01-20T00:00:00Z", ends_at = "2026-01-25T00:00:00Z",
+            type = "social_follow",
+            points = 30,
+            starts_at = "2026-01-20T00:00:00Z",
+            ends_at = "2026-01-25T00:00:00Z",
         });
         var customer = await NewCustomerAsync(server.Client);
 
@@ -230,8 +235,11 @@ public sealed class ActivitiesApiTests
         await CreateRuleAsync(server.Client, new { type = "social_follow", points = 10 });
         await CreateRuleAsync(server.Client, new
         {
-            name = "Double review days", type = "review", multiplier = 2,
-            starts_at = "2026-01-16T00:00:00Z", ends_at = "2026-01-18T00:00:00Z",
+            name = "Double review days",
+            type = "review",
+            multiplier = 2,
+            starts_at = "2026-01-16T00:00:00Z",
+            ends_at = "2026-01-18T00:00:00Z",
         });
         var customer = await NewCustomerAsync(server.Client);
 

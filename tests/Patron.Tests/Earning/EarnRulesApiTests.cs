@@ -91,7 +91,11 @@ public sealed class EarnRulesApiTests
 
         var campaign = await server.Client.PostJsonAsync(Rules, new
         {
-            name = "Double review week", type = "review", multiplier = 2, starts_at = "2026-02-01T00:00:00Z", ends_at = "2026-02-08T00:00:00Z",
+            name = "Double review week",
+            type = "review",
+            multiplier = 2,
+            starts_at = "2026-02-01T00:00:00Z",
+            ends_at = "2026-02-08T00:00:00Z",
         });
         campaign.Status.ShouldBe(HttpStatusCode.Created, campaign.Raw);
         campaign["multiplier"].GetDecimal().ShouldBe(2m);

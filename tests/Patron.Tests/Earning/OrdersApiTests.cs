@@ -354,7 +354,10 @@ public sealed class OrdersApiTests
 
         var byItems = await server.Client.PostJsonAsync(Orders, new
         {
-            id = "U-1", customer_id = c, total = 999m, status = "paid",
+            id = "U-1",
+            customer_id = c,
+            total = 999m,
+            status = "paid",
             items = new object[] { new { sku = "tea", quantity = 2 }, new { sku = "cup", quantity = 3 } },
         });
         byItems.Long("units").ShouldBe(5);

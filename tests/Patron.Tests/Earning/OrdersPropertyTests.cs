@@ -90,8 +90,11 @@ public sealed class OrdersPropertyTests
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite, clock);
         await EarningHttp.SetProgramAsync(server.Client, new
         {
-            points_per_unit = PointsPerUnit, earn_mode = "spend", rounding = "floor",
-            points_delay_days = DelayDays, points_expiry_days = ExpiryDays,
+            points_per_unit = PointsPerUnit,
+            earn_mode = "spend",
+            rounding = "floor",
+            points_delay_days = DelayDays,
+            points_expiry_days = ExpiryDays,
         });
         var sequences = 0;
         // No shrinking: every run is a fresh customer on a server whose clock only moves forward, so a
@@ -141,130 +144,137 @@ public sealed class OrdersPropertyTests
             switch (kind)
             {
                 case Kind.CreatePlaced or Kind.CreatePaid:
-                {
-                    var paid = kind == Kind.CreatePaid;
-                    var created = new ModelOrder($"run{run}-o{orders.Count}", 100 + step.B);
-                    what = $"create {created.Id} {(paid ? "paid" : "placed")} total {Money(created.TotalCents)}";
-                    var r = await client.PostJsonAsync("/api/v1/orders", new
                     {
-                        id = created.Id, customer_id = customer, total = Money(created.TotalCents), currency = "USD",
-                        status = paid ? "paid" : "placed",
-                    });
-                    r.Status.ShouldBe(HttpStatusCode.Created, $"{what}: {r.Raw}");
-                    if (paid)
-                    {
-                        created.Status = "paid";
-                        created.Earned = EarnedFor(created.TotalCents);
+                        var paid = kind == Kind.CreatePaid;
+                        var created = new ModelOrder($"run{run}-o{orders.Count}", 100 + step.B);
+                        what = $"create {created.Id} {(paid ? "paid" : "placed")} total {Money(created.TotalCents)}";
+                        var r = await client.PostJsonAsync("/api/v1/orders", new
+                        {
+                            id = created.Id,
+                            customer_id = customer,
+                            total = Money(created.TotalCents),
+                            currency = "USD",
+                            status = paid ? "paid" : "placed",
+                        });
+                        r.Status.ShouldBe(HttpStatusCode.Created, $"{what}: {r.Raw}");
+                        if (paid)
+                        {
+                            created.Status = "paid";
+                            created.Earned = EarnedFor(created.TotalCents);
+                        }
+                        orders.Add(created);
+                        break;
                     }
-                    orders.Add(created);
-                    break;
-                }
                 case Kind.Pay:
-                {
-                    what = $"pay {order!.Id} ({order.Status})";
-                    var r = await client.PostJsonAsync($"/api/v1/orders/{order.Id}/paid");
-                    if (order.Status == "cancelled")
                     {
-                        r.Code.ShouldBe(409, $"{what}: {r.Raw}");
-                        r.ErrorCode.ShouldBe("order_cancelled");
+                        what = $"pay {order!.Id} ({order.Status})";
+                        var r = await client.PostJsonAsync($"/api/v1/orders/{order.Id}/paid");
+                        if (order.Status == "cancelled")
+                        {
+                            r.Code.ShouldBe(409, $"{what}: {r.Raw}");
+                            r.ErrorCode.ShouldBe("order_cancelled");
+                        }
+                        else
+                        {
+                            r.Status.ShouldBe(HttpStatusCode.OK, $"{what}: {r.Raw}");
+                            if (order.Status == "placed")
+                            {
+                                order.Status = "paid";
+                                order.Earned = EarnedFor(order.TotalCents);
+                            }
+                        }
+                        break;
                     }
-                    else
+                case Kind.RefundPart or Kind.RefundFull or Kind.RefundTooMuch:
                     {
-                        r.Status.ShouldBe(HttpStatusCode.OK, $"{what}: {r.Raw}");
+                        var left = order!.TotalCents - order.RefundedCents;
+                        var cents = kind switch
+                        {
+                            Kind.RefundPart => Math.Max(1, left * (step.B % 99 + 1) / 100),
+                            Kind.RefundFull => Math.Max(1, left),
+                            _ => left + 1,
+                        };
+                        what = $"refund {Money(cents)} of {order.Id} ({order.Status}, {Money(left)} left)";
+                        var r = await client.PostJsonAsync($"/api/v1/orders/{order.Id}/refunds", new { amount = Money(cents) });
                         if (order.Status == "placed")
                         {
-                            order.Status = "paid";
-                            order.Earned = EarnedFor(order.TotalCents);
+                            r.Code.ShouldBe(409, $"{what}: {r.Raw}");
+                            r.ErrorCode.ShouldBe("order_not_paid");
                         }
-                    }
-                    break;
-                }
-                case Kind.RefundPart or Kind.RefundFull or Kind.RefundTooMuch:
-                {
-                    var left = order!.TotalCents - order.RefundedCents;
-                    var cents = kind switch
-                    {
-                        Kind.RefundPart => Math.Max(1, left * (step.B % 99 + 1) / 100),
-                        Kind.RefundFull => Math.Max(1, left),
-                        _ => left + 1,
-                    };
-                    what = $"refund {Money(cents)} of {order.Id} ({order.Status}, {Money(left)} left)";
-                    var r = await client.PostJsonAsync($"/api/v1/orders/{order.Id}/refunds", new { amount = Money(cents) });
-                    if (order.Status == "placed")
-                    {
-                        r.Code.ShouldBe(409, $"{what}: {r.Raw}");
-                        r.ErrorCode.ShouldBe("order_not_paid");
-                    }
-                    else if (cents > left)
-                    {
-                        r.Code.ShouldBe(422, $"{what}: {r.Raw}");
-                        r.ErrorCode.ShouldBe("refund_exceeds_total");
-                    }
-                    else
-                    {
-                        r.Status.ShouldBe(HttpStatusCode.OK, $"{what}: {r.Raw}");
-                        order.RefundedCents += cents;
-                        if (order.Status == "paid" && order.RefundedCents == order.TotalCents)
+                        else if (cents > left)
                         {
-                            order.Status = "refunded";
+                            r.Code.ShouldBe(422, $"{what}: {r.Raw}");
+                            r.ErrorCode.ShouldBe("refund_exceeds_total");
                         }
+                        else
+                        {
+                            r.Status.ShouldBe(HttpStatusCode.OK, $"{what}: {r.Raw}");
+                            order.RefundedCents += cents;
+                            if (order.Status == "paid" && order.RefundedCents == order.TotalCents)
+                            {
+                                order.Status = "refunded";
+                            }
+                        }
+                        break;
                     }
-                    break;
-                }
                 case Kind.Cancel:
-                {
-                    what = $"cancel {order!.Id} ({order.Status})";
-                    var r = await client.PostJsonAsync($"/api/v1/orders/{order.Id}/cancel");
-                    r.Status.ShouldBe(HttpStatusCode.OK, $"{what}: {r.Raw}");
-                    order.Status = "cancelled";
-                    break;
-                }
+                    {
+                        what = $"cancel {order!.Id} ({order.Status})";
+                        var r = await client.PostJsonAsync($"/api/v1/orders/{order.Id}/cancel");
+                        r.Status.ShouldBe(HttpStatusCode.OK, $"{what}: {r.Raw}");
+                        order.Status = "cancelled";
+                        break;
+                    }
                 case Kind.Resend:
-                {
-                    // The shop sends the order's current full state again (a retried webhook).
-                    what = $"resend {order!.Id} ({order.Status}, refunded {Money(order.RefundedCents)})";
-                    var r = await client.PostJsonAsync("/api/v1/orders", new
                     {
-                        id = order.Id, customer_id = customer, total = Money(order.TotalCents), currency = "USD",
-                        status = order.Status == "refunded" ? "paid" : order.Status, refunded_total = Money(order.RefundedCents),
-                    });
-                    r.Status.ShouldBe(HttpStatusCode.OK, $"{what}: {r.Raw}");
-                    r.Str("status").ShouldBe(order.Status, what);
-                    break;
-                }
+                        // The shop sends the order's current full state again (a retried webhook).
+                        what = $"resend {order!.Id} ({order.Status}, refunded {Money(order.RefundedCents)})";
+                        var r = await client.PostJsonAsync("/api/v1/orders", new
+                        {
+                            id = order.Id,
+                            customer_id = customer,
+                            total = Money(order.TotalCents),
+                            currency = "USD",
+                            status = order.Status == "refunded" ? "paid" : order.Status,
+                            refunded_total = Money(order.RefundedCents),
+                        });
+                        r.Status.ShouldBe(HttpStatusCode.OK, $"{what}: {r.Raw}");
+                        r.Str("status").ShouldBe(order.Status, what);
+                        break;
+                    }
                 case Kind.Spend or Kind.AdjustDown:
-                {
-                    var before = (await EarningHttp.CustomerAsync(client, customer)).Long("points_balance");
-                    var points = step.B % 3 == 0 ? Math.Max(1, before) : 1 + step.B % 150;
-                    what = $"{kind} {points} on a balance of {before}";
-                    var r = await client.PostJsonAsync(award, new { points = -points, type = kind == Kind.Spend ? "redeemed" : "adjusted" });
-                    if (before >= points)
                     {
-                        r.Status.ShouldBe(HttpStatusCode.Created, $"{what}: {r.Raw}");
+                        var before = (await EarningHttp.CustomerAsync(client, customer)).Long("points_balance");
+                        var points = step.B % 3 == 0 ? Math.Max(1, before) : 1 + step.B % 150;
+                        what = $"{kind} {points} on a balance of {before}";
+                        var r = await client.PostJsonAsync(award, new { points = -points, type = kind == Kind.Spend ? "redeemed" : "adjusted" });
+                        if (before >= points)
+                        {
+                            r.Status.ShouldBe(HttpStatusCode.Created, $"{what}: {r.Raw}");
+                        }
+                        else
+                        {
+                            r.Code.ShouldBe(422, $"{what}: {r.Raw}");
+                            r.ErrorCode.ShouldBe("insufficient_points");
+                        }
+                        break;
                     }
-                    else
-                    {
-                        r.Code.ShouldBe(422, $"{what}: {r.Raw}");
-                        r.ErrorCode.ShouldBe("insufficient_points");
-                    }
-                    break;
-                }
                 case Kind.Award:
-                {
-                    var points = 1 + step.B % 100;
-                    what = $"award {points}";
-                    var r = await client.PostJsonAsync(award, new { points, type = step.A % 2 == 0 ? "earned" : "adjusted" });
-                    r.Status.ShouldBe(HttpStatusCode.Created, $"{what}: {r.Raw}");
-                    break;
-                }
+                    {
+                        var points = 1 + step.B % 100;
+                        what = $"award {points}";
+                        var r = await client.PostJsonAsync(award, new { points, type = step.A % 2 == 0 ? "earned" : "adjusted" });
+                        r.Status.ShouldBe(HttpStatusCode.Created, $"{what}: {r.Raw}");
+                        break;
+                    }
                 default:
-                {
-                    var days = 1 + step.A % 20;
-                    what = $"advance {days} days and run the jobs";
-                    clock.Advance(TimeSpan.FromDays(days));
-                    await server.RunJobsAsync();
-                    break;
-                }
+                    {
+                        var days = 1 + step.A % 20;
+                        what = $"advance {days} days and run the jobs";
+                        clock.Advance(TimeSpan.FromDays(days));
+                        await server.RunJobsAsync();
+                        break;
+                    }
             }
             trace.Add(what);
             await CheckAsync(client, clock, customer, orders, $"run {run}, after: {string.Join(" → ", trace)}");

@@ -168,7 +168,9 @@ public sealed class RedemptionsApiTests
         var customer = await NewCustomerAsync(client, 3000);
         var reward = await NewRewardAsync(client, new
         {
-            name = "Credit", type = "store_credit", variable = new { points_per_unit = 100, min_points = 200, max_points = 2000 },
+            name = "Credit",
+            type = "store_credit",
+            variable = new { points_per_unit = 100, min_points = 200, max_points = 2000 },
         });
 
         (await RedeemAsync(client, customer, new { reward_id = reward })).ErrorCode.ShouldBe("parameter_missing");
@@ -276,7 +278,11 @@ public sealed class RedemptionsApiTests
 
         var order = await client.PostJsonAsync("/api/v1/orders", new
         {
-            id = "order-1", customer_id = customer, total = 40.00m, status = "placed", discount_codes = new[] { "SUMMER", code },
+            id = "order-1",
+            customer_id = customer,
+            total = 40.00m,
+            status = "placed",
+            discount_codes = new[] { "SUMMER", code },
         });
 
         order.Code.ShouldBe(201, order.Raw);
