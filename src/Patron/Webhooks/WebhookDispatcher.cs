@@ -61,7 +61,7 @@ public sealed class WebhookDispatcher : IAsyncDisposable
     private readonly string _instance = $"{Environment.MachineName}/{Environment.ProcessId}/{Ids.Token(8)}";
     private readonly ConcurrentDictionary<string, int> _inFlightByEndpoint = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _running = new();
-    private readonly ConcurrentDictionary<string, (string Stored, string Plain)> _plainSecrets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Stored, WebhookSignature.SigningKey Key)> _keys = new(StringComparer.Ordinal);
     private readonly Channel<Outcome> _outcomes = Channel.CreateUnbounded<Outcome>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _abort = new();
     private readonly SemaphoreSlim _pumpGate = new(1, 1);
@@ -69,6 +69,7 @@ public sealed class WebhookDispatcher : IAsyncDisposable
     private readonly Task _flusher;
     private int _signaled;
     private int _inFlight;
+    private int _unwritten;
     private long _claims;
     private long _claimSeq;
     private long _attempts;
@@ -122,15 +123,20 @@ public sealed class WebhookDispatcher : IAsyncDisposable
     public async Task<int> RunOnceAsync(CancellationToken ct = default)
     {
         var done = new List<Task<Outcome?>>();
+        var pending = new HashSet<Task<Outcome?>>();
         while (true)
         {
-            var started = await PumpAsync(forceReload: done.Count == 0, ct);
+            // Finished only when a pass that started with nothing of ours in flight finds nothing due.
+            pending.RemoveWhere(t => t.IsCompleted);
+            var busyBefore = pending.Count > 0;
+            var started = await PumpAsync(eager: true, ct);
             done.AddRange(started);
-            var pending = done.Where(t => !t.IsCompleted).ToList();
-            if (started.Count == 0 && pending.Count == 0)
+            pending.UnionWith(started);
+            if (!busyBefore && started.Count == 0)
             {
                 break;
             }
+            pending.RemoveWhere(t => t.IsCompleted);
             if (pending.Count > 0)
             {
                 await Task.WhenAny(pending);
@@ -156,7 +162,7 @@ public sealed class WebhookDispatcher : IAsyncDisposable
             var claimed = 0;
             try
             {
-                claimed = (await PumpAsync(forceReload: false, stoppingToken)).Count;
+                claimed = (await PumpAsync(eager: false, stoppingToken)).Count;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -165,6 +171,15 @@ public sealed class WebhookDispatcher : IAsyncDisposable
             catch (Exception e)
             {
                 _logger.LogError(e, "Webhook dispatcher pass failed; trying again in {Poll}", poll);
+                try
+                {
+                    await Task.Delay(poll, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+                continue;
             }
             if (claimed == 0)
             {
@@ -190,7 +205,8 @@ public sealed class WebhookDispatcher : IAsyncDisposable
         }
     }
 
-    private async Task<List<Task<Outcome?>>> PumpAsync(bool forceReload, CancellationToken ct)
+    /// <param name="eager">Claim into every free slot (tests); otherwise claim in chunks, once half an endpoint's slots are free.</param>
+    private async Task<List<Task<Outcome?>>> PumpAsync(bool eager, CancellationToken ct)
     {
         await _pumpGate.WaitAsync(ct);
         try
@@ -203,7 +219,7 @@ public sealed class WebhookDispatcher : IAsyncDisposable
                 }
             }
             var started = new List<Task<Outcome?>>();
-            var endpoints = await EndpointIdsAsync(forceReload);
+            var endpoints = await EndpointIdsAsync(forceReload: eager);
             if (endpoints.Count == 0)
             {
                 return started;
@@ -214,14 +230,12 @@ public sealed class WebhookDispatcher : IAsyncDisposable
             {
                 var endpointId = endpoints[(first + i) % endpoints.Count];
                 var busy = _inFlightByEndpoint.GetValueOrDefault(endpointId);
-                var free = Math.Min(perEndpoint - busy, _options.MaxConcurrency - Volatile.Read(ref _inFlight));
+                // Outcomes not yet written count against the process's slots too, so that a write path
+                // slower than the receivers cannot pile them up without bound.
+                var free = Math.Min(perEndpoint - busy,
+                    _options.MaxConcurrency - Volatile.Read(ref _inFlight) - (Volatile.Read(ref _unwritten) / 4));
                 // Claim in chunks: wait until half an endpoint's slots are free before claiming again.
-                if (free <= 0 || (busy > 0 && free < Math.Max(1, perEndpoint / 2)))
-                {
-                    continue;
-                }
-                var nowMs = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-                if (!await AnyDueAsync(endpointId, nowMs))
+                if (free <= 0 || (!eager && busy > 0 && free < Math.Max(1, perEndpoint / 2)))
                 {
                     continue;
                 }
@@ -231,12 +245,11 @@ public sealed class WebhookDispatcher : IAsyncDisposable
                     continue;
                 }
                 Interlocked.Add(ref _claims, batch.Items.Count);
-                var events = await LoadEventsAsync(batch.Items);
                 foreach (var item in batch.Items)
                 {
                     _inFlightByEndpoint.AddOrUpdate(endpointId, 1, (_, n) => n + 1);
                     Interlocked.Increment(ref _inFlight);
-                    var task = DeliverAsync(batch, item, events.GetValueOrDefault(item.EventId));
+                    var task = DeliverAsync(batch, item);
                     _running.TryAdd(task, 0);
                     _ = task.ContinueWith(t => _running.TryRemove(t, out _), CancellationToken.None,
                         TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -265,37 +278,46 @@ public sealed class WebhookDispatcher : IAsyncDisposable
         return ids;
     }
 
-    private async Task<bool> AnyDueAsync(string endpointId, long nowMs) =>
-        await _database.ReadAsync(sql => sql.ScalarAsync(
-            "SELECT 1 FROM webhook_deliveries WHERE endpoint_id = @e AND status = 'pending' AND next_attempt_at <= @now LIMIT 1",
-            ("e", endpointId), ("now", nowMs))) is not null;
-
     private sealed record Target(string EndpointId, string Url, string Secret);
 
-    private sealed record Claim(string DeliveryId, string EventId, int Attempts);
+    /// <summary>A claimed delivery with its event (null when the event no longer exists).</summary>
+    private sealed record Claim(string DeliveryId, string EventId, int Attempts, EventRow? Event);
 
     private sealed record Batch(string Token, Target Target, List<Claim> Items);
 
     private sealed record EventRow(string Id, string Type, long CreatedAt, string Data);
 
+    /// <summary>
+    /// Claims up to <c>@n</c> due deliveries of one endpoint, if it is enabled: their lease is their
+    /// <c>next_attempt_at</c>, and the event comes back with them. PostgreSQL skips rows that another
+    /// process is claiming at this moment instead of waiting for them.
+    /// </summary>
+    private static string ClaimSql(string lockClause) =>
+        $"""
+        UPDATE webhook_deliveries SET next_attempt_at = @until, leased_by = @token
+        WHERE id IN (
+            SELECT id FROM webhook_deliveries
+            WHERE endpoint_id = @e AND status = 'pending' AND next_attempt_at <= @now
+            ORDER BY next_attempt_at LIMIT @n{lockClause})
+          AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = @e AND w.enabled)
+        RETURNING id, event_id, attempts, event_type,
+            (SELECT e.created_at FROM events e WHERE e.id = webhook_deliveries.event_id),
+            (SELECT e.data FROM events e WHERE e.id = webhook_deliveries.event_id)
+        """;
+
+    private static readonly string ClaimSqlite = ClaimSql("");
+    private static readonly string ClaimPostgres = ClaimSql(" FOR UPDATE SKIP LOCKED");
+
     private Task<Batch?> ClaimAsync(string endpointId, int limit)
     {
-        var lockClause = _database.IsSqlite ? "" : " FOR UPDATE SKIP LOCKED";
         // Unique per claim, so that an outcome can only ever land on the lease it was attempted under.
         var token = $"{_instance}/{Interlocked.Increment(ref _claimSeq)}";
         return _writes.RunAsync(async context =>
         {
             var items = await context.Sql.ListAsync(
-                $"""
-                UPDATE webhook_deliveries SET next_attempt_at = @until, leased_by = @token
-                WHERE id IN (
-                    SELECT id FROM webhook_deliveries
-                    WHERE endpoint_id = @e AND status = 'pending' AND next_attempt_at <= @now
-                    ORDER BY next_attempt_at LIMIT @n{lockClause})
-                  AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = @e AND w.enabled)
-                RETURNING id, event_id, attempts
-                """,
-                r => new Claim(r.GetString(0), r.GetString(1), (int)r.GetInt64(2)),
+                _database.IsSqlite ? ClaimSqlite : ClaimPostgres,
+                r => new Claim(r.GetString(0), r.GetString(1), (int)r.GetInt64(2),
+                    r.IsDBNull(5) ? null : new EventRow(r.GetString(1), r.GetString(3), r.GetInt64(4), r.GetString(5))),
                 ("until", context.NowMs + LeaseMs), ("token", token), ("e", endpointId), ("now", context.NowMs), ("n", limit));
             if (items.Count == 0)
             {
@@ -306,17 +328,6 @@ public sealed class WebhookDispatcher : IAsyncDisposable
                 r => new Target(r.GetString(0), r.GetString(1), r.GetString(2)), ("e", endpointId));
             return target is null ? null : new Batch(token, target, items);
         });
-    }
-
-    private async Task<Dictionary<string, EventRow>> LoadEventsAsync(List<Claim> items)
-    {
-        var ids = items.Select(i => i.EventId).Distinct(StringComparer.Ordinal).ToList();
-        var names = string.Join(", ", ids.Select((_, i) => "@e" + i));
-        var args = ids.Select((id, i) => ("e" + i, (object?)id)).ToArray();
-        var rows = await _database.ReadAsync(sql => sql.ListAsync(
-            $"SELECT id, type, created_at, data FROM events WHERE id IN ({names})",
-            r => new EventRow(r.GetString(0), r.GetString(1), r.GetInt64(2), r.GetString(3)), args));
-        return rows.ToDictionary(r => r.Id, StringComparer.Ordinal);
     }
 
     /// <summary>The body of a delivery (SPEC section 4): the event as <c>GET /events/{id}</c> shows it.</summary>
@@ -337,8 +348,9 @@ public sealed class WebhookDispatcher : IAsyncDisposable
         return buffer.WrittenSpan.ToArray();
     }
 
-    private async Task<Outcome?> DeliverAsync(Batch batch, Claim claim, EventRow? evt)
+    private async Task<Outcome?> DeliverAsync(Batch batch, Claim claim)
     {
+        var evt = claim.Event;
         await Task.Yield();
         var target = batch.Target;
         var attemptedAt = _clock.GetUtcNow();
@@ -355,12 +367,12 @@ public sealed class WebhookDispatcher : IAsyncDisposable
             }
             else
             {
-                var secret = PlainSecret(target);
+                var key = SigningKey(target);
                 var body = Body(evt.Id, evt.Type, PatronJson.FromMs(evt.CreatedAt), evt.Data);
                 using var request = new HttpRequestMessage(HttpMethod.Post, target.Url) { Content = new ByteArrayContent(body) };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
                 request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-                foreach (var (name, value) in WebhookSignature.Headers(secret, evt.Id, attemptedAt, body))
+                foreach (var (name, value) in WebhookSignature.Headers(key, evt.Id, attemptedAt, body))
                 {
                     request.Headers.TryAddWithoutValidation(name, value);
                 }
@@ -407,6 +419,7 @@ public sealed class WebhookDispatcher : IAsyncDisposable
             (int)Math.Min(watch.ElapsedMilliseconds, int.MaxValue), attemptedAt.ToUnixTimeMilliseconds(),
             NextAttemptMs(attemptedAt, claim.Attempts + 1, permanent));
         Release(target.EndpointId);
+        Interlocked.Increment(ref _unwritten);
         _outcomes.Writer.TryWrite(outcome);
         return outcome;
     }
@@ -430,15 +443,15 @@ public sealed class WebhookDispatcher : IAsyncDisposable
         return attemptedAt.ToUnixTimeMilliseconds() + (long)(delay.TotalMilliseconds * factor);
     }
 
-    private string PlainSecret(Target target)
+    private WebhookSignature.SigningKey SigningKey(Target target)
     {
-        if (_plainSecrets.TryGetValue(target.EndpointId, out var cached) && cached.Stored == target.Secret)
+        if (_keys.TryGetValue(target.EndpointId, out var cached) && cached.Stored == target.Secret)
         {
-            return cached.Plain;
+            return cached.Key;
         }
-        var plain = _secrets.Unprotect(target.EndpointId, target.Secret);
-        _plainSecrets[target.EndpointId] = (target.Secret, plain);
-        return plain;
+        var key = new WebhookSignature.SigningKey(_secrets.Unprotect(target.EndpointId, target.Secret));
+        _keys[target.EndpointId] = (target.Secret, key);
+        return key;
     }
 
     private static string Describe(HttpRequestException e)
@@ -492,6 +505,8 @@ public sealed class WebhookDispatcher : IAsyncDisposable
                 {
                     outcome.Written.TrySetResult();
                 }
+                Interlocked.Add(ref _unwritten, -batch.Count);
+                Wake();
             }
             catch (Exception e)
             {
@@ -500,7 +515,10 @@ public sealed class WebhookDispatcher : IAsyncDisposable
                 foreach (var outcome in batch)
                 {
                     outcome.Written.TrySetException(e);
+                    _ = outcome.Written.Task.Exception; // observed here; RunOnceAsync rethrows it to its caller
                 }
+                Interlocked.Add(ref _unwritten, -batch.Count);
+                Wake();
             }
         }
     }

@@ -80,7 +80,7 @@ public static class WebhookTargets
             (169, 254, _) => TargetKind.LinkLocal,
             (192, 0, 0) or (192, 0, 2) or (192, 88, 99) or (198, 51, 100) or (203, 0, 113) => TargetKind.Reserved,
             (198, 18 or 19, _) => TargetKind.Reserved,
-            (>= 224, _, _) => TargetKind.Reserved, // multicast, class E, broadcast
+            ( >= 224, _, _) => TargetKind.Reserved, // multicast, class E, broadcast
             _ => TargetKind.Public,
         };
     }

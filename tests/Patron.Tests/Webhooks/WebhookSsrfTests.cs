@@ -117,8 +117,13 @@ public sealed class WebhookSsrfTests
                 await using var db = PatronDb.For(context, server.ProgramId);
                 db.WebhookEndpoints.Add(new WebhookEndpointRow
                 {
-                    Id = id, ProgramId = server.ProgramId, Url = url, Events = "[\"*\"]",
-                    Secret = secrets.Protect(id, WebhookSignature.NewSecret()), CreatedAt = context.NowMs, UpdatedAt = context.NowMs,
+                    Id = id,
+                    ProgramId = server.ProgramId,
+                    Url = url,
+                    Events = "[\"*\"]",
+                    Secret = secrets.Protect(id, WebhookSignature.NewSecret()),
+                    CreatedAt = context.NowMs,
+                    UpdatedAt = context.NowMs,
                 });
                 await db.SaveChangesAsync();
                 return id;
