@@ -39,7 +39,7 @@ public static class ImportExport
     }
 
     public static async Task<ImportResult> ImportCustomersAsync(
-        IWritePath path, string programId, string file, TextWriter errors, Action<double, long>? progress = null)
+        IWritePath path, string programId, string file, TextWriter errors, Action<double, long>? progress = null, bool rowPerOperation = false)
     {
         await using var stream = File.OpenRead(file);
         using var reader = new StreamReader(stream);
@@ -48,6 +48,7 @@ public static class ImportExport
         {
             return new ImportResult(0, 0, 0);
         }
+        errors = TextWriter.Synchronized(errors);
         var header = records.Current.Select(h => h.Trim().ToLowerInvariant()).ToArray();
         foreach (var unknown in header.Where(h => !KnownColumns.Contains(h)))
         {
@@ -61,37 +62,65 @@ public static class ImportExport
         long created = 0, updated = 0, rejected = 0, line = 1;
         var batch = new List<(long Line, CustomerFields Fields, long Points)>(BatchSize);
 
+        // Each row runs as its own operation, so a refused row leaves nothing behind. On SQLite the rows of
+        // a batch are queued together and the group-commit writer commits up to a few hundred of them at
+        // once; every row keeps its own small savepoint (a savepoint spanning thousands of rows makes each
+        // statement's rollback journal, and the time to trim it, grow with the batch). Elsewhere a batch is
+        // one transaction, run by one operation.
+        async Task<(bool IsNew, string? Refused)> UpsertRowAsync(WriteContext context, long rowLine, CustomerFields fields, long points)
+        {
+            // Every refusal in UpsertAsync happens before it writes.
+            try
+            {
+                var (_, isNew) = await CustomerWrites.UpsertAsync(context, programId, fields, points, null, "import");
+                return (isNew, null);
+            }
+            catch (ApiException e)
+            {
+                return (false, $"line {rowLine}: {e.Message}");
+            }
+        }
+
+        // The next batch is read and validated while the previous one is written.
+        async Task WriteAsync((long Line, CustomerFields Fields, long Points)[] rows)
+        {
+            var outcomes = rowPerOperation
+                ? await Task.WhenAll(rows.Select(r => path.RunAsync(context => UpsertRowAsync(context, r.Line, r.Fields, r.Points))))
+                : await path.RunAsync(async context =>
+                {
+                    var results = new (bool IsNew, string? Refused)[rows.Length];
+                    for (var i = 0; i < rows.Length; i++)
+                    {
+                        results[i] = await UpsertRowAsync(context, rows[i].Line, rows[i].Fields, rows[i].Points);
+                    }
+                    return results;
+                });
+            foreach (var (isNew, refused) in outcomes)
+            {
+                if (refused is not null)
+                {
+                    Interlocked.Increment(ref rejected);
+                    await errors.WriteLineAsync(refused);
+                }
+                else if (isNew)
+                {
+                    Interlocked.Increment(ref created);
+                }
+                else
+                {
+                    Interlocked.Increment(ref updated);
+                }
+            }
+            progress?.Invoke(stream.Length == 0 ? 1 : (double)stream.Position / stream.Length, Interlocked.Read(ref created) + Interlocked.Read(ref updated));
+        }
+
+        Task inFlight = Task.CompletedTask;
         async Task FlushAsync()
         {
             var rows = batch.ToArray();
             batch.Clear();
-            var outcome = await path.RunAsync(async context =>
-            {
-                long c = 0, u = 0;
-                var refused = new List<string>();
-                foreach (var (rowLine, fields, points) in rows)
-                {
-                    // Every refusal in UpsertAsync happens before it writes, so a refused row leaves nothing behind.
-                    try
-                    {
-                        var (_, isNew) = await CustomerWrites.UpsertAsync(context, programId, fields, points, null, "import");
-                        _ = isNew ? c++ : u++;
-                    }
-                    catch (ApiException e)
-                    {
-                        refused.Add($"line {rowLine}: {e.Message}");
-                    }
-                }
-                return (c, u, refused);
-            });
-            created += outcome.c;
-            updated += outcome.u;
-            rejected += outcome.refused.Count;
-            foreach (var message in outcome.refused)
-            {
-                await errors.WriteLineAsync(message);
-            }
-            progress?.Invoke(stream.Length == 0 ? 1 : (double)stream.Position / stream.Length, created + updated);
+            await inFlight;
+            inFlight = WriteAsync(rows);
         }
 
         while (records.MoveNext())
@@ -125,7 +154,7 @@ public static class ImportExport
             }
             catch (ApiException e)
             {
-                rejected++;
+                Interlocked.Increment(ref rejected);
                 await errors.WriteLineAsync($"line {line}: {e.Message}");
             }
             if (batch.Count == BatchSize)
@@ -137,6 +166,7 @@ public static class ImportExport
         {
             await FlushAsync();
         }
+        await inFlight;
         return new ImportResult(created, updated, rejected);
     }
 

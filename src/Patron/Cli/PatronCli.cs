@@ -181,7 +181,7 @@ public static class PatronCli
             IWritePath writes = writer is not null ? writer : WritePath(database);
             var progress = new ImportExport.Progress("imported");
             var result = await ImportExport.ImportCustomersAsync(writes, programId, path, Console.Error,
-                (fraction, rows) => progress.Report(fraction, rows));
+                (fraction, rows) => progress.Report(fraction, rows), rowPerOperation: writer is not null);
             progress.Report(1, result.Created + result.Updated, final: true);
             Console.WriteLine($"Created {result.Created}, updated {result.Updated}, rejected {result.Rejected}.");
             return result.Rejected == 0 ? 0 : 1;

@@ -109,9 +109,11 @@ public sealed class CrashTests
                 $"{database}: {acknowledged.Count} acknowledged, {refused.Count} refused, {cutOff.Count} cut off ({inFlightAtKill} in flight) after {loadTime.TotalMilliseconds:F0} ms of load");
             unexpected.ShouldBeEmpty(firstOutput);
             acknowledged.Count.ShouldBeGreaterThanOrEqualTo(MinimumAcknowledged, $"the load phase should write a fair amount before the kill\n{firstOutput}");
-            // Each writer loops until a request fails; at least one of those was under way when the kill came.
+            // Each writer loops until a request fails, so every writer was still writing when the kill came.
+            // How many requests were mid-flight is reported, not asserted: with group commit a whole batch
+            // can be answered between the decision to kill and the signal, and its writers' next requests
+            // then meet a dead server.
             cutOff.Count.ShouldBe(Writers);
-            inFlightAtKill.ShouldBeGreaterThan(0);
 
             await using var second = await PatronProcess.StartAsync(databaseArgs, adminKey);
             var ledger = await ReadAllLedgersAsync(second.Client, customers);
