@@ -152,10 +152,12 @@ public static class OrdersEndpoints
         var before = existing;
         var after = existing ?? new Orders.OrderRow(orderId, customerId, OrderStatus.Placed, currency, 0, 0, 0, "[]", "[]", 0,
             null, null, context.NowMs, context.NowMs);
-        // A cancelled order cannot change; its own state sent again (a retried webhook) is no change.
+        // A cancelled order cannot change, except that money paid for it may still be refunded (recorded,
+        // as by POST /orders/{id}/refunds; it has no points left to take back). Its own state sent again
+        // (a retried webhook) is no change.
         if (after.Status == OrderStatus.Cancelled && (input.Status is OrderStatus.Paid
             || (input.Total is { } newTotal && Money.ToE4(newTotal) != after.TotalE4)
-            || (input.RefundedTotal is { } newRefunded && Money.ToE4(newRefunded) != after.RefundedE4)))
+            || (input.RefundedTotal is { } newRefunded && Money.ToE4(newRefunded) != after.RefundedE4 && after.PaidAt is null)))
         {
             throw ApiException.Conflict("order_cancelled", "This order is cancelled and cannot change.");
         }
@@ -285,7 +287,7 @@ public static class OrdersEndpoints
         return await writes.RunAsync(http, caller, async context =>
         {
             var order = await Orders.GetAsync(context.Sql, caller.ProgramId, id);
-            if (order.Status is OrderStatus.Placed)
+            if (order.Status is OrderStatus.Placed || order.PaidAt is null)
             {
                 throw ApiException.Conflict("order_not_paid", "Only a paid order can be refunded.");
             }

@@ -18,7 +18,16 @@ public sealed class Database : IDisposable
         ConnectionString = connectionString;
         if (provider == DatabaseProvider.Postgres)
         {
-            _pg = new NpgsqlDataSourceBuilder(connectionString).Build();
+            var builder = new NpgsqlDataSourceBuilder(connectionString);
+            // Patron runs the same few statements over and over: unless the connection string says
+            // otherwise, each connection prepares its most used ones, so PostgreSQL parses and plans
+            // them once instead of on every call.
+            if (!builder.ConnectionStringBuilder.ContainsKey("Max Auto Prepare"))
+            {
+                builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
+                builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+            }
+            _pg = builder.Build();
         }
     }
 

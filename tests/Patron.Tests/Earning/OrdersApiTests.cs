@@ -494,6 +494,38 @@ public sealed class OrdersApiTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_refund_of_a_cancelled_paid_order_is_recorded_the_same_way_by_either_route_and_takes_no_points(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "CR-1", customer_id = c, total = 80m, status = "paid" }));
+        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/CR-1/cancel"));
+        var afterCancel = (await EarningHttp.EntriesAsync(server.Client, c)).Sum(e => e.Points);
+
+        var byRoute = await server.Client.PostJsonAsync($"{Orders}/CR-1/refunds", new { amount = 30m });
+        byRoute.Status.ShouldBe(HttpStatusCode.OK, byRoute.Raw);
+        var byState = await server.Client.PostJsonAsync(Orders, new { id = "CR-1", customer_id = c, total = 80m, status = "cancelled", refunded_total = 50m });
+        byState.Status.ShouldBe(HttpStatusCode.OK, byState.Raw);
+
+        byState.Str("status").ShouldBe("cancelled");
+        byState["refunded_total"].GetDecimal().ShouldBe(50m);
+        (await EarningHttp.EntriesAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(afterCancel);
+        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(afterCancel);
+        var tooMuch = await server.Client.PostJsonAsync(Orders, new { id = "CR-1", customer_id = c, total = 80m, status = "cancelled", refunded_total = 90m });
+        tooMuch.Code.ShouldBe(422, tooMuch.Raw);
+
+        // An order cancelled before it was paid took no money: neither route records a refund.
+        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "CR-2", customer_id = c, total = 40m }));
+        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/CR-2/cancel"));
+        var unpaid = await server.Client.PostJsonAsync($"{Orders}/CR-2/refunds", new { amount = 10m });
+        unpaid.Code.ShouldBe(409, unpaid.Raw);
+        unpaid.ErrorCode.ShouldBe("order_not_paid");
+        var unpaidState = await server.Client.PostJsonAsync(Orders, new { id = "CR-2", customer_id = c, total = 40m, status = "cancelled", refunded_total = 10m });
+        unpaidState.Code.ShouldBe(409, unpaidState.Raw);
+        (await server.Client.GetJsonAsync($"{Orders}/CR-2"))["refunded_total"].GetDecimal().ShouldBe(0m);
+    }
+
+    [Theory, DatabaseData]
     public async Task Editing_the_total_of_a_paid_order_reprices_its_points(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
