@@ -134,6 +134,11 @@ public static class ImportExport
             string? Get(int i) => i >= 0 && i < r.Count && r[i].Length > 0 ? r[i] : null;
             try
             {
+                // The same refusals as the API's: no NUL character in any text, no balance beyond one entry's limit.
+                if (r.Any(field => field.Contains('\0')))
+                {
+                    throw ApiException.Invalid("", "A field contains a NUL character.");
+                }
                 var fields = CustomerFields.From(new CustomerInput
                 {
                     ExternalId = Get(cExternal),
@@ -146,9 +151,9 @@ public static class ImportExport
                 });
                 fields.RequireIdentity();
                 long points = 0;
-                if (Get(cPoints) is { } p && (!long.TryParse(p, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out points) || points < 0))
+                if (Get(cPoints) is { } p && (!long.TryParse(p, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out points) || points is < 0 or > LedgerRules.MaxPointsPerEntry))
                 {
-                    throw ApiException.Invalid("points", "'points' must be a whole number of zero or more.");
+                    throw ApiException.Invalid("points", $"'points' must be a whole number from 0 to {LedgerRules.MaxPointsPerEntry}.");
                 }
                 batch.Add((line, fields, points));
             }

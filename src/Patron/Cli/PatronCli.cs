@@ -114,6 +114,16 @@ public static class PatronCli
                 await Console.Error.WriteLineAsync("--scope must be read, write or admin.");
                 return 2;
             }
+            // The same limits as POST /api/v1/api_keys.
+            var refusal = parse.GetValue(rate) is < 0 ? "--rate-limit cannot be negative (0 means no limit)."
+                : parse.GetValue(expires) is { } at && at <= DateTimeOffset.UtcNow ? "--expires-at must be in the future."
+                : parse.GetValue(name) is { Length: > 200 } ? "--name is limited to 200 characters."
+                : null;
+            if (refusal is not null)
+            {
+                await Console.Error.WriteLineAsync(refusal);
+                return 2;
+            }
             var programId = parse.GetValue(program)!;
             using var database = await ReadyDatabaseAsync();
             var result = await Admin.CreateKeyAsync(WritePath(database), programId, s, parse.GetValue(name),

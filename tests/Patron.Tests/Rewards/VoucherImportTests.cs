@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 using static Patron.Tests.Rewards.RewardsTestKit;
@@ -58,46 +57,18 @@ public sealed class VoucherImportTests
         await File.WriteAllLinesAsync(file, ["code", .. Enumerable.Range(0, 250).Select(i => $"CLI-{i}"), "CLI-7"],
             TestContext.Current.CancellationToken);
 
-        var (exit, output) = await RunCliAsync(server.DataDir, ["import", "vouchers", "--reward", reward, "codes.csv", .. server.DatabaseArgs]);
+        var run = await PatronCliProcess.RunAsync(server.DataDir, ["import", "vouchers", "--reward", reward, "codes.csv", .. server.DatabaseArgs]);
 
-        exit.ShouldBe(0, output);
-        output.ShouldContain("Imported 249, duplicates 2.");
+        run.Exit.ShouldBe(0, run.Output);
+        run.Stdout.ShouldContain("Imported 249, duplicates 2.");
         var stats = await client.GetJsonAsync($"{RewardsPath}/{reward}/voucher_codes/stats");
         stats.Long("total").ShouldBe(250);
         stats.Long("available").ShouldBe(250);
         var customer = await NewCustomerAsync(client, 5);
         (await RedeemAsync(client, customer, new { reward_id = reward })).Str("discount_code").ShouldStartWith("CLI-");
 
-        var (missing, missingOutput) = await RunCliAsync(server.DataDir, ["import", "vouchers", "--reward", "rwd_nope", "codes.csv", .. server.DatabaseArgs]);
-        missing.ShouldBe(1, missingOutput);
-        missingOutput.ShouldContain("No such reward");
-    }
-
-    private static async Task<(int Exit, string Output)> RunCliAsync(string workingDirectory, string[] args)
-    {
-        var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
-        var start = new ProcessStartInfo(host)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = workingDirectory,
-        };
-        start.ArgumentList.Add(PatronProcess.PatronDll);
-        // A relative file name: the configuration reader (PatronCli.Configuration) takes the argument after
-        // an absolute path ('/tmp/...') as that path's value, which would swallow the database arguments.
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-        start.Environment.Remove("ConnectionStrings__Patron");
-        start.Environment.Remove("Patron__Database__Provider");
-        start.Environment.Remove("Patron__DataDir");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
+        var missing = await PatronCliProcess.RunAsync(server.DataDir, ["import", "vouchers", "--reward", "rwd_nope", "codes.csv", .. server.DatabaseArgs]);
+        missing.Exit.ShouldBe(1, missing.Output);
+        missing.Stderr.ShouldContain("No such reward");
     }
 }
