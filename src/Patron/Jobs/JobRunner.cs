@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Patron.Storage;
 
@@ -40,8 +41,11 @@ public sealed class JobRunner(IEnumerable<IJob> jobs, IOptions<PatronOptions> op
             {
                 try
                 {
-                    // A full batch means more is due: keep going, within reason, before waiting again.
-                    for (var pass = 0; pass < 20 && await job.RunOnceAsync(stoppingToken) >= JobBatch.Size; pass++)
+                    // A full batch means more is due: keep going for up to half an interval before the next
+                    // job's turn (a new tier's check of a million customers is 2,000 batches). Every batch
+                    // writes through the write path like any request, so requests keep their share meanwhile.
+                    var until = Stopwatch.GetTimestamp() + Stopwatch.Frequency * interval / 2;
+                    while (await job.RunOnceAsync(stoppingToken) >= JobBatch.Size && Stopwatch.GetTimestamp() < until)
                     {
                     }
                 }
