@@ -81,12 +81,11 @@ public static class ImportExport
             }
         }
 
-        // The next batch is read and validated while the previous one is written.
-        async Task WriteAsync((long Line, CustomerFields Fields, long Points)[] rows)
+        async Task<(bool IsNew, string? Refused)[]> RunBatchAsync((long Line, CustomerFields Fields, long Points)[] rows)
         {
-            var outcomes = rowPerOperation
-                ? await Task.WhenAll(rows.Select(r => path.RunAsync(context => UpsertRowAsync(context, r.Line, r.Fields, r.Points))))
-                : await path.RunAsync(async context =>
+            try
+            {
+                return await path.RunAsync(async context =>
                 {
                     var results = new (bool IsNew, string? Refused)[rows.Length];
                     for (var i = 0; i < rows.Length; i++)
@@ -95,6 +94,32 @@ public static class ImportExport
                     }
                     return results;
                 });
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return [.. rows.Select(r => (false, (string?)$"line {r.Line}: not written (a row of lines {rows[0].Line}-{rows[^1].Line} failed): {e.Message}"))];
+            }
+        }
+
+        // The next batch is read and validated while the previous one is written.
+        async Task WriteAsync((long Line, CustomerFields Fields, long Points)[] rows)
+        {
+            // A failure the API would answer with a 500 (a database error) is reported with the row's line,
+            // and the import goes on: the operation that failed was rolled back, nothing of it was written.
+            var outcomes = rowPerOperation
+                ? await Task.WhenAll(rows.Select(async r =>
+                {
+                    try
+                    {
+                        return await path.RunAsync(context => UpsertRowAsync(context, r.Line, r.Fields, r.Points));
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        return (false, $"line {r.Line}: not written: {e.Message}");
+                    }
+                }))
+                : await RunBatchAsync(rows);
+
             foreach (var (isNew, refused) in outcomes)
             {
                 if (refused is not null)
@@ -228,6 +253,7 @@ public static class ImportExport
     {
         private readonly Stopwatch _clock = Stopwatch.StartNew();
         private long _lastMs = -1000;
+        private long _lastRows = -1;
 
         public void Report(double? fraction, long rows, bool final = false)
         {
@@ -235,7 +261,12 @@ public static class ImportExport
             {
                 return;
             }
+            if (final && rows == _lastRows && Console.IsErrorRedirected)
+            {
+                return; // the last line already says it all
+            }
             _lastMs = _clock.ElapsedMilliseconds;
+            _lastRows = rows;
             var seconds = Math.Max(_clock.Elapsed.TotalSeconds, 0.001);
             var percent = fraction is { } f ? $" ({f:P0})" : "";
             var text = string.Create(CultureInfo.InvariantCulture, $"{verb} {rows:N0} rows{percent}, {rows / seconds:N0} rows/s, {seconds:N1} s");

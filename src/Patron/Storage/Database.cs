@@ -22,7 +22,7 @@ public sealed class Database : IDisposable
             // Patron runs the same few statements over and over: unless the connection string says
             // otherwise, each connection prepares its most used ones, so PostgreSQL parses and plans
             // them once instead of on every call.
-            if (!builder.ConnectionStringBuilder.ContainsKey("Max Auto Prepare"))
+            if (!SetsKeyword(connectionString, "maxautoprepare"))
             {
                 builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
                 builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
@@ -30,6 +30,11 @@ public sealed class Database : IDisposable
             _pg = builder.Build();
         }
     }
+
+    /// <summary>Whether the connection string itself gives the keyword (spaces and case aside).</summary>
+    private static bool SetsKeyword(string connectionString, string keyword) =>
+        new DbConnectionStringBuilder { ConnectionString = connectionString }.Keys.Cast<string>()
+            .Any(k => k.Replace(" ", "", StringComparison.Ordinal).Equals(keyword, StringComparison.OrdinalIgnoreCase));
 
     public DatabaseProvider Provider { get; }
     public string ConnectionString { get; }
