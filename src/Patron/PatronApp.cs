@@ -20,7 +20,10 @@ public static class PatronApp
 
     public static WebApplication Build(string[] args, TimeProvider? clock = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args });
+        // No reloading of appsettings.json on change: it would watch the content root (the current
+        // folder) and everything below it, and the database under ./patron-data changes on every write,
+        // which kept a watcher thread busy with a tenth of the server's CPU under write load.
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false", .. args] });
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         if (string.IsNullOrEmpty(builder.Configuration["urls"]))
         {
