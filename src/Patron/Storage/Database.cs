@@ -119,13 +119,7 @@ public sealed class Database : IDisposable
         }
         if (!_readers.TryTake(out var reader))
         {
-            var connection = (SqliteConnection)Open();
-            using (var pragma = connection.CreateCommand())
-            {
-                pragma.CommandText = MemoryMapPragma;
-                pragma.ExecuteNonQuery();
-            }
-            reader = new Reader(connection, new StatementCache());
+            reader = new Reader((SqliteConnection)Open(), new StatementCache());
         }
         var healthy = false;
         try
@@ -146,12 +140,6 @@ public sealed class Database : IDisposable
             }
         }
     }
-
-    /// <summary>
-    /// SQLite reads the database file through a memory map of up to 1 GiB instead of a read() call per
-    /// page that is not in its own cache: those calls were a large part of the kernel time under load.
-    /// </summary>
-    public const string MemoryMapPragma = "PRAGMA mmap_size=1073741824;";
 
     private const int MaxIdleReaders = 16;
     private readonly System.Collections.Concurrent.ConcurrentBag<Reader> _readers = [];
