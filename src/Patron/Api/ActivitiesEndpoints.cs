@@ -80,20 +80,9 @@ public static class ActivitiesEndpoints
         var customerRef = request.Query["customer_id"].ToString();
         return TypedResults.Ok(await db.ReadAsync(async sql =>
         {
-            var where = "program_id = @p";
-            var args = new List<(string, object?)> { ("p", caller.ProgramId) };
-            if (customerRef.Length > 0)
-            {
-                var customer = await Customers.FindAsync(sql, caller.ProgramId, customerRef);
-                where += " AND customer_id = @c";
-                args.Add(("c", customer?.Id ?? customerRef));
-            }
-            if (type.Length > 0)
-            {
-                where += " AND type = @t";
-                args.Add(("t", ActivityTypes.Canonical(type)));
-            }
-            return await Activities.ListAsync(sql, paging, where, args);
+            var filter = (await new ListFilter(caller.ProgramId).AddCustomerAsync(sql, customerRef))
+                .Add("type = @t", "t", ActivityTypes.Canonical(type));
+            return await Activities.ListAsync(sql, paging, filter.Where, filter.Args);
         }));
     }
 

@@ -76,6 +76,16 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
         }
     }
 
+    /// <summary>
+    /// What <c>POST /api_keys</c> and <c>keys create</c> both refuse: the setting at fault (its JSON name)
+    /// and why, or null when the key may be created.
+    /// </summary>
+    public static (string Field, string Reason)? Refusal(string? name, DateTimeOffset? expiresAt, int? rateLimitPerMinute, DateTimeOffset now) =>
+        rateLimitPerMinute is < 0 ? ("rate_limit_per_minute", "cannot be negative (0 means no limit).")
+        : expiresAt is { } at && at <= now ? ("expires_at", "must be in the future.")
+        : name is { Length: > 200 } ? ("name", "is limited to 200 characters.")
+        : null;
+
     /// <summary>Adds a key inside a write; the secret is returned here and never again.</summary>
     public static async Task<(ApiKeyRow Row, string Secret)> CreateAsync(
         PatronDb db, long nowMs, string programId, Scope scope, string? name,

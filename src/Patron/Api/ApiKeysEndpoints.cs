@@ -61,17 +61,9 @@ public static class ApiKeysEndpoints
         var input = await http.ReadJsonAsync<ApiKeyInput>();
         var scope = Caller.ParseScope(input.Scope ?? "write")
             ?? throw ApiException.Invalid("scope", "'scope' must be 'read', 'write' or 'admin'.");
-        if (input.RateLimitPerMinute is < 0)
+        if (ApiKeyService.Refusal(input.Name, input.ExpiresAt, input.RateLimitPerMinute, clock.GetUtcNow()) is { } refusal)
         {
-            throw ApiException.Invalid("rate_limit_per_minute", "'rate_limit_per_minute' cannot be negative (0 means no limit).");
-        }
-        if (input.ExpiresAt is { } expires && expires <= clock.GetUtcNow())
-        {
-            throw ApiException.Invalid("expires_at", "'expires_at' must be in the future.");
-        }
-        if (input.Name is { Length: > 200 })
-        {
-            throw ApiException.Invalid("name", "'name' is limited to 200 characters.");
+            throw ApiException.Invalid(refusal.Field, $"'{refusal.Field}' {refusal.Reason}");
         }
         return await writes.RunAsync(http, caller, async context =>
         {

@@ -314,18 +314,8 @@ public static class OrdersEndpoints
         var customerRef = request.Query["customer_id"].ToString();
         return TypedResults.Ok(await db.ReadAsync(async sql =>
         {
-            var where = "program_id = @p";
-            var args = new List<(string, object?)> { ("p", caller.ProgramId) };
-            if (customerRef.Length > 0)
-            {
-                where += " AND customer_id = @c";
-                args.Add(("c", (await Customers.FindAsync(sql, caller.ProgramId, customerRef))?.Id ?? customerRef));
-            }
-            if (status.Length > 0)
-            {
-                where += " AND status = @s";
-                args.Add(("s", status));
-            }
+            var filter = (await new ListFilter(caller.ProgramId).AddCustomerAsync(sql, customerRef)).Add("status = @s", "s", status);
+            var (where, args) = (filter.Where, filter.Args);
             long? total = paging.StartingAfter is null
                 ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM orders WHERE {where}", [.. args]))
                 : null;

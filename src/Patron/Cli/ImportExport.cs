@@ -81,6 +81,20 @@ public static class ImportExport
             }
         }
 
+        // A failure the API would answer with a 500 (a database error) is reported with the row's line, and
+        // the import goes on: the operation that failed was rolled back, nothing of it was written.
+        async Task<(bool IsNew, string? Refused)> RunRowAsync((long Line, CustomerFields Fields, long Points) r)
+        {
+            try
+            {
+                return await path.RunAsync(context => UpsertRowAsync(context, r.Line, r.Fields, r.Points));
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return (false, $"line {r.Line}: not written: {e.Message}");
+            }
+        }
+
         async Task<(bool IsNew, string? Refused)[]> RunBatchAsync((long Line, CustomerFields Fields, long Points)[] rows)
         {
             try
@@ -104,21 +118,7 @@ public static class ImportExport
         // The next batch is read and validated while the previous one is written.
         async Task WriteAsync((long Line, CustomerFields Fields, long Points)[] rows)
         {
-            // A failure the API would answer with a 500 (a database error) is reported with the row's line,
-            // and the import goes on: the operation that failed was rolled back, nothing of it was written.
-            var outcomes = rowPerOperation
-                ? await Task.WhenAll(rows.Select(async r =>
-                {
-                    try
-                    {
-                        return await path.RunAsync(context => UpsertRowAsync(context, r.Line, r.Fields, r.Points));
-                    }
-                    catch (Exception e) when (e is not OperationCanceledException)
-                    {
-                        return (false, $"line {r.Line}: not written: {e.Message}");
-                    }
-                }))
-                : await RunBatchAsync(rows);
+            var outcomes = rowPerOperation ? await Task.WhenAll(rows.Select(RunRowAsync)) : await RunBatchAsync(rows);
 
             foreach (var (isNew, refused) in outcomes)
             {

@@ -114,14 +114,11 @@ public static class PatronCli
                 await Console.Error.WriteLineAsync("--scope must be read, write or admin.");
                 return 2;
             }
-            // The same limits as POST /api/v1/api_keys.
-            var refusal = parse.GetValue(rate) is < 0 ? "--rate-limit cannot be negative (0 means no limit)."
-                : parse.GetValue(expires) is { } at && at <= DateTimeOffset.UtcNow ? "--expires-at must be in the future."
-                : parse.GetValue(name) is { Length: > 200 } ? "--name is limited to 200 characters."
-                : null;
-            if (refusal is not null)
+            // The same limits as POST /api/v1/api_keys, named by this command's options.
+            if (ApiKeyService.Refusal(parse.GetValue(name), parse.GetValue(expires), parse.GetValue(rate), DateTimeOffset.UtcNow) is { } refusal)
             {
-                await Console.Error.WriteLineAsync(refusal);
+                var option = refusal.Field switch { "rate_limit_per_minute" => "--rate-limit", "expires_at" => "--expires-at", _ => "--name" };
+                await Console.Error.WriteLineAsync($"{option} {refusal.Reason}");
                 return 2;
             }
             var programId = parse.GetValue(program)!;
