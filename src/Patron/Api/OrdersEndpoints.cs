@@ -185,6 +185,10 @@ public static class OrdersEndpoints
         {
             after = transition(after);
         }
+        if (after.RefundedE4 > after.TotalE4)
+        {
+            throw ApiException.Unprocessable("refund_exceeds_total", "The refunded total cannot exceed the order total.");
+        }
         if (after.Status is OrderStatus.Paid && after.RefundedE4 == after.TotalE4 && after.TotalE4 > 0)
         {
             after = after with { Status = OrderStatus.Refunded };
@@ -284,22 +288,27 @@ public static class OrdersEndpoints
         {
             throw ApiException.Invalid("amount", "'amount' must be a positive amount with at most 4 decimals.");
         }
+        var amountE4 = Money.ToE4(amount);
         return await writes.RunAsync(http, caller, async context =>
         {
-            var order = await Orders.GetAsync(context.Sql, caller.ProgramId, id);
-            if (order.Status is OrderStatus.Placed || order.PaidAt is null)
-            {
-                throw ApiException.Conflict("order_not_paid", "Only a paid order can be refunded.");
-            }
-            var left = order.TotalE4 - order.RefundedE4;
-            if (Money.ToE4(amount) > left)
-            {
-                throw ApiException.Unprocessable("refund_exceeds_total",
-                    $"Only {Money.FromE4(left)} of this order is left to refund.", "amount");
-            }
+            _ = await Orders.GetAsync(context.Sql, caller.ProgramId, id);
+            // The refundable amount is checked on the order as read under the customer's lock, never on
+            // an earlier read: two refunds at once must not both see the same amount left.
             // A cancelled order has no points left to take back; the refund is only recorded.
-            return Reply.Ok((await ApplyAsync(context, caller, id, new OrderInput(),
-                o => o with { RefundedE4 = o.RefundedE4 + Money.ToE4(amount) })).Order);
+            return Reply.Ok((await ApplyAsync(context, caller, id, new OrderInput(), order =>
+            {
+                if (order.Status is OrderStatus.Placed || order.PaidAt is null)
+                {
+                    throw ApiException.Conflict("order_not_paid", "Only a paid order can be refunded.");
+                }
+                var left = order.TotalE4 - order.RefundedE4;
+                if (amountE4 > left)
+                {
+                    throw ApiException.Unprocessable("refund_exceeds_total",
+                        $"Only {Money.FromE4(left)} of this order is left to refund.", "amount");
+                }
+                return order with { RefundedE4 = order.RefundedE4 + amountE4 };
+            })).Order);
         });
     }
 
