@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Patron.Domain;
 
 namespace Patron.Api;
 
@@ -32,6 +33,15 @@ public sealed class ApiException(int status, string type, string code, string me
 
     public static ApiException Forbidden(string code, string message) =>
         new(403, "permission_error", code, message);
+
+    /// <summary>An operation's typed failure as the native API answers it; the envelope is unchanged.</summary>
+    public static ApiException From(OperationException e) => e.Kind switch
+    {
+        ErrorKind.NotFound => new(404, "not_found_error", e.Code, e.Message, e.Param),
+        ErrorKind.Conflict => new(409, "conflict_error", e.Code, e.Message, e.Param),
+        ErrorKind.Forbidden => new(403, "permission_error", e.Code, e.Message, e.Param),
+        _ => new(422, "invalid_request_error", e.Code, e.Message, e.Param),
+    };
 
     public static ApiException Unauthorized(string code, string message) =>
         new(401, "authentication_error", code, message);

@@ -20,6 +20,10 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         {
             await WriteAsync(http, e);
         }
+        catch (Patron.Domain.OperationException e)
+        {
+            await WriteAsync(http, ApiException.From(e));
+        }
         catch (BadHttpRequestException e)
         {
             await WriteAsync(http, e.StatusCode == 413

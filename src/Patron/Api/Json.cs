@@ -26,7 +26,7 @@ public static class PatronJson
     public static string Timestamp(DateTimeOffset t) =>
         t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    public static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+    public static DateTimeOffset FromMs(long ms) => Domain.Time.FromMs(ms);
 
     private sealed class TimestampConverter : JsonConverter<DateTimeOffset>
     {

@@ -75,7 +75,7 @@ public static class ImportExport
                 var (_, isNew) = await CustomerWrites.UpsertAsync(context, programId, fields, points, null, "import");
                 return (isNew, null);
             }
-            catch (ApiException e)
+            catch (Exception e) when (e is ApiException or OperationException)
             {
                 return (false, $"line {rowLine}: {e.Message}");
             }
@@ -182,7 +182,7 @@ public static class ImportExport
                 }
                 batch.Add((line, fields, points));
             }
-            catch (ApiException e)
+            catch (Exception e) when (e is ApiException or OperationException)
             {
                 Interlocked.Increment(ref rejected);
                 await errors.WriteLineAsync($"line {line}: {e.Message}");

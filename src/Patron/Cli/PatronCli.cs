@@ -239,7 +239,7 @@ public static class PatronCli
                 Console.WriteLine($"Imported {imported}, duplicates {duplicates}.");
                 return 0;
             }
-            catch (Exception e) when (e is ApiException or System.Text.Json.JsonException)
+            catch (Exception e) when (e is ApiException or Patron.Domain.OperationException or System.Text.Json.JsonException)
             {
                 await Console.Error.WriteLineAsync(e.Message);
                 return 1;

@@ -65,6 +65,9 @@ public static class CustomerStatus
     public const string Active = "active";
     public const string Blocked = "blocked";
     public const string Deleted = "deleted";
+
+    /// <summary>Only an active customer earns: a blocked (or erased) one earns nothing from orders, rules or referrals.</summary>
+    public static bool MayEarn(string status) => status == Active;
 }
 
 /// <summary>Money is exact: stored as integer ten-thousandths of the major unit.</summary>
@@ -73,4 +76,10 @@ public static class Money
     public const decimal Scale = 10_000m;
     public static decimal FromE4(long e4) => e4 / Scale;
     public static long ToE4(decimal amount) => (long)decimal.Round(amount * Scale, 0, MidpointRounding.ToEven);
+}
+
+/// <summary>An object about one customer (an order, say): events that carry it are redacted when the customer is erased.</summary>
+public interface IAboutCustomer
+{
+    string CustomerId { get; }
 }

@@ -30,6 +30,19 @@ public static class TierRules
         public const string TierSettings = "tier_settings";
     }
 
+    /// <summary>
+    /// Why a move happened when spend and lifetime points may both have changed in one operation (an
+    /// order paid with points available at once): the kind of requirement of the tier moved into, or
+    /// of the tier left when moving out of all tiers.
+    /// </summary>
+    public static string ReasonFor(TierThreshold? previous, TierThreshold? target, bool spendChanged, bool lifetimeRose) =>
+        (spendChanged, lifetimeRose) switch
+        {
+            (true, false) => Reasons.Spend,
+            (false, true) => Reasons.LifetimePoints,
+            _ => (target ?? previous)?.IsSpendTier == true ? Reasons.Spend : Reasons.LifetimePoints,
+        };
+
     /// <summary>The spend windows (in days) that must be summed to evaluate these tiers.</summary>
     public static IEnumerable<int> SpendWindows(IEnumerable<TierThreshold> tiers) =>
         tiers.Where(t => t.IsSpendTier).Select(t => t.SpendWindowDays ?? 0).Distinct();

@@ -63,7 +63,7 @@ public sealed class BirthdayJob(Database database, IWritePath writes, TimeProvid
                             handled++;
                         }
                     }
-                    catch (ApiException)
+                    catch (OperationException)
                     {
                         // The rule was disabled or the customer changed in between: nothing is due any more.
                     }

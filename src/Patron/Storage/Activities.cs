@@ -52,7 +52,7 @@ public static class Activities
         var sql = context.Sql;
         // Lock first: every check below (reference, limit, birthday year) must see the last award.
         await Ledger.LockCustomerAsync(context, q.CustomerId);
-        var customer = await CustomerAsync(sql, q.ProgramId, q.CustomerId) ?? throw ApiException.NotFound("customer", q.CustomerId);
+        var customer = await CustomerAsync(sql, q.ProgramId, q.CustomerId) ?? throw OperationException.NotFound("customer", q.CustomerId);
 
         if (q.Reference is not null && await ByReferenceAsync(sql, q.ProgramId, q.CustomerId, q.Reference) is { } earlier)
         {
@@ -60,18 +60,18 @@ public static class Activities
         }
         if (customer.Status == CustomerStatus.Blocked)
         {
-            throw ApiException.Forbidden("customer_blocked", "This customer is blocked.");
+            throw OperationException.Forbidden("customer_blocked", "This customer is blocked.");
         }
         if (q.Reference is not null && await Ledger.ByReferenceAsync(sql, q.CustomerId, q.Reference) is { } entry)
         {
-            throw ApiException.Conflict("reference_in_use",
+            throw OperationException.Conflict("reference_in_use",
                 $"The reference '{q.Reference}' is already used by points transaction {entry.Id} of this customer.", "reference");
         }
 
         var rule = await EarnRules.ApplicableAsync(sql, q.ProgramId, q.Type, customer.TierId, context.NowMs);
         if (rule is null && q.Points is null)
         {
-            throw ApiException.Unprocessable("no_matching_rule",
+            throw OperationException.Unprocessable("no_matching_rule",
                 $"No enabled earn rule for activity type '{q.Type}' applies to this customer now, and no 'points' were given.", "type");
         }
         var birthdayYear = q.BirthdayYear ?? context.Now.Year;
@@ -143,8 +143,8 @@ public static class Activities
         }
     }
 
-    private static ApiException LimitReached(EarnRule rule, string message) =>
-        new(422, "invalid_request_error", "rule_limit_reached", message, null);
+    private static OperationException LimitReached(EarnRule rule, string message) =>
+        OperationException.Unprocessable("rule_limit_reached", message);
 
     /// <summary>The rule's points times the customer's tier multiplier and any campaign of the type, rounded as the program says.</summary>
     private static async Task<long> RulePointsAsync(Sql sql, string programId, EarnRule rule, string? tierId, long nowMs)

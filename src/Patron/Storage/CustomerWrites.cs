@@ -27,7 +27,7 @@ public sealed record CustomerFields(
     {
         if (string.IsNullOrEmpty(ExternalId) && string.IsNullOrEmpty(Email) && string.IsNullOrEmpty(Phone))
         {
-            throw ApiException.Missing("external_id, email or phone");
+            throw OperationException.Missing("external_id, email or phone");
         }
     }
 
@@ -44,7 +44,7 @@ public sealed record CustomerFields(
             {
                 null => null,
                 CustomerStatus.Active or CustomerStatus.Blocked => input.Status,
-                _ => throw ApiException.Invalid("status", "'status' must be 'active' or 'blocked'."),
+                _ => throw OperationException.Invalid("status", "'status' must be 'active' or 'blocked'."),
             });
     }
 
@@ -55,7 +55,7 @@ public sealed record CustomerFields(
             return null;
         }
         var trimmed = value.Trim();
-        return trimmed.Length > max ? throw ApiException.Invalid(name, $"'{name}' is limited to {max} characters.") : trimmed;
+        return trimmed.Length > max ? throw OperationException.Invalid(name, $"'{name}' is limited to {max} characters.") : trimmed;
     }
 
     private static string? Clearable(string? value, string name, Func<string, string?> normalize, string problem)
@@ -64,7 +64,7 @@ public sealed record CustomerFields(
         {
             return value is null ? null : "";
         }
-        return normalize(value) ?? throw ApiException.Invalid(name, $"'{name}' {problem}.");
+        return normalize(value) ?? throw OperationException.Invalid(name, $"'{name}' {problem}.");
     }
 }
 
@@ -86,7 +86,7 @@ public static class CustomerWrites
             // The customer found is the one whose code was given: a self-referral (same email, phone or customer).
             if (!string.IsNullOrEmpty(referredBy) && string.Equals(match.ReferralCode, referredBy, StringComparison.OrdinalIgnoreCase))
             {
-                throw ApiException.Unprocessable("self_referral", "A customer cannot refer themselves.", "referred_by");
+                throw OperationException.Unprocessable("self_referral", "A customer cannot refer themselves.", "referred_by");
             }
             return (await ApplyAsync(context, programId, match, fields), false);
         }
@@ -96,11 +96,11 @@ public static class CustomerWrites
         if (!string.IsNullOrEmpty(referredBy))
         {
             var referrer = await Customers.ByColumnAsync(sql, programId, "referral_code", referredBy.ToUpperInvariant())
-                ?? throw ApiException.Invalid("referred_by", $"No customer has the referral code '{referredBy}'.");
+                ?? throw OperationException.Invalid("referred_by", $"No customer has the referral code '{referredBy}'.");
             if ((fields.Email is { Length: > 0 } && fields.Email == referrer.Email)
                 || (fields.Phone is { Length: > 0 } && fields.Phone == referrer.Phone))
             {
-                throw ApiException.Unprocessable("self_referral", "A customer cannot refer themselves.", "referred_by");
+                throw OperationException.Unprocessable("self_referral", "A customer cannot refer themselves.", "referred_by");
             }
             referrerId = referrer.Id;
         }
@@ -179,7 +179,7 @@ public static class CustomerWrites
             var other = await Customers.ByColumnAsync(sql, programId, column, value);
             if (other is not null && other.Id != selfId)
             {
-                throw ApiException.Conflict($"{column}_in_use", $"Another customer already has this {column.Replace('_', ' ')}.", column);
+                throw OperationException.Conflict($"{column}_in_use", $"Another customer already has this {column.Replace('_', ' ')}.", column);
             }
         }
     }

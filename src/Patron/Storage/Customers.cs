@@ -7,6 +7,17 @@ namespace Patron.Storage;
 /// <summary>Customer rows: lookups by any reference, and the columns every read maps.</summary>
 public static class Customers
 {
+    /// <summary>What an earning needs of a customer: whether they may earn, and their tier.</summary>
+    public sealed record State(string Id, string Status, string? TierId)
+    {
+        public bool MayEarn => CustomerStatus.MayEarn(Status);
+    }
+
+    /// <summary>The state of a customer known to exist (by id).</summary>
+    public static async Task<State> StateAsync(Sql sql, string programId, string customerId) =>
+        (await sql.ListAsync("SELECT id, status, vip_tier_id FROM customers WHERE id = @c AND program_id = @p",
+            r => new State(r.GetString(0), r.GetString(1), r.StringOrNull(2)), ("c", customerId), ("p", programId)))[0];
+
     /// <summary>
     /// What <see cref="Map"/> reads, from <c>FROM customers</c> (not aliased): the tier's name comes from
     /// a correlated lookup by primary key, null without a live tier.
@@ -94,7 +105,7 @@ public static class Customers
     }
 
     public static async Task<CustomerDto> GetAsync(Sql sql, string programId, string reference) =>
-        await FindAsync(sql, programId, reference) ?? throw ApiException.NotFound("customer", reference);
+        await FindAsync(sql, programId, reference) ?? throw OperationException.NotFound("customer", reference);
 
     public static Task<CustomerDto?> ByIdAsync(Sql sql, string programId, string id) =>
         sql.SingleAsync($"SELECT {Columns} FROM customers WHERE program_id = @p AND id = @id AND deleted_at IS NULL",

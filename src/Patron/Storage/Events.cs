@@ -41,7 +41,7 @@ public static class Events
     {
         CustomerDto c => c.Id,
         PointsTransactionDto t => t.CustomerId,
-        OrderDto o => o.CustomerId,
+        IAboutCustomer a => a.CustomerId,
         DeletedObject { Object: "customer" } d => d.Id,
         System.Text.Json.Nodes.JsonObject json when json["customer_id"] is System.Text.Json.Nodes.JsonValue v => v.GetValue<string>(),
         _ => null,

@@ -134,7 +134,7 @@ public static class GiftCards
     }
 
     public static async Task<Row> GetAsync(Sql sql, string programId, string code) =>
-        await FindAsync(sql, programId, code) ?? throw ApiException.NotFound("gift card", MaskedCode(code));
+        await FindAsync(sql, programId, code) ?? throw OperationException.NotFound("gift card", MaskedCode(code));
 
     /// <summary>Error messages name the card by its last four characters only.</summary>
     private static string MaskedCode(string code)
@@ -190,10 +190,10 @@ public static class GiftCards
         switch (card.StatusAt(context.NowMs))
         {
             case GiftCardStatus.Disabled:
-                throw ApiException.Unprocessable("gift_card_disabled", "This gift card is disabled.");
+                throw OperationException.Unprocessable("gift_card_disabled", "This gift card is disabled.");
             case GiftCardStatus.Expired:
                 // An expired card neither pays nor takes money that could never be spent.
-                throw ApiException.Unprocessable("gift_card_expired", "This gift card has expired.");
+                throw OperationException.Unprocessable("gift_card_expired", "This gift card has expired.");
         }
 
         var after = await sql.ScalarAsync(
@@ -207,9 +207,9 @@ public static class GiftCards
         {
             if (amountE4 > 0)
             {
-                throw ApiException.Invalid("amount", $"A gift card's balance cannot exceed {MaxAmount}.");
+                throw OperationException.Invalid("amount", $"A gift card's balance cannot exceed {MaxAmount}.");
             }
-            throw ApiException.Unprocessable("insufficient_funds",
+            throw OperationException.Unprocessable("insufficient_funds",
                 $"The gift card does not have {Money.FromE4(-amountE4)} {card.Currency} to spend.", "amount");
         }
 

@@ -42,9 +42,11 @@ public static class Ledger
     /// <summary>One entry to write.</summary>
     /// <param name="AvailableAtMs">A time after now makes the entry pending until then.</param>
     /// <param name="FromLot">For expiry: take the points from this lot rather than the oldest.</param>
+    /// <param name="EvaluateTiers">False when the caller evaluates the customer's tier itself once it is done.</param>
     public sealed record Entry(
         string ProgramId, string CustomerId, long Points, string Type, string? Description, string? Reference,
-        string CreatedBy, string? OrderId = null, string? Source = null, long? AvailableAtMs = null, string? FromLot = null);
+        string CreatedBy, string? OrderId = null, string? Source = null, long? AvailableAtMs = null, string? FromLot = null,
+        bool EvaluateTiers = true);
 
     public sealed record Posted(PointsTransactionDto Transaction, bool Created);
 
@@ -69,7 +71,7 @@ public static class Ledger
             balance = Convert.ToInt64(await sql.ScalarAsync(
                 "UPDATE customers SET pending_points = pending_points + @pts, updated_at = @now WHERE id = @c AND program_id = @p RETURNING points_balance",
                 ("pts", e.Points), ("now", context.NowMs), ("c", e.CustomerId), ("p", e.ProgramId))
-                ?? throw ApiException.NotFound("customer", e.CustomerId));
+                ?? throw OperationException.NotFound("customer", e.CustomerId));
         }
         else
         {
@@ -89,7 +91,7 @@ public static class Ledger
             ("r", e.Reference), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
             ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("rem", remaining), ("src", e.Source));
         await Events.AddAsync(context, e.ProgramId, Events.PointsCreated, entry);
-        if (!pending && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
+        if (e.EvaluateTiers && !pending && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
         {
             await Tiers.EvaluateAsync(context, e.ProgramId, e.CustomerId, TierRules.Reasons.LifetimePoints);
         }
@@ -122,7 +124,7 @@ public static class Ledger
             ("debt", LedgerRules.MayCreateDebt(type) ? 1 : 0), ("c", customerId), ("p", programId));
         if (after is null)
         {
-            throw ApiException.Unprocessable("insufficient_points",
+            throw OperationException.Unprocessable("insufficient_points",
                 $"The customer does not have {-points} points to deduct.", "points");
         }
         var balance = Convert.ToInt64(after);

@@ -81,22 +81,22 @@ public static class Redemptions
         var customer = await Customers.GetAsync(sql, programId, customerReference);
         if (customer.Status == CustomerStatus.Blocked)
         {
-            throw ApiException.Forbidden("customer_blocked", "This customer is blocked and cannot redeem.");
+            throw OperationException.Forbidden("customer_blocked", "This customer is blocked and cannot redeem.");
         }
         var reward = await Rewards.GetAsync(sql, programId, rewardId);
         if (!reward.Enabled)
         {
-            throw ApiException.Unprocessable("reward_disabled", "This reward is disabled.", "reward_id");
+            throw OperationException.Unprocessable("reward_disabled", "This reward is disabled.", "reward_id");
         }
 
         long points;
         long? valueE4 = reward.Value is { } v ? Money.ToE4(v) : null;
         if (reward.Variable is { } variable)
         {
-            points = pointsToRedeem ?? throw ApiException.Missing("points_to_redeem");
+            points = pointsToRedeem ?? throw OperationException.Missing("points_to_redeem");
             if (points < variable.MinPoints || points > variable.MaxPoints)
             {
-                throw ApiException.Invalid("points_to_redeem",
+                throw OperationException.Invalid("points_to_redeem",
                     $"'points_to_redeem' must be from {variable.MinPoints} to {variable.MaxPoints} for this reward.");
             }
             // The value bought, in ten-thousandths, rounded down: the customer never gets more than paid for.
@@ -109,7 +109,7 @@ public static class Redemptions
 
         if (reward.MinTier is { } tier && !await Rewards.TierReachesAsync(sql, programId, customer.Id, tier))
         {
-            throw ApiException.Forbidden("tier_required", "This reward needs a higher VIP tier than the customer's.");
+            throw OperationException.Forbidden("tier_required", "This reward needs a higher VIP tier than the customer's.");
         }
 
         // The row lock makes the limit count and the deduction one decision on PostgreSQL.
@@ -121,7 +121,7 @@ public static class Redemptions
                 ("c", customer.Id), ("r", reward.Id), ("cancelled", RedemptionStatus.Cancelled)));
             if (taken >= limit)
             {
-                throw ApiException.Unprocessable("redemption_limit_reached",
+                throw OperationException.Unprocessable("redemption_limit_reached",
                     $"This customer has redeemed this reward the most times allowed ({limit}).", "reward_id");
             }
         }
@@ -171,7 +171,7 @@ public static class Redemptions
     public static async Task<RedemptionDto> CancelAsync(WriteContext context, string programId, string id, string createdBy)
     {
         var sql = context.Sql;
-        var found = await FindAsync(sql, programId, id, context.NowMs) ?? throw ApiException.NotFound("redemption", id);
+        var found = await FindAsync(sql, programId, id, context.NowMs) ?? throw OperationException.NotFound("redemption", id);
         await Ledger.LockCustomerAsync(context, found.CustomerId);
         var changed = await sql.ExecuteAsync(
             "UPDATE redemptions SET status = @cancelled, cancelled_at = @now, updated_at = @now WHERE id = @id AND program_id = @p AND status = @issued",
@@ -179,7 +179,7 @@ public static class Redemptions
         if (changed == 0)
         {
             var current = await FindAsync(sql, programId, id, context.NowMs);
-            throw ApiException.Conflict("redemption_not_cancellable",
+            throw OperationException.Conflict("redemption_not_cancellable",
                 $"Only a redemption whose code is unused can be cancelled; this one is {current?.Status}.");
         }
         if (found.PointsSpent > 0)
@@ -214,7 +214,7 @@ public static class Vouchers
             RETURNING code
             """,
             ("now", context.NowMs), ("r", rewardId), ("p", programId));
-        return code as string ?? throw ApiException.Conflict("voucher_pool_empty", "This reward's pool of voucher codes is empty.", "reward_id");
+        return code as string ?? throw OperationException.Conflict("voucher_pool_empty", "This reward's pool of voucher codes is empty.", "reward_id");
     }
 
     /// <summary>A new code: the prefix and an unguessable suffix without look-alike characters, unique in the program.</summary>
@@ -254,7 +254,7 @@ public static class Vouchers
         var reward = await Rewards.GetAsync(context.Sql, programId, rewardId);
         if (reward.CodeSource != RewardTypes.Pool)
         {
-            throw ApiException.Invalid("code_source", "Codes can only be imported into a reward with code_source 'pool'.");
+            throw OperationException.Invalid("code_source", "Codes can only be imported into a reward with code_source 'pool'.");
         }
         var seen = new HashSet<string>(StringComparer.Ordinal);
         var duplicates = new List<string>();
@@ -287,17 +287,17 @@ public static class Vouchers
             }
             if (code.Length > MaxCodeLength || code.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
             {
-                throw ApiException.Invalid(param, $"Voucher codes must be 1 to {MaxCodeLength} characters without spaces: '{Shorten(code)}'.");
+                throw OperationException.Invalid(param, $"Voucher codes must be 1 to {MaxCodeLength} characters without spaces: '{Shorten(code)}'.");
             }
             codes.Add(code);
             if (codes.Count > 100_000)
             {
-                throw ApiException.Invalid(param, "At most 100000 codes can be imported at once.");
+                throw OperationException.Invalid(param, "At most 100000 codes can be imported at once.");
             }
         }
         if (codes.Count == 0)
         {
-            throw ApiException.Invalid(param, "No voucher codes were given.");
+            throw OperationException.Invalid(param, "No voucher codes were given.");
         }
         return codes;
     }
@@ -360,7 +360,7 @@ public static class Vouchers
     public static async Task<VoucherDto> GetAsync(Sql sql, string programId, string code, long nowMs) =>
         await sql.SingleAsync($"SELECT {VoucherColumns} FROM redemptions WHERE program_id = @p AND discount_code = @code",
             VoucherMapper(nowMs), ("p", programId), ("code", code))
-        ?? throw ApiException.NotFound("voucher", code);
+        ?? throw OperationException.NotFound("voucher", code);
 
     /// <summary>
     /// Marks an issued, unexpired code used. The conditional update is the whole decision, so of any
@@ -393,9 +393,9 @@ public static class Vouchers
         var current = await GetAsync(context.Sql, programId, code, context.NowMs);
         throw current.Status switch
         {
-            RedemptionStatus.Used => ApiException.Conflict("voucher_used", "This voucher code was already used."),
-            RedemptionStatus.Expired => ApiException.Conflict("voucher_expired", "This voucher code has expired."),
-            _ => ApiException.Conflict("voucher_cancelled", "This voucher's redemption was cancelled."),
+            RedemptionStatus.Used => OperationException.Conflict("voucher_used", "This voucher code was already used."),
+            RedemptionStatus.Expired => OperationException.Conflict("voucher_expired", "This voucher code has expired."),
+            _ => OperationException.Conflict("voucher_cancelled", "This voucher's redemption was cancelled."),
         };
     }
 

@@ -90,8 +90,8 @@ public static class Referrals
             return;
         }
 
-        var referrer = await Orders.CustomerAsync(sql, programId, referral.ReferrerId);
-        var referee = await Orders.CustomerAsync(sql, programId, customerId);
+        var referrer = await Customers.StateAsync(sql, programId, referral.ReferrerId);
+        var referee = await Customers.StateAsync(sql, programId, customerId);
         // A blocked customer earns nothing (SPEC section 3, Customers); an erased one keeps no new rewards.
         var referrerPoints = Earns(referrer) ? settings.ReferrerPoints : 0;
         var refereePoints = Earns(referee) ? settings.RefereePoints : 0;
@@ -133,7 +133,7 @@ public static class Referrals
         await Events.AddAsync(context, programId, Events.ReferralCompleted, completed);
     }
 
-    private static bool Earns(Orders.CustomerRow customer) => customer.Status == CustomerStatus.Active;
+    private static bool Earns(Customers.State customer) => customer.MayEarn;
 
     /// <summary>
     /// The configured reward, issued as a free redemption (no points taken). A reward that is gone,
@@ -152,7 +152,7 @@ public static class Referrals
             await Redemptions.IssueAsync(context, programId, customerId, reward, Ids.New("red_"), "referral", 0,
                 reward.Value is { } v ? Money.ToE4(v) : null, balance, null, "system");
         }
-        catch (ApiException)
+        catch (OperationException)
         {
             // An empty voucher pool: the claim changed nothing, so the rest of the operation stands.
         }

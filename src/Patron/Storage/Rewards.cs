@@ -65,7 +65,7 @@ public static class Rewards
             Map, ("p", programId), ("id", id));
 
     public static async Task<RewardDto> GetAsync(Sql sql, string programId, string id) =>
-        await FindAsync(sql, programId, id) ?? throw ApiException.NotFound("reward", id);
+        await FindAsync(sql, programId, id) ?? throw OperationException.NotFound("reward", id);
 
     public static Task InsertAsync(WriteContext context, string programId, RewardDto r) =>
         context.Sql.ExecuteAsync(

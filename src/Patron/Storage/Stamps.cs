@@ -31,7 +31,7 @@ public static class Stamps
         var customer = await Customers.GetAsync(sql, programId, customerReference);
         if (customer.Status == CustomerStatus.Blocked)
         {
-            throw ApiException.Forbidden("customer_blocked", "This customer is blocked and cannot collect stamps.");
+            throw OperationException.Forbidden("customer_blocked", "This customer is blocked and cannot collect stamps.");
         }
         await Ledger.LockCustomerAsync(context, customer.Id);
         if (reference is not null)

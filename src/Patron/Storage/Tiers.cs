@@ -56,18 +56,22 @@ public static class Tiers
         r.Int64OrNull(at + 4) is { } days ? (int)days : null);
 
     /// <summary>
-    /// Re-evaluates one customer after their spend changed (orders call this): see
-    /// <see cref="EvaluateAsync(WriteContext, string, string, string)"/>.
-    /// </summary>
-    public static Task EvaluateAsync(WriteContext context, string programId, string customerId) =>
-        EvaluateAsync(context, programId, customerId, TierRules.Reasons.Spend);
-
-    /// <summary>
     /// Moves the customer to the highest tier they qualify for now (up or down, or out of any tier),
     /// in the caller's transaction: updates <c>vip_tier_id</c> and writes a <c>tier.changed</c> event.
     /// Returns whether the customer moved. A customer that is not found (or erased) is left alone.
     /// </summary>
-    public static async Task<bool> EvaluateAsync(WriteContext context, string programId, string customerId, string reason)
+    public static Task<bool> EvaluateAsync(WriteContext context, string programId, string customerId, string reason) =>
+        EvaluateAsync(context, programId, customerId, (_, _) => reason);
+
+    /// <summary>
+    /// Evaluates once after an operation that may have changed both spend and lifetime points (see
+    /// <see cref="TierRules.ReasonFor"/>), rather than once per change.
+    /// </summary>
+    public static Task<bool> EvaluateAsync(WriteContext context, string programId, string customerId, bool spendChanged, bool lifetimeRose) =>
+        EvaluateAsync(context, programId, customerId, (previous, target) => TierRules.ReasonFor(previous, target, spendChanged, lifetimeRose));
+
+    private static async Task<bool> EvaluateAsync(
+        WriteContext context, string programId, string customerId, Func<TierThreshold?, TierThreshold?, string> reasonFor)
     {
         var sql = context.Sql;
         var rows = await sql.ListAsync(context.Database.IsSqlite ? StateSql : StateSqlPostgres,
@@ -101,7 +105,7 @@ public static class Tiers
         var change = new TierChange(customerId,
             current is null ? null : new TierRef(current, previous?.Name ?? ""),
             target is null ? null : new TierRef(target.Id, target.Name),
-            TierRules.Direction(previous, target), reason);
+            TierRules.Direction(previous, target), reasonFor(previous, target));
         await Events.AddAsync(context, programId, Events.TierChanged, change);
         return true;
     }

@@ -312,7 +312,7 @@ public sealed class TierEvaluationTests
                 """,
                 ("p", server.ProgramId), ("id", orderId), ("c", customerId), ("s", refunded > 0 ? OrderStatus.Refunded : OrderStatus.Paid),
                 ("t", Money.ToE4(total)), ("r", Money.ToE4(refunded)), ("now", context.NowMs));
-            await Tiers.EvaluateAsync(context, server.ProgramId, customerId);
+            await Tiers.EvaluateAsync(context, server.ProgramId, customerId, TierRules.Reasons.Spend);
             return 0;
         });
 }

@@ -1,0 +1,115 @@
+using Patron.Domain;
+using Patron.Storage;
+
+namespace Patron.Operations.Orders;
+
+/// <summary>The program's settings that an order's points depend on, read once per operation.</summary>
+public sealed record OrderSettings(string Currency, string EarnMode, decimal PointsPerUnit, string Rounding, long PointsDelayDays)
+{
+    public static async Task<OrderSettings> ReadAsync(Sql sql, string programId) =>
+        (await sql.ListAsync(
+            "SELECT currency, earn_mode, points_per_unit_e4, rounding, points_delay_days FROM programs WHERE id = @p",
+            r => new OrderSettings(r.GetString(0), r.GetString(1), Money.FromE4(r.GetInt64(2)), r.GetString(3), Convert.ToInt64(r.GetValue(4))),
+            ("p", programId)))[0];
+}
+
+/// <summary>
+/// An order's points: priced once at its first payment with the multipliers in force then (program
+/// rate or a <c>place_order</c> rule's rate for the tier, the tier's multiplier, running campaigns),
+/// and re-priced at that same rate when a paid order's total or units change. Every change then ends
+/// in <see cref="ReconcileAsync"/>: the points the order should hold are compared with what the ledger
+/// holds for it, and only the difference is posted. That makes a full-state update safe to send again
+/// and again, and makes refunds, cancellations and edits one arithmetic instead of a set of special cases.
+/// </summary>
+public static class OrderPricing
+{
+    /// <summary>The order with its points earned set, when <see cref="OrderLifecycle.NeedsPricing"/> says so.</summary>
+    public static async Task<Order> PriceAsync(
+        WriteContext context, string programId, OrderSettings settings, Customers.State customer, Order? before, Order after)
+    {
+        if (!OrderLifecycle.NeedsPricing(before, after))
+        {
+            return after;
+        }
+        if (after.EarnMode is null || after.EarnRate is null)
+        {
+            after = after with { EarnMode = settings.EarnMode, EarnRate = await RateAsync(context, programId, settings, customer) };
+        }
+        return after with { PointsEarned = OrderLifecycle.PointsAtRate(after, after.EarnMode!, after.EarnRate!.Value, settings.Rounding) };
+    }
+
+    /// <summary>Points per unit with every multiplier in force now; zero for a customer who may not earn.</summary>
+    private static async Task<decimal> RateAsync(WriteContext context, string programId, OrderSettings settings, Customers.State customer)
+    {
+        if (!customer.MayEarn)
+        {
+            return 0m;
+        }
+        var sql = context.Sql;
+        // A place_order rule may set its own rate for the customer's tier; otherwise the program's applies.
+        var perUnit = await EarnRules.PlaceOrderPointsPerUnitAsync(sql, programId, customer.TierId, context.NowMs) ?? settings.PointsPerUnit;
+        var tier = await Tiers.MultiplierAsync(sql, customer.TierId);
+        var campaign = await EarnRules.CampaignMultiplierAsync(sql, programId, "place_order", customer.TierId, context.NowMs);
+        return perUnit * tier * campaign;
+    }
+
+    /// <summary>
+    /// Brings the ledger and <c>total_spent</c> in line with the order's new state (the caller has
+    /// locked the customer), then evaluates the customer's tier once. Earned points are pending until
+    /// paid_at + points_delay_days; taking points back takes pending ones first, at the same due time,
+    /// and the rest from the balance, which may go below zero as recorded debt.
+    /// </summary>
+    public static async Task ReconcileAsync(
+        WriteContext context, string programId, OrderSettings settings, Order? before, Order after, string actor)
+    {
+        var sql = context.Sql;
+        var spentDelta = after.SpentE4 - (before?.SpentE4 ?? 0);
+        if (spentDelta != 0)
+        {
+            await sql.ExecuteAsync("UPDATE customers SET total_spent_e4 = total_spent_e4 + @d, updated_at = @now WHERE id = @c",
+                ("d", spentDelta), ("now", context.NowMs), ("c", after.CustomerId));
+        }
+
+        // Pending entries of this order that are already due become available first, so that a
+        // reversal below meets them where they belong.
+        foreach (var id in await OrderStore.DuePendingAsync(sql, programId, after.Id, context.NowMs))
+        {
+            await Ledger.MatureAsync(context, id, after.CustomerId);
+        }
+
+        var held = await OrderStore.HeldPointsAsync(sql, programId, after.Id);
+        var pending = held.FirstOrDefault(h => h.Status == Ledger.Pending);
+        var diff = OrderLifecycle.DesiredPoints(after) - held.Sum(h => h.Points);
+        var description = $"Order {after.Id}";
+        var lifetimeRose = false;
+
+        if (diff > 0)
+        {
+            var availableAt = Time.FromMs(after.PaidAt ?? context.NowMs).AddDays(settings.PointsDelayDays).ToUnixTimeMilliseconds();
+            await Ledger.PostAsync(context, new Ledger.Entry(programId, after.CustomerId, diff, PointsTypes.Earned,
+                description, null, actor, OrderId: after.Id, AvailableAtMs: availableAt, EvaluateTiers: false));
+            lifetimeRose = availableAt <= context.NowMs;
+        }
+        else if (diff < 0)
+        {
+            var fromPending = Math.Min(-diff, Math.Max(pending.Points, 0));
+            if (fromPending > 0)
+            {
+                await Ledger.PostAsync(context, new Ledger.Entry(programId, after.CustomerId, -fromPending, PointsTypes.Reversed,
+                    description, null, actor, OrderId: after.Id, AvailableAtMs: pending.DueAt));
+            }
+            var fromBalance = -diff - fromPending;
+            if (fromBalance > 0)
+            {
+                await Ledger.PostAsync(context, new Ledger.Entry(programId, after.CustomerId, -fromBalance, PointsTypes.Reversed,
+                    description, null, actor, OrderId: after.Id));
+            }
+        }
+
+        // Spend tiers move with paid-minus-refunded spend, points tiers with lifetime points: one evaluation for both.
+        if (spentDelta != 0 || lifetimeRose)
+        {
+            await Tiers.EvaluateAsync(context, programId, after.CustomerId, spentDelta != 0, lifetimeRose);
+        }
+    }
+}

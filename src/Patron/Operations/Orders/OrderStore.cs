@@ -1,0 +1,118 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+using Patron.Domain;
+using Patron.Storage;
+
+namespace Patron.Operations.Orders;
+
+/// <summary>An order as the API shows it (docs/API.md, Orders).</summary>
+public sealed record OrderDto(
+    string Id, string CustomerId, string Status, string Currency, decimal Total, decimal RefundedTotal, long Units,
+    JsonElement DiscountCodes, JsonElement Items, long PointsEarned, long PointsCredited, long PointsPending,
+    DateTimeOffset? PaidAt, DateTimeOffset? CancelledAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt) : IAboutCustomer
+{
+    [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+    public string Object => "order";
+}
+
+/// <summary>The <c>orders</c> table: reading, writing and showing orders. No rules here.</summary>
+public static class OrderStore
+{
+    private const string Columns =
+        "id, customer_id, status, currency, total_e4, refunded_e4, units, discount_codes, items, points_earned, paid_at, cancelled_at, created_at, updated_at, earn_mode, earn_rate";
+
+    private static Order Map(DbDataReader r) => new(
+        r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6),
+        r.GetString(7), r.GetString(8), r.GetInt64(9), r.Int64OrNull(10), r.Int64OrNull(11), r.GetInt64(12), r.GetInt64(13),
+        r.StringOrNull(14), r.StringOrNull(15) is { } rate ? decimal.Parse(rate, CultureInfo.InvariantCulture) : null);
+
+    public static Task<Order?> FindAsync(Sql sql, string programId, string id) =>
+        sql.SingleAsync($"SELECT {Columns} FROM orders WHERE program_id = @p AND id = @id", Map, ("p", programId), ("id", id));
+
+    public static async Task<Order> GetAsync(Sql sql, string programId, string id) =>
+        await FindAsync(sql, programId, id) ?? throw OperationException.NotFound("order", id);
+
+    /// <summary>One page of the program's orders, most recent first; <paramref name="afterId"/> is a cursor (an order id).</summary>
+    public static Task<List<Order>> PageAsync(Sql sql, string where, List<(string, object?)> args, int take, int offset, string? afterId)
+    {
+        var page = $"SELECT {Columns} FROM orders WHERE {where}";
+        var all = new List<(string, object?)>(args);
+        if (afterId is not null)
+        {
+            // Orders are keyed by the merchant's id, so the cursor is (created_at, id) of the given order.
+            page += " AND (created_at, id) < (SELECT created_at, id FROM orders WHERE program_id = @p AND id = @after)";
+            all.Add(("after", afterId));
+        }
+        all.Add(("n", take));
+        all.Add(("o", offset));
+        return sql.ListAsync(page + " ORDER BY created_at DESC, id DESC LIMIT @n OFFSET @o", Map, [.. all]);
+    }
+
+    public static async Task<OrderDto> ToDtoAsync(Sql sql, string programId, Order o) =>
+        (await ToDtosAsync(sql, programId, [o]))[0];
+
+    /// <summary>The orders as the API shows them, with the ledger's view of their points, in one query for all.</summary>
+    public static async Task<List<OrderDto>> ToDtosAsync(Sql sql, string programId, IReadOnlyList<Order> orders)
+    {
+        if (orders.Count == 0)
+        {
+            return [];
+        }
+        var args = new List<(string, object?)> { ("p", programId) };
+        var names = new List<string>(orders.Count);
+        for (var i = 0; i < orders.Count; i++)
+        {
+            names.Add("@o" + i);
+            args.Add(("o" + i, orders[i].Id));
+        }
+        var points = await sql.ListAsync(
+            $"SELECT order_id, status, COALESCE(SUM(points), 0) FROM points_transactions WHERE program_id = @p AND order_id IN ({string.Join(", ", names)}) GROUP BY order_id, status",
+            r => (Order: r.GetString(0), Status: r.GetString(1), Points: Convert.ToInt64(r.GetValue(2))), [.. args]);
+        return orders.Select(o =>
+        {
+            using var codes = JsonDocument.Parse(o.DiscountCodes);
+            using var items = JsonDocument.Parse(o.Items);
+            var mine = points.Where(p => p.Order == o.Id).ToList();
+            return new OrderDto(o.Id, o.CustomerId, o.Status, o.Currency, Money.FromE4(o.TotalE4), Money.FromE4(o.RefundedE4), o.Units,
+                codes.RootElement.Clone(), items.RootElement.Clone(), o.PointsEarned,
+                mine.Where(p => p.Status == Ledger.Available).Sum(p => p.Points),
+                mine.Where(p => p.Status == Ledger.Pending).Sum(p => p.Points),
+                o.PaidAt is { } paid ? Time.FromMs(paid) : null,
+                o.CancelledAt is { } cancelled ? Time.FromMs(cancelled) : null,
+                Time.FromMs(o.CreatedAt), Time.FromMs(o.UpdatedAt));
+        }).ToList();
+    }
+
+    public static Task InsertAsync(WriteContext context, string programId, Order o) =>
+        context.Sql.ExecuteAsync(
+            $"INSERT INTO orders (program_id, {Columns}) VALUES (@p, @id, @c, @s, @cur, @t, @r, @u, @dc, @it, @pe, @pa, @ca, @now, @now, @em, @er)",
+            ("p", programId), ("id", o.Id), ("c", o.CustomerId), ("s", o.Status), ("cur", o.Currency), ("t", o.TotalE4),
+            ("r", o.RefundedE4), ("u", o.Units), ("dc", o.DiscountCodes), ("it", o.Items), ("pe", o.PointsEarned),
+            ("pa", o.PaidAt), ("ca", o.CancelledAt), ("now", context.NowMs), ("em", o.EarnMode), ("er", Rate(o)));
+
+    public static Task UpdateAsync(WriteContext context, string programId, Order o) =>
+        context.Sql.ExecuteAsync(
+            """
+            UPDATE orders SET status = @s, total_e4 = @t, refunded_e4 = @r, units = @u, discount_codes = @dc, items = @it,
+                points_earned = @pe, paid_at = @pa, cancelled_at = @ca, updated_at = @now, earn_mode = @em, earn_rate = @er
+            WHERE program_id = @p AND id = @id
+            """,
+            ("s", o.Status), ("t", o.TotalE4), ("r", o.RefundedE4), ("u", o.Units), ("dc", o.DiscountCodes), ("it", o.Items),
+            ("pe", o.PointsEarned), ("pa", o.PaidAt), ("ca", o.CancelledAt), ("now", context.NowMs), ("em", o.EarnMode),
+            ("er", Rate(o)), ("p", programId), ("id", o.Id));
+
+    private static string? Rate(Order o) => o.EarnRate?.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The points of the order in the ledger, by status, with the latest due time of pending ones.</summary>
+    public static Task<List<(string Status, long Points, long? DueAt)>> HeldPointsAsync(Sql sql, string programId, string orderId) =>
+        sql.ListAsync(
+            "SELECT status, COALESCE(SUM(points), 0), MAX(available_at) FROM points_transactions WHERE program_id = @p AND order_id = @o GROUP BY status",
+            r => (r.GetString(0), Convert.ToInt64(r.GetValue(1)), r.Int64OrNull(2)), ("p", programId), ("o", orderId));
+
+    /// <summary>The order's pending entries that are due by now.</summary>
+    public static Task<List<string>> DuePendingAsync(Sql sql, string programId, string orderId, long nowMs) =>
+        sql.ListAsync(
+            "SELECT id FROM points_transactions WHERE program_id = @p AND order_id = @o AND status = 'pending' AND available_at <= @now",
+            r => r.GetString(0), ("p", programId), ("o", orderId), ("now", nowMs));
+}
