@@ -1,4 +1,3 @@
-using Patron.Api;
 using Patron.Domain;
 using Patron.Storage;
 

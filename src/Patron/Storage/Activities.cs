@@ -227,7 +227,7 @@ public static class Activities
             ? null
             : await sql.SingleAsync($"SELECT {Ledger.Columns} FROM points_transactions WHERE id = @id", Ledger.Map, ("id", row.TransactionId));
         return new ActivityDto(row.Id, row.Type, row.CustomerId, row.PointsAwarded, row.RuleId, row.Reference,
-            ParseProperties(row.Properties), transaction, row.CreatedBy, PatronJson.FromMs(row.CreatedAt));
+            ParseProperties(row.Properties), transaction, row.CreatedBy, Time.FromMs(row.CreatedAt));
     }
 
     private static JsonElement? ParseProperties(string? json)

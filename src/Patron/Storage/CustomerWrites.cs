@@ -1,4 +1,3 @@
-using Patron.Api;
 using Patron.Domain;
 
 namespace Patron.Storage;

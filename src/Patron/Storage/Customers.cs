@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Patron.Api;
 using Patron.Domain;
 
 namespace Patron.Storage;
@@ -53,8 +52,8 @@ public static class Customers
         TotalSpent: Money.FromE4(r.GetInt64(15)),
         ReferralCode: r.GetString(16),
         QrCode: r.GetString(17),
-        CreatedAt: PatronJson.FromMs(r.GetInt64(18)),
-        UpdatedAt: PatronJson.FromMs(r.GetInt64(19)));
+        CreatedAt: Time.FromMs(r.GetInt64(18)),
+        UpdatedAt: Time.FromMs(r.GetInt64(19)));
 
     /// <summary>
     /// A customer of this program by any reference (SPEC section 3): Patron id, external id, email,

@@ -79,7 +79,7 @@ public static class GiftCards
 
         public GiftCardDto ToDto(string? code, long nowMs) => new(
             Id, code, CodeLast4, Money.FromE4(BalanceE4), Money.FromE4(InitialBalanceE4), Currency, StatusAt(nowMs),
-            ExpiresAt is { } e ? PatronJson.FromMs(e) : null, CustomerId, PatronJson.FromMs(CreatedAt), PatronJson.FromMs(UpdatedAt));
+            ExpiresAt is { } e ? Time.FromMs(e) : null, CustomerId, Time.FromMs(CreatedAt), Time.FromMs(UpdatedAt));
     }
 
     private static Row Map(DbDataReader r) => new(
@@ -88,7 +88,7 @@ public static class GiftCards
 
     public static GiftCardTransactionDto MapTransaction(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), Money.FromE4(r.GetInt64(3)), Money.FromE4(r.GetInt64(4)),
-        r.StringOrNull(5), r.StringOrNull(6), r.GetString(7), PatronJson.FromMs(r.GetInt64(8)));
+        r.StringOrNull(5), r.StringOrNull(6), r.GetString(7), Time.FromMs(r.GetInt64(8)));
 
     /// <summary>A new code, grouped by four for reading aloud and typing: <c>ABCD-EFGH-JKMN-PQRS</c>.</summary>
     public static string NewCode()

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Patron.Api;
 using Patron.Domain;
 
 namespace Patron.Storage;
@@ -33,10 +32,10 @@ public static class Ledger
         Reference: r.StringOrNull(5),
         BalanceAfter: r.GetInt64(6),
         CreatedBy: r.GetString(7),
-        CreatedAt: PatronJson.FromMs(r.GetInt64(8)),
+        CreatedAt: Time.FromMs(r.GetInt64(8)),
         Status: r.GetString(9),
-        AvailableAt: r.Int64OrNull(10) is { } a ? PatronJson.FromMs(a) : null,
-        ExpiresAt: r.Int64OrNull(11) is { } e ? PatronJson.FromMs(e) : null,
+        AvailableAt: r.Int64OrNull(10) is { } a ? Time.FromMs(a) : null,
+        ExpiresAt: r.Int64OrNull(11) is { } e ? Time.FromMs(e) : null,
         OrderId: r.StringOrNull(12));
 
     /// <summary>One entry to write.</summary>
@@ -80,8 +79,8 @@ public static class Ledger
 
         var entry = new PointsTransactionDto(
             Ids.New("ptx_"), e.CustomerId, e.Points, e.Type, e.Description, e.Reference, balance, e.CreatedBy, context.Now,
-            pending ? Pending : Available, pending ? PatronJson.FromMs(e.AvailableAtMs!.Value) : null,
-            expiresAt is { } x ? PatronJson.FromMs(x) : null, e.OrderId);
+            pending ? Pending : Available, pending ? Time.FromMs(e.AvailableAtMs!.Value) : null,
+            expiresAt is { } x ? Time.FromMs(x) : null, e.OrderId);
         await sql.ExecuteAsync(
             $"""
             INSERT INTO points_transactions (program_id, {Columns}, remaining, source)

@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Text.Json;
-using Patron.Api;
 using Patron.Domain;
 
 namespace Patron.Storage;
@@ -59,12 +58,12 @@ public static class Redemptions
         ApplyMode: r.GetString(7),
         Value: r.Int64OrNull(8) is { } v ? Money.FromE4(v) : null,
         Status: StatusAt(r.GetString(9), r.Int64OrNull(10), nowMs),
-        ExpiresAt: r.Int64OrNull(10) is { } e ? PatronJson.FromMs(e) : null,
-        UsedAt: r.Int64OrNull(11) is { } u ? PatronJson.FromMs(u) : null,
+        ExpiresAt: r.Int64OrNull(10) is { } e ? Time.FromMs(e) : null,
+        UsedAt: r.Int64OrNull(11) is { } u ? Time.FromMs(u) : null,
         OrderId: r.StringOrNull(12),
-        CancelledAt: r.Int64OrNull(13) is { } c ? PatronJson.FromMs(c) : null,
+        CancelledAt: r.Int64OrNull(13) is { } c ? Time.FromMs(c) : null,
         TransactionId: r.StringOrNull(14),
-        CreatedAt: PatronJson.FromMs(r.GetInt64(15)));
+        CreatedAt: Time.FromMs(r.GetInt64(15)));
 
     public static string StatusAt(string stored, long? expiresAtMs, long nowMs) =>
         stored == RedemptionStatus.Issued && expiresAtMs is { } e && e <= nowMs ? RedemptionStatus.Expired : stored;
@@ -153,7 +152,7 @@ public static class Redemptions
         long? expiresAt = reward.ExpiresInDays is { } days ? context.Now.AddDays(days).ToUnixTimeMilliseconds() : null;
         var redemption = new RedemptionDto(id, customerId, reward.Id, source, points, balanceAfter, code,
             RewardTypes.ApplyMode(reward.Type), valueE4 is { } v ? Money.FromE4(v) : null, RedemptionStatus.Issued,
-            expiresAt is { } e ? PatronJson.FromMs(e) : null, null, null, null, transactionId, context.Now);
+            expiresAt is { } e ? Time.FromMs(e) : null, null, null, null, transactionId, context.Now);
         await context.Sql.ExecuteAsync(
             """
             INSERT INTO redemptions (id, program_id, customer_id, reward_id, source, points_spent, balance_after, discount_code,
@@ -351,10 +350,10 @@ public static class Vouchers
         CustomerId: r.GetString(4),
         ApplyMode: r.GetString(5),
         Value: r.Int64OrNull(6) is { } v ? Money.FromE4(v) : null,
-        ExpiresAt: r.Int64OrNull(7) is { } e ? PatronJson.FromMs(e) : null,
-        UsedAt: r.Int64OrNull(8) is { } u ? PatronJson.FromMs(u) : null,
+        ExpiresAt: r.Int64OrNull(7) is { } e ? Time.FromMs(e) : null,
+        UsedAt: r.Int64OrNull(8) is { } u ? Time.FromMs(u) : null,
         OrderId: r.StringOrNull(9),
-        IssuedAt: PatronJson.FromMs(r.GetInt64(10)));
+        IssuedAt: Time.FromMs(r.GetInt64(10)));
 
     /// <summary>An issued code; a pool code not handed out yet is not a voucher.</summary>
     public static async Task<VoucherDto> GetAsync(Sql sql, string programId, string code, long nowMs) =>

@@ -38,7 +38,7 @@ public static class Referrals
 
     public static ReferralDto Map(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.StringOrNull(4), r.GetInt64(5), r.GetInt64(6),
-        r.Int64OrNull(7) is { } c ? PatronJson.FromMs(c) : null, PatronJson.FromMs(r.GetInt64(8)), PatronJson.FromMs(r.GetInt64(9)));
+        r.Int64OrNull(7) is { } c ? Time.FromMs(c) : null, Time.FromMs(r.GetInt64(8)), Time.FromMs(r.GetInt64(9)));
 
     public static string LedgerReference(string refereeId) => "referral:" + refereeId;
 

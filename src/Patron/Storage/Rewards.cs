@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Patron.Api;
 using Patron.Domain;
 
 namespace Patron.Storage;
@@ -57,8 +56,8 @@ public static class Rewards
         CodeSource: r.GetString(13),
         CodePrefix: r.StringOrNull(14),
         Enabled: r.GetBoolean(15),
-        CreatedAt: PatronJson.FromMs(r.GetInt64(16)),
-        UpdatedAt: PatronJson.FromMs(r.GetInt64(17)));
+        CreatedAt: Time.FromMs(r.GetInt64(16)),
+        UpdatedAt: Time.FromMs(r.GetInt64(17)));
 
     public static Task<RewardDto?> FindAsync(Sql sql, string programId, string id) =>
         sql.SingleAsync($"SELECT {Columns} FROM rewards WHERE program_id = @p AND id = @id AND deleted_at IS NULL",
