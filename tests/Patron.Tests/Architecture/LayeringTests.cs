@@ -1,0 +1,63 @@
+using NetArchTest.Rules;
+using Shouldly;
+
+namespace Patron.Tests.Architecture;
+
+/// <summary>
+/// Dependencies flow one way: front doors (Api, Cli) → Operations → Storage and Domain
+/// (docs/ARCHITECTURE.md). These tests fail when a type of an inner layer starts to use an outer one.
+/// </summary>
+public sealed class LayeringTests
+{
+    private static Types Patron => Types.InAssembly(typeof(global::Patron.Domain.Limits).Assembly);
+
+    private static void ShouldPass(NetArchTest.Rules.TestResult result, string rule) =>
+        (result.FailingTypeNames ?? []).ShouldBeEmpty(rule);
+
+    [Fact]
+    public void Domain_rules_use_no_other_part_of_Patron()
+    {
+        ShouldPass(Patron.That().ResideInNamespace("Patron.Domain").ShouldNot()
+            .HaveDependencyOnAny("Patron.Api", "Patron.Cli", "Patron.Operations", "Patron.Storage", "Patron.Webhooks", "Patron.Jobs")
+            .GetResult(), "Domain depends on nothing else in Patron");
+    }
+
+    [Fact]
+    public void Operations_know_nothing_of_HTTP_or_the_command_line()
+    {
+        ShouldPass(Patron.That().ResideInNamespace("Patron.Operations").ShouldNot()
+            .HaveDependencyOnAny("Patron.Api", "Patron.Cli", "Microsoft.AspNetCore.Http")
+            .GetResult(), "Operations are callable from any front door");
+    }
+
+    [Fact]
+    public void Storage_and_jobs_do_not_reach_into_operations_or_the_command_line()
+    {
+        ShouldPass(Patron.That().ResideInNamespace("Patron.Storage").Or().ResideInNamespace("Patron.Jobs").ShouldNot()
+            .HaveDependencyOnAny("Patron.Operations", "Patron.Cli")
+            .GetResult(), "Storage and jobs are below operations");
+    }
+
+    /// <summary>
+    /// The storage types that still use a type of the native API (JSON options, paging, the list
+    /// envelope, key creation), to be moved out capability by capability. The list may only shrink.
+    /// </summary>
+    private static readonly string[] StorageStillUsingTheApi =
+    [
+        "Patron.Storage.Activities", "Patron.Storage.Admin", "Patron.Storage.Bootstrap", "Patron.Storage.Events",
+        "Patron.Storage.GiftCards", "Patron.Storage.Referrals", "Patron.Storage.Stamps", "Patron.Jobs.IdempotencyCleanupJob",
+    ];
+
+    [Fact]
+    public void No_storage_job_or_webhook_type_newly_depends_on_the_native_API()
+    {
+        var result = Patron.That().ResideInNamespace("Patron.Storage").Or().ResideInNamespace("Patron.Jobs")
+            .Or().ResideInNamespace("Patron.Webhooks").ShouldNot().HaveDependencyOn("Patron.Api").GetResult();
+        var offenders = (result.FailingTypeNames ?? [])
+            .Select(name => name.Split('+', '/')[0])
+            .Where(name => !name.StartsWith("Patron.Webhooks", StringComparison.Ordinal))
+            .Distinct()
+            .ToList();
+        offenders.Except(StorageStillUsingTheApi).ShouldBeEmpty("a storage or job type that did not use the native API now does");
+    }
+}
