@@ -60,6 +60,7 @@ public static class PatronApp
         services.AddSingleton<IJob, IdempotencyCleanupJob>();
         services.AddHostedService<JobRunner>();
         services.AddSingleton<Webhooks.WebhookSecrets>();
+        services.AddSingleton<Security.StoredAnswers>();
         services.AddSingleton<Webhooks.WebhookDispatcher>();
         services.AddHostedService<Webhooks.WebhookDispatcherService>();
         services.Configure<JsonOptions>(o => PatronJson.Configure(o.SerializerOptions));
