@@ -29,10 +29,11 @@ public static class PatronApp
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
+        var serverLimits = builder.Configuration.GetSection("Patron:Server").Get<ServerLimitOptions>() ?? new ServerLimitOptions();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
+            ServerLimits.Apply(k, serverLimits);
         });
         // Request logging would write customers' emails and phones from URLs: keep framework logs to warnings.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -73,9 +74,11 @@ public static class PatronApp
         }));
 
         var app = builder.Build();
+        app.Use(ServerLimits.MarkInApplication);
         app.UseMiddleware<MetricsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(ErrorHandlingMiddleware.StatusCodePage);
+        app.Use(ServerLimits.RejectControlCharactersInHeaders);
         app.UseSwaggerUI(o =>
         {
             o.RoutePrefix = "docs";
