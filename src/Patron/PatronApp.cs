@@ -53,6 +53,7 @@ public static class PatronApp
         services.AddSingleton<Writes>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RateLimits>();
+        services.AddSingleton<AuthFailureThrottle>();
         services.AddSingleton<PatronMetrics>();
         services.AddSingleton<IJob, PendingPointsJob>();
         services.AddSingleton<IJob, PointsExpiryJob>();

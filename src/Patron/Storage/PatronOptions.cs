@@ -9,6 +9,7 @@ public sealed class PatronOptions
     public DatabaseOptions Database { get; set; } = new();
     public BootstrapOptions Bootstrap { get; set; } = new();
     public RateLimitOptions RateLimit { get; set; } = new();
+    public AuthThrottleOptions AuthThrottle { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
     public ServerLimitOptions Server { get; set; } = new();
     public Jobs.JobOptions Jobs { get; set; } = new();
@@ -34,6 +35,19 @@ public sealed class RateLimitOptions
 {
     /// <summary>Requests per minute for keys that set none; 0 means no limit.</summary>
     public int PerMinute { get; set; } = 1200;
+}
+
+/// <summary>The <c>Patron:AuthThrottle</c> section: client addresses that keep failing authentication (docs/SECURITY.md).</summary>
+public sealed class AuthThrottleOptions
+{
+    /// <summary>401s an address may get in one window; after that its API requests get 429 until the window ends. 0: off.</summary>
+    public int MaxFailures { get; set; } = 20;
+
+    /// <summary>The window, from an address's first failure.</summary>
+    public int WindowSeconds { get; set; } = 60;
+
+    /// <summary>Addresses tracked at once, so that memory stays bounded; failures from further addresses are not counted.</summary>
+    public int MaxTrackedAddresses { get; set; } = 50_000;
 }
 
 /// <summary>The <c>Patron:Webhooks</c> section (SPEC sections 1, 4 and 7; docs/WEBHOOKS.md).</summary>
