@@ -29,10 +29,11 @@ public static class PatronApp
         {
             builder.WebHost.UseUrls(DefaultUrl);
         }
+        var serverLimits = builder.Configuration.GetSection("Patron:Server").Get<ServerLimitOptions>() ?? new ServerLimitOptions();
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
-            k.Limits.MaxRequestBodySize = RequestBody.MaxBytes;
+            ServerLimits.Apply(k, serverLimits);
         });
         // Request logging would write customers' emails and phones from URLs: keep framework logs to warnings.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
@@ -52,6 +53,7 @@ public static class PatronApp
         services.AddSingleton<Writes>();
         services.AddSingleton<ApiKeyService>();
         services.AddSingleton<RateLimits>();
+        services.AddSingleton<AuthFailureThrottle>();
         services.AddSingleton<PatronMetrics>();
         services.AddSingleton<IJob, PendingPointsJob>();
         services.AddSingleton<IJob, PointsExpiryJob>();
@@ -60,6 +62,7 @@ public static class PatronApp
         services.AddSingleton<IJob, IdempotencyCleanupJob>();
         services.AddHostedService<JobRunner>();
         services.AddSingleton<Webhooks.WebhookSecrets>();
+        services.AddSingleton<Security.StoredAnswers>();
         services.AddSingleton<Webhooks.WebhookDispatcher>();
         services.AddHostedService<Webhooks.WebhookDispatcherService>();
         services.Configure<JsonOptions>(o => PatronJson.Configure(o.SerializerOptions));
@@ -72,9 +75,11 @@ public static class PatronApp
         }));
 
         var app = builder.Build();
+        app.Use(ServerLimits.MarkInApplication);
         app.UseMiddleware<MetricsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(ErrorHandlingMiddleware.StatusCodePage);
+        app.Use(ServerLimits.RejectControlCharactersInHeaders);
         app.UseSwaggerUI(o =>
         {
             o.RoutePrefix = "docs";

@@ -5,10 +5,11 @@ namespace Patron.Api;
 
 /// <summary>
 /// Bearer API keys on <c>/api/</c> (SPEC section 2): a valid, unexpired, unrevoked key; read keys
-/// may only GET; each key's requests are counted against its rate limit.
+/// may only GET; each key's requests are counted against its rate limit. An address that keeps
+/// failing authentication is throttled (<see cref="AuthFailureThrottle"/>).
 /// </summary>
 public sealed class ApiKeyAuthenticationMiddleware(
-    RequestDelegate next, ApiKeyService keys, RateLimits limits, IOptions<PatronOptions> options)
+    RequestDelegate next, ApiKeyService keys, RateLimits limits, AuthFailureThrottle throttle, IOptions<PatronOptions> options)
 {
     public async Task InvokeAsync(HttpContext http)
     {
@@ -19,17 +20,18 @@ public sealed class ApiKeyAuthenticationMiddleware(
         }
 
         RequestBody.LimitBody(http);
-        var header = http.Request.Headers.Authorization.ToString();
-        if (header.Length == 0)
+        var address = http.Connection.RemoteIpAddress;
+        throttle.ThrowIfThrottled(address);
+        Caller caller;
+        try
         {
-            throw ApiException.Unauthorized("missing_api_key", "No API key given. Send Authorization: Bearer <secret key>.");
+            caller = await AuthenticateAsync(http.Request.Headers.Authorization.ToString());
         }
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+        catch (ApiException e) when (e.Status == 401)
         {
-            throw ApiException.Unauthorized("invalid_api_key", "The Authorization header must be: Bearer <secret key>.");
+            throttle.Failed(address);
+            throw;
         }
-
-        var caller = await keys.AuthenticateAsync(header[7..].Trim());
         limits.Hit(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
 
         var method = http.Request.Method;
@@ -40,5 +42,18 @@ public sealed class ApiKeyAuthenticationMiddleware(
         RequestBody.RejectNulInQuery(http.Request);
         caller.AttachTo(http);
         await next(http);
+    }
+
+    private Task<Caller> AuthenticateAsync(string header)
+    {
+        if (header.Length == 0)
+        {
+            throw ApiException.Unauthorized("missing_api_key", "No API key given. Send Authorization: Bearer <secret key>.");
+        }
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7)
+        {
+            throw ApiException.Unauthorized("invalid_api_key", "The Authorization header must be: Bearer <secret key>.");
+        }
+        return keys.AuthenticateAsync(header[7..].Trim());
     }
 }

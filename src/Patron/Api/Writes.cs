@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Patron.Security;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -14,18 +15,20 @@ public readonly record struct Reply(int Status, object Body)
 /// Runs an endpoint's write on the one write path with <c>Idempotency-Key</c> handling (SPEC section 2):
 /// the key, a hash of method + path + body, and the response are checked and stored in the same
 /// transaction as the write itself, so a retry can neither run twice nor replay a write that was lost.
-/// Only successful answers are stored: a refused request did nothing, and may be sent again.
+/// Only successful answers are stored: a refused request did nothing, and may be sent again. Stored
+/// answers are encrypted (<see cref="StoredAnswers"/>): they can hold secrets shown only once.
 /// </summary>
-public sealed class Writes(IWritePath path)
+public sealed class Writes(IWritePath path, StoredAnswers answers)
 {
     /// <summary>
     /// Erasure: stored answers that hold a customer (a replay would hand back their personal data)
-    /// are dropped. The table holds only the last 24 hours, so the scan stays small.
+    /// are dropped. The table holds only the last 24 hours, so the scan stays small. An encrypted
+    /// answer names its customers' ids in its readable header, an older one in its text.
     /// </summary>
     public static Task ForgetAnswersAboutAsync(WriteContext context, string programId, string customerId) =>
         context.Sql.ExecuteAsync(
             context.Database.IsSqlite
-                ? "DELETE FROM idempotency_keys WHERE program_id = @p AND instr(CAST(response AS TEXT), @id) > 0"
+                ? "DELETE FROM idempotency_keys WHERE program_id = @p AND instr(response, CAST(@id AS BLOB)) > 0"
                 : "DELETE FROM idempotency_keys WHERE program_id = @p AND position(convert_to(@id, 'UTF8') in response) > 0",
             ("p", programId), ("id", customerId));
 
@@ -56,7 +59,7 @@ public sealed class Writes(IWritePath path)
             if (stored is not null)
             {
                 return stored.RequestHash == hash
-                    ? stored
+                    ? stored with { Body = answers.Unprotect(caller.ProgramId, key, hash, stored.Status, stored.Body) }
                     : throw ApiException.Conflict("idempotency_key_reused",
                         "This Idempotency-Key was already used with a different request.");
             }
@@ -74,7 +77,8 @@ public sealed class Writes(IWritePath path)
                     response = excluded.response, created_at = excluded.created_at
                 WHERE idempotency_keys.created_at <= @cutoff
                 """,
-                ("p", caller.ProgramId), ("k", key), ("h", hash), ("s", reply.Status), ("b", body),
+                ("p", caller.ProgramId), ("k", key), ("h", hash), ("s", reply.Status),
+                ("b", answers.Protect(caller.ProgramId, key, hash, reply.Status, body)),
                 ("t", context.NowMs), ("cutoff", cutoff));
             if (written == 0)
             {

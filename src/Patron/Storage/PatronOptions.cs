@@ -9,7 +9,9 @@ public sealed class PatronOptions
     public DatabaseOptions Database { get; set; } = new();
     public BootstrapOptions Bootstrap { get; set; } = new();
     public RateLimitOptions RateLimit { get; set; } = new();
+    public AuthThrottleOptions AuthThrottle { get; set; } = new();
     public WebhookOptions Webhooks { get; set; } = new();
+    public ServerLimitOptions Server { get; set; } = new();
     public Jobs.JobOptions Jobs { get; set; } = new();
 }
 
@@ -33,6 +35,19 @@ public sealed class RateLimitOptions
 {
     /// <summary>Requests per minute for keys that set none; 0 means no limit.</summary>
     public int PerMinute { get; set; } = 1200;
+}
+
+/// <summary>The <c>Patron:AuthThrottle</c> section: client addresses that keep failing authentication (docs/SECURITY.md).</summary>
+public sealed class AuthThrottleOptions
+{
+    /// <summary>401s an address may get in one window; after that its API requests get 429 until the window ends. 0: off.</summary>
+    public int MaxFailures { get; set; } = 20;
+
+    /// <summary>The window, from an address's first failure.</summary>
+    public int WindowSeconds { get; set; } = 60;
+
+    /// <summary>Addresses tracked at once, so that memory stays bounded; failures from further addresses are not counted.</summary>
+    public int MaxTrackedAddresses { get; set; } = 50_000;
 }
 
 /// <summary>The <c>Patron:Webhooks</c> section (SPEC sections 1, 4 and 7; docs/WEBHOOKS.md).</summary>
@@ -61,4 +76,39 @@ public sealed class WebhookOptions
 
     /// <summary>How long a claimed delivery belongs to its process; after that another process takes it over.</summary>
     public int LeaseSeconds { get; set; } = 60;
+}
+
+/// <summary>
+/// The <c>Patron:Server</c> section: the HTTP server's own limits, applied before a request reaches
+/// Patron's code (docs/CONFIGURATION.md). Request bodies are limited to 1 MiB by the API (SPEC section 2),
+/// not here.
+/// </summary>
+public sealed class ServerLimitOptions
+{
+    /// <summary>Open connections at once; more are closed unanswered until one ends. 0: no limit.</summary>
+    public long MaxConcurrentConnections { get; set; } = 4096;
+
+    /// <summary>Connections upgraded to another protocol (WebSockets); Patron serves none, so 0.</summary>
+    public long MaxConcurrentUpgradedConnections { get; set; }
+
+    /// <summary>Time a client has to send its request line and headers (slow clients get 408).</summary>
+    public int RequestHeadersTimeoutSeconds { get; set; } = 15;
+
+    /// <summary>An idle kept-alive connection is closed after this time.</summary>
+    public int KeepAliveTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>A request body slower than this, after the grace period, is cut off with 408. 0: no minimum.</summary>
+    public int MinRequestBodyBytesPerSecond { get; set; } = 240;
+
+    /// <summary>How long a request body may be slower than the minimum rate before it is cut off (more than 1).</summary>
+    public int MinRequestBodyGraceSeconds { get; set; } = 5;
+
+    /// <summary>Request headers per request; more get 431.</summary>
+    public int MaxRequestHeaderCount { get; set; } = 64;
+
+    /// <summary>Bytes of all request headers together; more get 431.</summary>
+    public int MaxRequestHeadersTotalBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Bytes of the request line (method, path and query, version); more get 414.</summary>
+    public int MaxRequestLineBytes { get; set; } = 8 * 1024;
 }

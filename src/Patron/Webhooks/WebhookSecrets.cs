@@ -39,6 +39,14 @@ public sealed class WebhookSecrets
         _keyId = Convert.ToHexStringLower(SHA256.HashData(key))[..8];
     }
 
+    /// <summary>
+    /// A separate 32-byte key for another kind of data at rest (HKDF-SHA256 of this key, with
+    /// <paramref name="purpose"/> as its info): one configured key protects them all, and no two
+    /// purposes share a key.
+    /// </summary>
+    public byte[] DeriveKey(string purpose) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, _key, KeyBytes, salt: [], info: Encoding.UTF8.GetBytes(purpose));
+
     /// <summary>The secret, encrypted for storage: <c>v1:&lt;key id&gt;:&lt;base64 nonce|ciphertext|tag&gt;</c>.</summary>
     public string Protect(string endpointId, string secret)
     {
