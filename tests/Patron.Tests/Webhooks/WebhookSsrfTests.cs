@@ -200,7 +200,11 @@ public sealed class WebhookSsrfTests
     [Theory, DatabaseData]
     public async Task IPv4_translated_and_local_use_NAT64_targets_are_refused_at_registration(string database)
     {
-        await using var server = await WebhookKit.StartServerAsync(database);
+        // Default settings (no private targets), and no dispatcher: nothing here may be sent.
+        await using var server = await PatronServer.StartAsync(database, settings: new Dictionary<string, string>
+        {
+            ["Patron:Webhooks:Dispatcher"] = "false",
+        });
         foreach (var url in new[] { "https://[::ffff:0:7f00:1]/hook", "https://[64:ff9b:1::7f00:1]/hook", "https://[64:ff9b:1::808:808]/hook" })
         {
             var refused = await server.Client.PostJsonAsync(WebhookKit.Endpoints, new { url });
