@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Text.Json;
+using Patron.Domain;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -24,7 +25,9 @@ public static class EventsEndpoints
     public static RouteGroupBuilder MapEventsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/events").WithTags("Events");
-        group.MapGet("/", List).WithSummary("Events, most recent first, filtered by type").Produces<ListEnvelope<EventDto>>();
+        group.MapGet("/", List).WithSummary("Events, most recent first, filtered by type")
+            .WithDescription($"`type` filters by one event type: {string.Join(", ", EventTypes.All.Select(t => $"`{t}`"))}.")
+            .Produces<ListEnvelope<EventDto>>();
         group.MapGet("/{id}", Get).WithSummary("One event").Produces<EventDto>();
         return group;
     }
@@ -33,6 +36,10 @@ public static class EventsEndpoints
     {
         var paging = Paging.From(request);
         var type = request.Query["type"].ToString();
+        if (type.Length > 0 && !EventTypes.IsKnown(type))
+        {
+            throw ApiException.Invalid("type", $"'type' must be one of: {string.Join(", ", EventTypes.All)}.");
+        }
         var where = "program_id = @p" + (type.Length > 0 ? " AND type = @t" : "");
         var args = new List<(string, object?)> { ("p", caller.ProgramId), ("t", type) };
         return TypedResults.Ok(await db.ReadAsync(async sql =>

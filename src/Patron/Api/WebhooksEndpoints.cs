@@ -29,15 +29,20 @@ public static class WebhooksEndpoints
         public string? Description { get; set; }
     }
 
+    /// <summary>What <c>events</c> takes, for the API description: from <see cref="EventTypes.All"/>, so it cannot drift.</summary>
+    public static readonly string EventsDescription =
+        $"`events` lists the event types to receive, 1 to 50 of: {string.Join(", ", EventTypes.All.Select(t => $"`{t}`"))}; " +
+        "`[\"*\"]` (the default on creation) subscribes to every type.";
+
     public static RouteGroupBuilder MapWebhooksApi(this RouteGroupBuilder api)
     {
         var endpoints = api.MapGroup("/webhook_endpoints").WithTags("Webhooks");
         endpoints.MapGet("/", List).WithSummary("List webhook endpoints (admin)").Produces<ListEnvelope<WebhookEndpointDto>>();
         endpoints.MapPost("/", Create).WithSummary("Create a webhook endpoint; its signing secret is shown only in this answer (admin)")
-            .Accepts<WebhookEndpointInput>("application/json").Produces<WebhookEndpointDto>(201);
+            .WithDescription(EventsDescription).Accepts<WebhookEndpointInput>("application/json").Produces<WebhookEndpointDto>(201);
         endpoints.MapGet("/{id}", Get).WithSummary("One webhook endpoint (admin)").Produces<WebhookEndpointDto>();
         endpoints.MapPatch("/{id}", Update).WithSummary("Change a webhook endpoint's url, events, description, or enable/disable it (admin)")
-            .Accepts<WebhookEndpointInput>("application/json").Produces<WebhookEndpointDto>();
+            .WithDescription(EventsDescription).Accepts<WebhookEndpointInput>("application/json").Produces<WebhookEndpointDto>();
         endpoints.MapDelete("/{id}", Delete).WithSummary("Delete a webhook endpoint and its delivery log (admin)").Produces<DeletedObject>();
         endpoints.MapGet("/{id}/deliveries", ListDeliveries)
             .WithSummary("The endpoint's delivery log, most recent first; ?status=pending|succeeded|failed, ?event_type=, ?event_id= (admin)")
@@ -83,7 +88,7 @@ public static class WebhooksEndpoints
         var input = await http.ReadJsonAsync<WebhookEndpointInput>();
         var url = input.Url?.Trim() is { Length: > 0 } u ? u : throw ApiException.Missing("url");
         await CheckUrlAsync(url, options, http.RequestAborted);
-        var events = EventsOf(input.Events) ?? WebhookEventTypes.Store([WebhookEventTypes.All]);
+        var events = EventsOf(input.Events) ?? WebhookEventTypes.Store([WebhookEventTypes.Wildcard]);
         var id = Ids.New("we_");
         var secret = WebhookSignature.NewSecret();
         var row = new WebhookEndpointRow
@@ -279,10 +284,10 @@ public static class WebhooksEndpoints
         }
         foreach (var type in events)
         {
-            if (type is null || (type != WebhookEventTypes.All && !WebhookEventTypes.IsKnown(type)))
+            if (type is null || !WebhookEventTypes.IsSubscribable(type))
             {
                 throw ApiException.Invalid("events",
-                    $"'{type}' is not an event type; use \"*\" or any of: {string.Join(", ", WebhookEventTypes.Known)}.");
+                    $"'{type}' is not an event type; use \"*\" or any of: {string.Join(", ", EventTypes.All)}.");
             }
         }
         return WebhookEventTypes.Store(events);

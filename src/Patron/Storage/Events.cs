@@ -10,22 +10,29 @@ namespace Patron.Storage;
 /// </summary>
 public static class Events
 {
-    public const string CustomerCreated = "customer.created";
-    public const string CustomerUpdated = "customer.updated";
-    public const string CustomerDeleted = "customer.deleted";
-    public const string PointsCreated = "points.created";
-    public const string TierChanged = "tier.changed";
-    public const string OrderUpdated = "order.updated";
-    public const string RedemptionCreated = "redemption.created";
-    public const string RedemptionCancelled = "redemption.cancelled";
-    public const string VoucherUsed = "voucher.used";
-    public const string StampAdded = "stamp.added";
-    public const string RewardEarned = "reward.earned";
-    public const string GiftCardUpdated = "gift_card.updated";
-    public const string ReferralCompleted = "referral.completed";
+    // The names are defined once, in Patron.Domain.EventTypes; these keep the emitters' call sites short.
+    public const string CustomerCreated = EventTypes.CustomerCreated;
+    public const string CustomerUpdated = EventTypes.CustomerUpdated;
+    public const string CustomerDeleted = EventTypes.CustomerDeleted;
+    public const string PointsCreated = EventTypes.PointsCreated;
+    public const string PointsExpired = EventTypes.PointsExpired;
+    public const string TierChanged = EventTypes.TierChanged;
+    public const string OrderUpdated = EventTypes.OrderUpdated;
+    public const string RedemptionCreated = EventTypes.RedemptionCreated;
+    public const string RedemptionCancelled = EventTypes.RedemptionCancelled;
+    public const string VoucherUsed = EventTypes.VoucherUsed;
+    public const string StampAdded = EventTypes.StampAdded;
+    public const string RewardEarned = EventTypes.RewardEarned;
+    public const string GiftCardUpdated = EventTypes.GiftCardUpdated;
+    public const string ReferralCompleted = EventTypes.ReferralCompleted;
 
+    /// <summary>Writes an event of one of the <see cref="EventTypes.All"/> types, with its webhook deliveries.</summary>
     public static async Task<string> AddAsync<T>(WriteContext context, string programId, string type, T data)
     {
+        if (!EventTypes.IsKnown(type))
+        {
+            throw new ArgumentException($"'{type}' is not one of the event types in EventTypes.All.", nameof(type));
+        }
         var id = Ids.New("evt_");
         await context.Sql.ExecuteAsync(
             "INSERT INTO events (id, program_id, type, data, created_at, subject_id) VALUES (@id, @program_id, @type, @data, @created_at, @subject)",

@@ -6,8 +6,8 @@ namespace Patron.Storage;
 /// <summary>
 /// The only code that changes a points balance (DESIGN.md "one write path"). In the caller's
 /// transaction it checks the <c>reference</c>, moves the balance with a conditional update (so no
-/// interleaving can overspend), keeps the expiry lots, appends the immutable entry and writes the
-/// <c>points.created</c> event.
+/// interleaving can overspend), keeps the expiry lots, appends the immutable entry and writes its
+/// <c>points.created</c> event (<c>points.expired</c> for an expiry).
 /// </summary>
 /// <remarks>
 /// An entry is <c>available</c> (in <c>points_balance</c>) or <c>pending</c> (in <c>pending_points</c>
@@ -89,7 +89,7 @@ public static class Ledger
             ("p", e.ProgramId), ("id", entry.Id), ("c", e.CustomerId), ("pts", e.Points), ("t", e.Type), ("d", e.Description),
             ("r", e.Reference), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
             ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("rem", remaining), ("src", e.Source));
-        await Events.AddAsync(context, e.ProgramId, Events.PointsCreated, entry);
+        await Events.AddAsync(context, e.ProgramId, EventTypes.OfLedgerEntry(e.Type), entry);
         if (e.EvaluateTiers && !pending && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
         {
             await Tiers.EvaluateAsync(context, e.ProgramId, e.CustomerId, TierRules.Reasons.LifetimePoints);

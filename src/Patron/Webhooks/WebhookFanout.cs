@@ -1,57 +1,9 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Patron.Domain;
 using Patron.Storage;
 
 namespace Patron.Webhooks;
-
-/// <summary>The event types an endpoint may subscribe to (SPEC section 3, Events).</summary>
-public static class WebhookEventTypes
-{
-    public const string All = "*";
-
-    public static readonly IReadOnlyList<string> Known =
-    [
-        "customer.created", "customer.updated", "customer.deleted", "points.created", "points.expired",
-        "order.updated", "redemption.created", "redemption.cancelled", "voucher.used", "tier.changed",
-        "stamp.added", "reward.earned", "referral.completed", "gift_card.updated",
-    ];
-
-    private static readonly HashSet<string> KnownSet = new(Known, StringComparer.Ordinal);
-
-    public static bool IsKnown(string type) => KnownSet.Contains(type);
-
-    /// <summary>The stored form of a subscription: a JSON array, <c>["*"]</c> for every type.</summary>
-    public static string Store(IReadOnlyCollection<string> types) =>
-        JsonSerializer.Serialize(types.Contains(All) ? [All] : types.Distinct(StringComparer.Ordinal).ToArray());
-
-    public static IReadOnlyList<string> Parse(string stored) => JsonSerializer.Deserialize<string[]>(stored) ?? [];
-
-    /// <summary>
-    /// Whether a stored subscription takes this type. Stored lists hold only known type names, which
-    /// contain no quotes, so a quoted substring match is exact (and allocation-free on the write path).
-    /// </summary>
-    public static bool Matches(string stored, string type)
-    {
-        if (stored == "[\"*\"]")
-        {
-            return true;
-        }
-        var span = stored.AsSpan();
-        for (var i = span.IndexOf(type, StringComparison.Ordinal); i >= 0;)
-        {
-            var end = i + type.Length;
-            if (i > 0 && span[i - 1] == '"' && end < span.Length && span[end] == '"')
-            {
-                return true;
-            }
-            var next = span[end..].IndexOf(type, StringComparison.Ordinal);
-            i = next < 0 ? -1 : end + next;
-        }
-        return false;
-    }
-}
 
 /// <summary>
 /// Writes the deliveries of a new event: one <c>webhook_deliveries</c> row per enabled endpoint of

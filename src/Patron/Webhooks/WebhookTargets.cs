@@ -43,93 +43,11 @@ public static class WebhookTargets
         "metadata", "metadata.google.internal", "metadata.goog", "instance-data", "instance-data.ec2.internal",
     };
 
-    private static readonly IPAddress[] MetadataAddresses =
-    [
-        IPAddress.Parse("169.254.169.254"), // AWS, GCP, Azure, Oracle, DigitalOcean, ...
-        IPAddress.Parse("169.254.170.2"),   // AWS ECS task metadata
-        IPAddress.Parse("100.100.100.200"), // Alibaba Cloud
-        IPAddress.Parse("fd00:ec2::254"),   // AWS over IPv6
-    ];
-
     public static bool IsAllowed(TargetKind kind, bool allowPrivate) =>
         kind == TargetKind.Public || (allowPrivate && kind is TargetKind.Loopback or TargetKind.Private);
 
-    public static TargetKind Classify(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            return Classify(address.MapToIPv4());
-        }
-        if (MetadataAddresses.Any(m => m.Equals(address)))
-        {
-            return TargetKind.Metadata;
-        }
-        return address.AddressFamily == AddressFamily.InterNetwork ? ClassifyV4(address.GetAddressBytes()) : ClassifyV6(address);
-    }
-
-    private static TargetKind ClassifyV4(byte[] b)
-    {
-        return (b[0], b[1], b[2]) switch
-        {
-            (0, _, _) => TargetKind.Unspecified,
-            (127, _, _) => TargetKind.Loopback,
-            (10, _, _) => TargetKind.Private,
-            (172, >= 16 and <= 31, _) => TargetKind.Private,
-            (192, 168, _) => TargetKind.Private,
-            (100, >= 64 and <= 127, _) => TargetKind.Private, // shared address space (carrier-grade NAT)
-            (169, 254, _) => TargetKind.LinkLocal,
-            (192, 0, 0) or (192, 0, 2) or (192, 88, 99) or (198, 51, 100) or (203, 0, 113) => TargetKind.Reserved,
-            (198, 18 or 19, _) => TargetKind.Reserved,
-            ( >= 224, _, _) => TargetKind.Reserved, // multicast, class E, broadcast
-            _ => TargetKind.Public,
-        };
-    }
-
-    private static TargetKind ClassifyV6(IPAddress address)
-    {
-        if (address.Equals(IPAddress.IPv6None))
-        {
-            return TargetKind.Unspecified;
-        }
-        if (address.Equals(IPAddress.IPv6Loopback))
-        {
-            return TargetKind.Loopback;
-        }
-        var b = address.GetAddressBytes();
-        if (b.AsSpan(0, 12).IndexOfAnyExcept((byte)0) < 0)
-        {
-            return TargetKind.Reserved; // IPv4-compatible (deprecated)
-        }
-        if (b[0] == 0x00 && b[1] == 0x64 && b[2] == 0xff && b[3] == 0x9b && b.AsSpan(4, 8).IndexOfAnyExcept((byte)0) < 0)
-        {
-            return ClassifyV4(b[12..16]); // NAT64: the embedded IPv4 address is the real target
-        }
-        if (b[0] == 0x20 && b[1] == 0x02)
-        {
-            return ClassifyV4(b[2..6]); // 6to4
-        }
-        if ((b[0] & 0xfe) == 0xfc || (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0))
-        {
-            return TargetKind.Private; // unique local fc00::/7 (fd00::/8), deprecated site-local fec0::/10
-        }
-        if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80)
-        {
-            return TargetKind.LinkLocal;
-        }
-        if (b[0] == 0xff)
-        {
-            return TargetKind.Reserved; // multicast
-        }
-        if (b[0] == 0x20 && b[1] == 0x01 && ((b[2] == 0x0d && b[3] == 0xb8) || (b[2] == 0 && b[3] == 0)))
-        {
-            return TargetKind.Reserved; // documentation 2001:db8::/32, Teredo 2001::/32
-        }
-        if (b[0] == 0x01 && b[1] == 0x00 && b.AsSpan(2, 6).IndexOfAnyExcept((byte)0) < 0)
-        {
-            return TargetKind.Reserved; // discard-only 100::/64
-        }
-        return TargetKind.Public;
-    }
+    /// <summary>What kind of place an address is: see <see cref="SpecialPurposeAddresses"/>.</summary>
+    public static TargetKind Classify(IPAddress address) => SpecialPurposeAddresses.Classify(address);
 
     /// <summary>What a host name is known to be without asking DNS, if anything.</summary>
     private static TargetKind? KindOfName(string host)
@@ -148,7 +66,7 @@ public static class WebhookTargets
         TargetKind.LinkLocal => "a link-local address",
         TargetKind.Metadata => "a cloud metadata address",
         TargetKind.Unspecified => "an unspecified address",
-        TargetKind.Reserved => "a reserved, documentation or multicast address",
+        TargetKind.Reserved => "an address that is not globally reachable (reserved, documentation, multicast, ...)",
         _ => "a public address",
     };
 

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Patron.Domain;
 using Patron.Tests.Infrastructure;
 using Patron.Webhooks;
 using Shouldly;
@@ -27,13 +28,13 @@ public sealed class WebhookDeliveryTests
         (await server.Client.PatchJsonAsync($"/api/v1/customers/{customer}", new { first_name = "Ada" })).Code.ShouldBe(200);
         (await server.Client.PostJsonAsync($"/api/v1/customers/{customer}/points_transactions", new { points = 25 })).Code.ShouldBe(201);
         // ... and one of every type in SPEC section 3, written to the outbox the way every module writes its events.
-        foreach (var type in WebhookEventTypes.Known)
+        foreach (var type in EventTypes.All)
         {
             await server.EmitAsync(type, new { @object = "test", customer_id = customer, about = type });
         }
         var events = await server.Client.GetJsonAsync("/api/v1/events?limit=100");
         var emitted = events["data"].EnumerateArray().ToDictionary(e => e.GetProperty("id").GetString()!, e => e);
-        emitted.Count.ShouldBeGreaterThanOrEqualTo(3 + WebhookEventTypes.Known.Count);
+        emitted.Count.ShouldBeGreaterThanOrEqualTo(3 + EventTypes.All.Count);
 
         var attempts = await server.DispatchAsync();
 
@@ -41,7 +42,7 @@ public sealed class WebhookDeliveryTests
         var received = receiver.Requests;
         received.Count.ShouldBe(emitted.Count);
         received.Select(r => r.EventId).ToHashSet().SetEquals(emitted.Keys).ShouldBeTrue();
-        received.Select(r => r.EventType).Distinct().Count().ShouldBe(WebhookEventTypes.Known.Count);
+        received.Select(r => r.EventType).Distinct().Count().ShouldBe(EventTypes.All.Count);
         var now = clock.GetUtcNow();
         foreach (var request in received)
         {

@@ -192,4 +192,110 @@ public sealed class WebhookSsrfTests
         WebhookTargets.IsAllowed(TargetKind.LinkLocal, allowPrivate: true).ShouldBeFalse();
         WebhookTargets.IsAllowed(TargetKind.Metadata, allowPrivate: true).ShouldBeFalse();
     }
+
+    /// <summary>
+    /// Forms next to the refused <c>::ffff:127.0.0.1</c> and <c>64:ff9b::7f00:1</c> that reach no
+    /// public host either: the IPv4-translated form of 127.0.0.1 and the local-use NAT64 prefix.
+    /// </summary>
+    [Theory, DatabaseData]
+    public async Task IPv4_translated_and_local_use_NAT64_targets_are_refused_at_registration(string database)
+    {
+        // Default settings (no private targets), and no dispatcher: nothing here may be sent.
+        await using var server = await PatronServer.StartAsync(database, settings: new Dictionary<string, string>
+        {
+            ["Patron:Webhooks:Dispatcher"] = "false",
+        });
+        foreach (var url in new[] { "https://[::ffff:0:7f00:1]/hook", "https://[64:ff9b:1::7f00:1]/hook", "https://[64:ff9b:1::808:808]/hook" })
+        {
+            var refused = await server.Client.PostJsonAsync(WebhookKit.Endpoints, new { url });
+            refused.Status.ShouldBe(HttpStatusCode.UnprocessableEntity, $"{url}: {refused.Raw}");
+            refused.ErrorCode.ShouldBe("url_not_allowed", url);
+        }
+        (await server.Client.GetJsonAsync(WebhookKit.Endpoints))["total_count"].GetInt32().ShouldBe(0);
+    }
+
+    /// <summary>
+    /// Addresses against the IANA IPv4 and IPv6 Special-Purpose Address Registries: a block that is
+    /// not globally reachable is refused (loopback and private ones only unless allowed), a globally
+    /// reachable entry inside such a block is not, and IPv4 addresses inside IPv6 ones (mapped,
+    /// translated, NAT64, 6to4, Teredo) are judged as the IPv4 address they carry.
+    /// </summary>
+    [Theory]
+    // Public, including registry entries marked globally reachable.
+    [InlineData("8.8.8.8", TargetKind.Public)]
+    [InlineData("93.184.215.14", TargetKind.Public)]
+    [InlineData("192.0.0.9", TargetKind.Public)]           // Port Control Protocol anycast, inside 192.0.0.0/24
+    [InlineData("192.0.0.10", TargetKind.Public)]          // TURN anycast
+    [InlineData("192.31.196.1", TargetKind.Public)]        // AS112-v4
+    [InlineData("192.52.193.1", TargetKind.Public)]        // AMT
+    [InlineData("192.175.48.1", TargetKind.Public)]        // AS112 direct delegation
+    [InlineData("172.32.0.1", TargetKind.Public)]
+    [InlineData("2606:4700:4700::1111", TargetKind.Public)]
+    [InlineData("::ffff:8.8.8.8", TargetKind.Public)]
+    [InlineData("64:ff9b::808:808", TargetKind.Public)]    // NAT64 of 8.8.8.8
+    [InlineData("2002:808:808::1", TargetKind.Public)]     // 6to4 of 8.8.8.8
+    [InlineData("2001:0:4136:e378:8000:63bf:f7f7:f7f7", TargetKind.Public)] // Teredo: server 65.54.227.120, client 8.8.8.8
+    [InlineData("2001:1::1", TargetKind.Public)]           // PCP anycast, inside 2001::/23
+    [InlineData("2001:3::1", TargetKind.Public)]           // AMT
+    [InlineData("2001:4:112::1", TargetKind.Public)]       // AS112-v6
+    [InlineData("2001:20::1", TargetKind.Public)]          // ORCHIDv2
+    [InlineData("2620:4f:8000::1", TargetKind.Public)]     // AS112 direct delegation
+    // IPv4 blocks that are not globally reachable.
+    [InlineData("0.0.0.0", TargetKind.Unspecified)]
+    [InlineData("0.1.2.3", TargetKind.Unspecified)]        // "this network"
+    [InlineData("10.1.2.3", TargetKind.Private)]
+    [InlineData("100.64.0.1", TargetKind.Private)]
+    [InlineData("127.0.0.1", TargetKind.Loopback)]
+    [InlineData("169.254.1.1", TargetKind.LinkLocal)]
+    [InlineData("169.254.169.254", TargetKind.Metadata)]
+    [InlineData("172.31.255.255", TargetKind.Private)]
+    [InlineData("192.0.0.1", TargetKind.Reserved)]         // IETF protocol assignments
+    [InlineData("192.0.0.8", TargetKind.Reserved)]         // IPv4 dummy address
+    [InlineData("192.0.0.170", TargetKind.Reserved)]       // NAT64/DNS64 discovery
+    [InlineData("192.0.2.1", TargetKind.Reserved)]
+    [InlineData("192.88.99.1", TargetKind.Reserved)]       // deprecated 6to4 relay anycast
+    [InlineData("192.168.1.1", TargetKind.Private)]
+    [InlineData("198.19.255.1", TargetKind.Reserved)]      // benchmarking
+    [InlineData("198.51.100.1", TargetKind.Reserved)]
+    [InlineData("203.0.113.1", TargetKind.Reserved)]
+    [InlineData("224.0.0.251", TargetKind.Reserved)]       // multicast
+    [InlineData("240.0.0.1", TargetKind.Reserved)]
+    [InlineData("255.255.255.255", TargetKind.Reserved)]
+    // IPv6 blocks that are not globally reachable.
+    [InlineData("::", TargetKind.Unspecified)]
+    [InlineData("::1", TargetKind.Loopback)]
+    [InlineData("::7f00:1", TargetKind.Reserved)]          // IPv4-compatible, deprecated
+    [InlineData("64:ff9b:1::808:808", TargetKind.Reserved)] // local-use NAT64
+    [InlineData("100::1", TargetKind.Reserved)]            // discard-only
+    [InlineData("100:0:0:1::1", TargetKind.Reserved)]      // dummy prefix
+    [InlineData("2001:2::1", TargetKind.Reserved)]         // benchmarking, inside 2001::/23
+    [InlineData("2001:10::1", TargetKind.Reserved)]        // deprecated ORCHID
+    [InlineData("2001:db8::1", TargetKind.Reserved)]
+    [InlineData("3fff::1", TargetKind.Reserved)]           // documentation
+    [InlineData("5f00::1", TargetKind.Reserved)]           // SRv6 SIDs
+    [InlineData("4000::1", TargetKind.Reserved)]           // outside the global unicast space 2000::/3
+    [InlineData("fc00::1", TargetKind.Private)]
+    [InlineData("fd12:3456::1", TargetKind.Private)]
+    [InlineData("fec0::1", TargetKind.Private)]            // deprecated site-local
+    [InlineData("fe80::1", TargetKind.LinkLocal)]
+    [InlineData("ff02::1", TargetKind.Reserved)]           // multicast
+    [InlineData("fd00:ec2::254", TargetKind.Metadata)]
+    // IPv4 inside IPv6: judged as the IPv4 address.
+    [InlineData("::ffff:127.0.0.1", TargetKind.Loopback)]  // IPv4-mapped
+    [InlineData("::ffff:a9fe:a9fe", TargetKind.Metadata)]
+    [InlineData("::ffff:0:7f00:1", TargetKind.Loopback)]   // IPv4-translated
+    [InlineData("::ffff:0:a00:1", TargetKind.Private)]
+    [InlineData("64:ff9b::7f00:1", TargetKind.Loopback)]   // NAT64 well-known prefix
+    [InlineData("64:ff9b::a9fe:a9fe", TargetKind.Metadata)]
+    [InlineData("64:ff9b:1::7f00:1", TargetKind.Reserved)] // local-use NAT64 is refused whatever it carries
+    [InlineData("2002:7f00:1::1", TargetKind.Loopback)]    // 6to4
+    [InlineData("2002:c0a8:101::1", TargetKind.Private)]
+    [InlineData("2001:0:4136:e378:8000:63bf:3fff:fdd2", TargetKind.Reserved)] // Teredo, client 192.0.2.45
+    [InlineData("2001:0:4136:e378:8000:63bf:80ff:fffe", TargetKind.Loopback)] // Teredo, client 127.0.0.1
+    [InlineData("2001:0:a00:1:8000:63bf:f7f7:f7f7", TargetKind.Private)]      // Teredo, server 10.0.0.1
+    public void Addresses_are_classified_by_the_IANA_special_purpose_registries(string address, TargetKind kind)
+    {
+        WebhookTargets.Classify(IPAddress.Parse(address)).ShouldBe(kind, address);
+        WebhookTargets.IsAllowed(kind, allowPrivate: false).ShouldBe(kind == TargetKind.Public);
+    }
 }
