@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Npgsql;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 
@@ -28,9 +27,9 @@ public sealed class CrashTests
     [Theory, DatabaseData]
     public async Task Every_acknowledged_entry_survives_a_SIGKILL_under_load_exactly_once_and_balances_match_their_ledgers(string database)
     {
-        var dataDir = Path.Combine(Path.GetTempPath(), "patron-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dataDir);
-        var databaseArgs = await TestDatabases.NewDatabaseArgsAsync(database, dataDir);
+        var dataDir = PatronServer.NewDataDir();
+        await using var testDatabase = await TestDatabase.CreateAsync(database, dataDir);
+        var databaseArgs = testDatabase.Args;
         var adminKey = "sk_test_" + Guid.NewGuid().ToString("N");
         try
         {
@@ -180,16 +179,7 @@ public sealed class CrashTests
         }
         finally
         {
-            // DROP DATABASE forces a checkpoint of the whole cluster, which takes many seconds while other
-            // tests write: let it finish in the background instead of in this test's time.
-            _ = Task.Run(() => DropDatabaseQuietlyAsync(databaseArgs), CancellationToken.None);
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            PatronServer.DeleteQuietly(dataDir);
         }
     }
 
@@ -261,27 +251,6 @@ public sealed class CrashTests
                 e.BalanceAfter.ShouldBe(running, $"{customer}: balance_after of {e.Id}");
                 e.BalanceAfter.ShouldBeGreaterThanOrEqualTo(0);
             }
-        }
-    }
-
-    private static async Task DropDatabaseQuietlyAsync(string[] databaseArgs)
-    {
-        const string prefix = "--ConnectionStrings:Patron=";
-        if (TestDatabases.PostgresAdmin is not { } admin || databaseArgs.FirstOrDefault(a => a.StartsWith(prefix, StringComparison.Ordinal)) is not { } arg)
-        {
-            return;
-        }
-        try
-        {
-            var name = new NpgsqlConnectionStringBuilder(arg[prefix.Length..]).Database;
-            await using var connection = new NpgsqlConnection(admin);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection) { CommandTimeout = 300 };
-            await drop.ExecuteNonQueryAsync();
-        }
-        catch (Exception)
-        {
-            // Clean-up only: a database left behind costs disk space, not correctness.
         }
     }
 }

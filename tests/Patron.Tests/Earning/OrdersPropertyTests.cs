@@ -83,7 +83,7 @@ public sealed class OrdersPropertyTests
 
     private static Gen<Step[]> Sequence => Gen.Choose(8, 14).SelectMany(n => Gen.ArrayOf(AnyStep, n));
 
-    [Fact]
+    [Fact, Trait(TestDatabases.Trait, TestDatabases.Sqlite)]
     public async Task Any_order_lifecycle_keeps_counters_ledger_and_orders_in_agreement()
     {
         var clock = new ManualClock();
