@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Durability;
 
@@ -46,9 +47,7 @@ public sealed class CrashTests
             {
                 for (var i = 0; i < CustomerCount; i++)
                 {
-                    var created = await first.Client.PostJsonAsync("/api/v1/customers", new { email = $"crash{i}@example.com" });
-                    created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
-                    customers.Add(created.Str("id"));
+                    customers.Add(await NewCustomerAsync(first.Client, $"crash{i}@example.com"));
                 }
 
                 var killed = 0;
@@ -196,42 +195,20 @@ public sealed class CrashTests
         };
     }
 
-    private sealed record Entry(string Id, string CustomerId, long Points, string Type, string? Reference, long BalanceAfter);
-
-    /// <summary>Every ledger entry of every customer, paged with <c>starting_after</c>, oldest first.</summary>
-    private static async Task<Dictionary<string, List<Entry>>> ReadAllLedgersAsync(HttpClient client, List<string> customers)
+    /// <summary>Every ledger entry of every customer, oldest first.</summary>
+    private static async Task<Dictionary<string, List<LedgerEntry>>> ReadAllLedgersAsync(HttpClient client, List<string> customers)
     {
-        var all = new Dictionary<string, List<Entry>>();
+        var all = new Dictionary<string, List<LedgerEntry>>();
         foreach (var customer in customers)
         {
-            var entries = new List<Entry>();
-            string? after = null;
-            for (var page = 0; ; page++)
-            {
-                page.ShouldBeLessThan(10_000, "paging does not end");
-                var path = $"/api/v1/customers/{customer}/points_transactions?limit=100" + (after is null ? "" : $"&starting_after={after}");
-                var list = await client.GetJsonAsync(path);
-                list.Status.ShouldBe(HttpStatusCode.OK, list.Raw);
-                foreach (var e in list["data"].EnumerateArray())
-                {
-                    entries.Add(new Entry(e.GetProperty("id").GetString()!, e.GetProperty("customer_id").GetString()!,
-                        e.GetProperty("points").GetInt64(), e.GetProperty("type").GetString()!,
-                        e.GetProperty("reference").GetString(), e.GetProperty("balance_after").GetInt64()));
-                }
-                if (!list["has_more"].GetBoolean())
-                {
-                    break;
-                }
-                after = entries[^1].Id;
-            }
+            var entries = await LedgerAsync(client, customer);
             entries.Select(e => e.Id).Distinct().Count().ShouldBe(entries.Count, "paging returned an entry twice");
-            entries.Reverse();
             all[customer] = entries;
         }
         return all;
     }
 
-    private static async Task AssertBalancesMatchLedgersAsync(HttpClient client, List<string> customers, Dictionary<string, List<Entry>> ledger)
+    private static async Task AssertBalancesMatchLedgersAsync(HttpClient client, List<string> customers, Dictionary<string, List<LedgerEntry>> ledger)
     {
         foreach (var customer in customers)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Durability;
 
@@ -49,9 +50,7 @@ public sealed class MultiInstanceTests
         var ids = new List<string>();
         for (var i = 0; i < 4; i++)
         {
-            var created = await Via(i).PostJsonAsync("/api/v1/customers", new { email = $"multi{i}@example.com", initial_points = 100 });
-            created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
-            ids.Add(created.Str("id"));
+            ids.Add(await NewCustomerAsync(Via(i), $"multi{i}@example.com", points: 100));
         }
 
         // Per customer: 30 deductions of 10 from 100 (10 can succeed), 10 posts of one reference,
