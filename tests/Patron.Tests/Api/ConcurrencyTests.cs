@@ -1,6 +1,7 @@
 using System.Net;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Api;
 
@@ -16,7 +17,7 @@ public sealed class ConcurrencyTests
     public async Task Fifty_concurrent_deductions_of_ten_from_a_hundred_succeed_exactly_ten_times(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var id = await NewCustomerAsync(server.Client, initialPoints: 100);
+        var id = await NewCustomerAsync(server.Client, points: 100);
 
         var responses = await Parallel(50, _ => server.Client.PostJsonAsync(PointsPath(id), new { points = -10, type = "redeemed" }));
 
@@ -85,7 +86,7 @@ public sealed class ConcurrencyTests
     public async Task Concurrent_awards_and_deductions_keep_the_balance_equal_to_the_ledger(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var id = await NewCustomerAsync(server.Client, initialPoints: 20);
+        var id = await NewCustomerAsync(server.Client, points: 20);
 
         var responses = await Parallel(60, i => server.Client.PostJsonAsync(PointsPath(id),
             i % 2 == 0 ? new { points = 5L } : new { points = -7L }));
@@ -146,7 +147,7 @@ public sealed class ConcurrencyTests
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
         {
-            ids.Add(await NewCustomerAsync(server.Client, initialPoints: 30, email: $"c{i}@example.com"));
+            ids.Add(await NewCustomerAsync(server.Client, points: 30, email: $"c{i}@example.com"));
         }
 
         var responses = await Parallel(50, i => server.Client.PostJsonAsync(PointsPath(ids[i % 5]), new { points = -10 }));
@@ -220,56 +221,15 @@ public sealed class ConcurrencyTests
         (await LedgerAsync(server.Client, id)).Sum(e => e.Points).ShouldBe(50 - 10 * spent);
     }
 
-    private sealed record Entry(string Id, long Points, long BalanceAfter);
-
-    /// <summary>Starts all requests before awaiting any, so they really overlap on the server.</summary>
+    /// <summary><see cref="ParallelAsync"/>, where no answer may be a server error.</summary>
     private static async Task<ApiResponse[]> Parallel(int count, Func<int, Task<ApiResponse>> request)
     {
-        using var start = new SemaphoreSlim(0, count);
-        var tasks = Enumerable.Range(0, count).Select(async i =>
-        {
-            await start.WaitAsync();
-            return await request(i);
-        }).ToList();
-        start.Release(count);
-        var responses = await Task.WhenAll(tasks);
+        var responses = await ParallelAsync(count, request);
         // Anything but the expected outcomes (a 500, a timeout) fails loudly with the body.
         foreach (var r in responses)
         {
             r.Code.ShouldBeLessThan(500, r.Raw);
         }
         return responses;
-    }
-
-    private static string PointsPath(string customer) => $"{Customers}/{customer}/points_transactions";
-
-    private static async Task<string> NewCustomerAsync(HttpClient client, long initialPoints = 0, string email = "ada@example.com")
-    {
-        var created = await client.PostJsonAsync(Customers, new { email, initial_points = initialPoints });
-        created.Status.ShouldBe(HttpStatusCode.Created);
-        created.Long("points_balance").ShouldBe(initialPoints);
-        return created.Str("id");
-    }
-
-    private static async Task<long> BalanceAsync(HttpClient client, string id) =>
-        (await client.GetJsonAsync($"{Customers}/{id}")).Long("points_balance");
-
-    /// <summary>The customer's whole ledger, paged with the cursor.</summary>
-    private static async Task<List<Entry>> LedgerAsync(HttpClient client, string id)
-    {
-        var entries = new List<Entry>();
-        string? cursor = null;
-        while (true)
-        {
-            var page = await client.GetJsonAsync($"{PointsPath(id)}?limit=100" + (cursor is null ? "" : $"&starting_after={cursor}"));
-            page.Status.ShouldBe(HttpStatusCode.OK);
-            entries.AddRange(page["data"].EnumerateArray().Select(e => new Entry(
-                e.GetProperty("id").GetString()!, e.GetProperty("points").GetInt64(), e.GetProperty("balance_after").GetInt64())));
-            if (!page["has_more"].GetBoolean())
-            {
-                return entries;
-            }
-            cursor = entries[^1].Id;
-        }
     }
 }

@@ -2,6 +2,7 @@ using System.Net;
 using Patron.Tests.Earning;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 using static Patron.Tests.Rewards.RewardsTestKit;
 
 namespace Patron.Tests.Api;
@@ -20,7 +21,7 @@ public sealed class ConsumedAmountRaceTests
     public async Task Thirty_parallel_refunds_of_ten_on_an_order_of_a_hundred_refund_exactly_a_hundred(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        var c = await NewCustomerAsync(server.Client);
         (await server.Client.PostJsonAsync(Orders, new { id = "RR-30", customer_id = c, total = 100m, status = "paid" })).Code.ShouldBe(201);
 
         var answers = await ParallelAsync(30, _ => server.Client.PostJsonAsync($"{Orders}/RR-30/refunds", new { amount = 10m }));
@@ -30,17 +31,17 @@ public sealed class ConsumedAmountRaceTests
         var order = await server.Client.GetJsonAsync($"{Orders}/RR-30");
         order["refunded_total"].GetDecimal().ShouldBe(100m);
         order.Str("status").ShouldBe("refunded");
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer["total_spent"].GetDecimal().ShouldBe(0m);
         customer.Long("points_balance").ShouldBe(0);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(0);
+        (await LedgerAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(0);
     }
 
     [Theory, DatabaseData]
     public async Task Ten_parallel_full_refunds_of_one_order_refund_it_once(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        var c = await NewCustomerAsync(server.Client);
         (await server.Client.PostJsonAsync(Orders, new { id = "RR-1", customer_id = c, total = 100m, status = "paid" })).Code.ShouldBe(201);
 
         var answers = await ParallelAsync(10, _ => server.Client.PostJsonAsync($"{Orders}/RR-1/refunds", new { amount = 100m }));
@@ -48,14 +49,14 @@ public sealed class ConsumedAmountRaceTests
         answers.Count(a => a.Status == HttpStatusCode.OK).ShouldBe(1);
         answers.Count(a => a.ErrorCode == "refund_exceeds_total").ShouldBe(9);
         (await server.Client.GetJsonAsync($"{Orders}/RR-1"))["refunded_total"].GetDecimal().ShouldBe(100m);
-        (await EarningHttp.CustomerAsync(server.Client, c))["total_spent"].GetDecimal().ShouldBe(0m);
+        (await CustomerAsync(server.Client, c))["total_spent"].GetDecimal().ShouldBe(0m);
     }
 
     [Theory, DatabaseData]
     public async Task Parallel_refunds_by_both_routes_never_refund_more_than_the_total(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        var c = await NewCustomerAsync(server.Client);
         (await server.Client.PostJsonAsync(Orders, new { id = "RR-2", customer_id = c, total = 100m, status = "paid" })).Code.ShouldBe(201);
 
         // Half the requests refund 30 more; the other half send the full state with 90 refunded.
@@ -67,10 +68,10 @@ public sealed class ConsumedAmountRaceTests
         var order = await server.Client.GetJsonAsync($"{Orders}/RR-2");
         var refunded = order["refunded_total"].GetDecimal();
         refunded.ShouldBeLessThanOrEqualTo(100m);
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer["total_spent"].GetDecimal().ShouldBe(100m - refunded);
         customer["total_spent"].GetDecimal().ShouldBeGreaterThanOrEqualTo(0m);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(customer.Long("points_balance"));
+        (await LedgerAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(customer.Long("points_balance"));
     }
 
     [Theory, DatabaseData]

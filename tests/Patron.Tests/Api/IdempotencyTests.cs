@@ -1,6 +1,7 @@
 using System.Net;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Api;
 
@@ -138,9 +139,9 @@ public sealed class IdempotencyTests
     public async Task Keys_are_per_program(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var mine = await NewCustomerAsync(server.Client);
+        var mine = await NewCustomerAsync(server.Client, "ada@example.com");
         var (_, other) = await server.CreateProgramAsync();
-        var theirs = await NewCustomerAsync(other);
+        var theirs = await NewCustomerAsync(other, "ada@example.com");
         var path = "/api/v1/customers/ada@example.com/points_transactions";
 
         var a = await server.Client.PostJsonAsync(path, new { points = 10 }, "shared-key");
@@ -254,16 +255,4 @@ public sealed class IdempotencyTests
         request.Headers.Add("Idempotency-Key", key);
         return Http.SendAsync(client, request);
     }
-
-    private static string PointsPath(string customer) => $"{Customers}/{customer}/points_transactions";
-
-    private static async Task<string> NewCustomerAsync(HttpClient client, string email = "ada@example.com")
-    {
-        var created = await client.PostJsonAsync(Customers, new { email });
-        created.Status.ShouldBe(HttpStatusCode.Created);
-        return created.Str("id");
-    }
-
-    private static async Task<long> BalanceAsync(HttpClient client, string id) =>
-        (await client.GetJsonAsync($"{Customers}/{id}")).Long("points_balance");
 }

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Api;
 
@@ -300,7 +301,7 @@ public sealed class PointsLedgerApiTests
     public async Task The_per_customer_list_is_most_recent_first_with_the_envelope(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var id = await NewCustomerAsync(server.Client);
+        var id = await NewCustomerAsync(server.Client, "ada@example.com");
         var other = await NewCustomerAsync(server.Client, "other@example.com");
         var entries = new List<string>();
         foreach (var points in new[] { 10, 20, -5, 30 })
@@ -478,16 +479,6 @@ public sealed class PointsLedgerApiTests
 
     private static Task<ApiResponse> Post(HttpClient client, string customer, object body) =>
         client.PostJsonAsync($"{Customers}/{customer}/points_transactions", body);
-
-    private static async Task<string> NewCustomerAsync(HttpClient client, string email = "ada@example.com")
-    {
-        var created = await client.PostJsonAsync(Customers, new { email });
-        created.Status.ShouldBe(HttpStatusCode.Created);
-        return created.Str("id");
-    }
-
-    private static async Task<long> BalanceAsync(HttpClient client, string id) =>
-        (await client.GetJsonAsync($"{Customers}/{id}")).Long("points_balance");
 
     private static async Task<long> LedgerSumAsync(HttpClient client, string id) =>
         (await client.GetJsonAsync($"{Customers}/{id}/points_transactions?limit=100"))["data"].EnumerateArray()

@@ -5,7 +5,7 @@ using Shouldly;
 
 namespace Patron.Tests.Cli;
 
-/// <summary>Shared steps of the command-line tests: run a verb on a server's database, write input files, read lists and CSV.</summary>
+/// <summary>Shared steps of the command-line tests: run a verb on a server's database, write input files, read CSV.</summary>
 internal static class CliKit
 {
     /// <summary>Runs <c>patron ARGS</c> in the server's data folder, on the server's database.</summary>
@@ -18,33 +18,6 @@ internal static class CliKit
         await File.WriteAllTextAsync(Path.Combine(server.DataDir, name), string.Join("\n", lines) + "\n",
             new UTF8Encoding(false), TestContext.Current.CancellationToken);
         return name;
-    }
-
-    /// <summary>Every item of a list endpoint, walked with <c>starting_after</c>.</summary>
-    public static async Task<List<JsonElement>> AllAsync(this HttpClient client, string path)
-    {
-        var items = new List<JsonElement>();
-        string? after = null;
-        while (true)
-        {
-            var page = await client.GetJsonAsync(
-                $"{path}{(path.Contains('?', StringComparison.Ordinal) ? '&' : '?')}limit=100{(after is null ? "" : $"&starting_after={after}")}");
-            page.Code.ShouldBe(200, page.Raw);
-            var data = page["data"].EnumerateArray().ToList();
-            items.AddRange(data);
-            if (!page["has_more"].GetBoolean() || data.Count == 0)
-            {
-                return items;
-            }
-            after = data[^1].GetProperty("id").GetString();
-        }
-    }
-
-    public static async Task<long> TotalAsync(this HttpClient client, string path)
-    {
-        var page = await client.GetJsonAsync(path);
-        page.Code.ShouldBe(200, page.Raw);
-        return page.Long("total_count");
     }
 
     /// <summary>A string, or "" for JSON null: how the export writes a missing value.</summary>

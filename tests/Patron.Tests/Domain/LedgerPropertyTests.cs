@@ -168,7 +168,7 @@ public sealed class LedgerPropertyTests
         }
     }
 
-    [Fact]
+    [Fact, Trait(TestDatabases.Trait, TestDatabases.Sqlite)]
     public async Task Through_the_API_any_sequence_of_awards_and_deductions_leaves_balance_ledger_and_model_in_agreement()
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Npgsql;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Durability;
 
@@ -28,9 +28,9 @@ public sealed class CrashTests
     [Theory, DatabaseData]
     public async Task Every_acknowledged_entry_survives_a_SIGKILL_under_load_exactly_once_and_balances_match_their_ledgers(string database)
     {
-        var dataDir = Path.Combine(Path.GetTempPath(), "patron-tests", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(dataDir);
-        var databaseArgs = await TestDatabases.NewDatabaseArgsAsync(database, dataDir);
+        var dataDir = PatronServer.NewDataDir();
+        await using var testDatabase = await TestDatabase.CreateAsync(database, dataDir);
+        var databaseArgs = testDatabase.Args;
         var adminKey = "sk_test_" + Guid.NewGuid().ToString("N");
         try
         {
@@ -47,9 +47,7 @@ public sealed class CrashTests
             {
                 for (var i = 0; i < CustomerCount; i++)
                 {
-                    var created = await first.Client.PostJsonAsync("/api/v1/customers", new { email = $"crash{i}@example.com" });
-                    created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
-                    customers.Add(created.Str("id"));
+                    customers.Add(await NewCustomerAsync(first.Client, $"crash{i}@example.com"));
                 }
 
                 var killed = 0;
@@ -180,16 +178,7 @@ public sealed class CrashTests
         }
         finally
         {
-            // DROP DATABASE forces a checkpoint of the whole cluster, which takes many seconds while other
-            // tests write: let it finish in the background instead of in this test's time.
-            _ = Task.Run(() => DropDatabaseQuietlyAsync(databaseArgs), CancellationToken.None);
-            try
-            {
-                Directory.Delete(dataDir, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
+            PatronServer.DeleteQuietly(dataDir);
         }
     }
 
@@ -206,42 +195,20 @@ public sealed class CrashTests
         };
     }
 
-    private sealed record Entry(string Id, string CustomerId, long Points, string Type, string? Reference, long BalanceAfter);
-
-    /// <summary>Every ledger entry of every customer, paged with <c>starting_after</c>, oldest first.</summary>
-    private static async Task<Dictionary<string, List<Entry>>> ReadAllLedgersAsync(HttpClient client, List<string> customers)
+    /// <summary>Every ledger entry of every customer, oldest first.</summary>
+    private static async Task<Dictionary<string, List<LedgerEntry>>> ReadAllLedgersAsync(HttpClient client, List<string> customers)
     {
-        var all = new Dictionary<string, List<Entry>>();
+        var all = new Dictionary<string, List<LedgerEntry>>();
         foreach (var customer in customers)
         {
-            var entries = new List<Entry>();
-            string? after = null;
-            for (var page = 0; ; page++)
-            {
-                page.ShouldBeLessThan(10_000, "paging does not end");
-                var path = $"/api/v1/customers/{customer}/points_transactions?limit=100" + (after is null ? "" : $"&starting_after={after}");
-                var list = await client.GetJsonAsync(path);
-                list.Status.ShouldBe(HttpStatusCode.OK, list.Raw);
-                foreach (var e in list["data"].EnumerateArray())
-                {
-                    entries.Add(new Entry(e.GetProperty("id").GetString()!, e.GetProperty("customer_id").GetString()!,
-                        e.GetProperty("points").GetInt64(), e.GetProperty("type").GetString()!,
-                        e.GetProperty("reference").GetString(), e.GetProperty("balance_after").GetInt64()));
-                }
-                if (!list["has_more"].GetBoolean())
-                {
-                    break;
-                }
-                after = entries[^1].Id;
-            }
+            var entries = await LedgerAsync(client, customer);
             entries.Select(e => e.Id).Distinct().Count().ShouldBe(entries.Count, "paging returned an entry twice");
-            entries.Reverse();
             all[customer] = entries;
         }
         return all;
     }
 
-    private static async Task AssertBalancesMatchLedgersAsync(HttpClient client, List<string> customers, Dictionary<string, List<Entry>> ledger)
+    private static async Task AssertBalancesMatchLedgersAsync(HttpClient client, List<string> customers, Dictionary<string, List<LedgerEntry>> ledger)
     {
         foreach (var customer in customers)
         {
@@ -261,27 +228,6 @@ public sealed class CrashTests
                 e.BalanceAfter.ShouldBe(running, $"{customer}: balance_after of {e.Id}");
                 e.BalanceAfter.ShouldBeGreaterThanOrEqualTo(0);
             }
-        }
-    }
-
-    private static async Task DropDatabaseQuietlyAsync(string[] databaseArgs)
-    {
-        const string prefix = "--ConnectionStrings:Patron=";
-        if (TestDatabases.PostgresAdmin is not { } admin || databaseArgs.FirstOrDefault(a => a.StartsWith(prefix, StringComparison.Ordinal)) is not { } arg)
-        {
-            return;
-        }
-        try
-        {
-            var name = new NpgsqlConnectionStringBuilder(arg[prefix.Length..]).Database;
-            await using var connection = new NpgsqlConnection(admin);
-            await connection.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection) { CommandTimeout = 300 };
-            await drop.ExecuteNonQueryAsync();
-        }
-        catch (Exception)
-        {
-            // Clean-up only: a database left behind costs disk space, not correctness.
         }
     }
 }

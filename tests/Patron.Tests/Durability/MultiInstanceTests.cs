@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Durability;
 
@@ -9,24 +10,39 @@ namespace Patron.Tests.Durability;
 /// SPEC section 1: any number of Patron processes may serve one PostgreSQL database at once, and the
 /// guarantees of section 5 hold across them. Two real server processes share one database here.
 /// </summary>
+[Trait(TestDatabases.Trait, TestDatabases.Postgres)]
 public sealed class MultiInstanceTests
 {
-    private static async Task<(PatronProcess A, PatronProcess B)> StartTwoAsync()
+    /// <summary>A new PostgreSQL database, dropped when the test disposes of it.</summary>
+    private static Task<TestDatabase> NewDatabaseAsync()
     {
         Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
         var dataDir = Path.Combine(Path.GetTempPath(), "patron-tests", Guid.NewGuid().ToString("N"));
-        var databaseArgs = await TestDatabases.NewDatabaseArgsAsync(TestDatabases.Postgres, dataDir);
+        return TestDatabase.CreateAsync(TestDatabases.Postgres, dataDir);
+    }
+
+    private static async Task<(PatronProcess A, PatronProcess B)> StartTwoAsync(TestDatabase database)
+    {
         var adminKey = "sk_test_" + Guid.NewGuid().ToString("N");
         var settings = new Dictionary<string, string> { ["Patron:RateLimit:PerMinute"] = "0" };
-        var a = await PatronProcess.StartAsync(databaseArgs, adminKey, settings);
-        var b = await PatronProcess.StartAsync(databaseArgs, adminKey, settings);
-        return (a, b);
+        var a = await PatronProcess.StartAsync(database.Args, adminKey, settings);
+        try
+        {
+            var b = await PatronProcess.StartAsync(database.Args, adminKey, settings);
+            return (a, b);
+        }
+        catch
+        {
+            await a.DisposeAsync();
+            throw;
+        }
     }
 
     [Fact]
     public async Task Two_processes_on_one_database_never_overspend_double_credit_or_lose_an_update()
     {
-        var (a, b) = await StartTwoAsync();
+        await using var database = await NewDatabaseAsync();
+        var (a, b) = await StartTwoAsync(database);
         await using var _a = a;
         await using var _b = b;
         HttpClient Via(int i) => i % 2 == 0 ? a.Client : b.Client;
@@ -34,9 +50,7 @@ public sealed class MultiInstanceTests
         var ids = new List<string>();
         for (var i = 0; i < 4; i++)
         {
-            var created = await Via(i).PostJsonAsync("/api/v1/customers", new { email = $"multi{i}@example.com", initial_points = 100 });
-            created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
-            ids.Add(created.Str("id"));
+            ids.Add(await NewCustomerAsync(Via(i), $"multi{i}@example.com", points: 100));
         }
 
         // Per customer: 30 deductions of 10 from 100 (10 can succeed), 10 posts of one reference,
@@ -98,7 +112,8 @@ public sealed class MultiInstanceTests
     [Fact]
     public async Task A_key_revoked_through_one_process_is_refused_by_the_other_within_seconds()
     {
-        var (a, b) = await StartTwoAsync();
+        await using var database = await NewDatabaseAsync();
+        var (a, b) = await StartTwoAsync(database);
         await using var _a = a;
         await using var _b = b;
 

@@ -4,6 +4,7 @@ using Patron.Api;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 using static Patron.Tests.Earning.EarningTestData;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
@@ -201,7 +202,7 @@ public sealed class ActivitiesApiTests
     public async Task A_tier_filter_and_the_tier_multiplier_decide_what_a_customer_earns(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var gold = await CreateTierAsync(server, "Gold", 1000, 1.5m);
+        var gold = await CreateTierAsync(server.Client, new { name = "Gold", points_required = 1000, multiplier = 1.5m });
         await CreateRuleAsync(server.Client, new { type = "review", points = 100 });
         var goldRule = await CreateRuleAsync(server.Client, new { type = "review", points = 300, tier_ids = new[] { gold } });
         var goldOnly = await CreateRuleAsync(server.Client, new { type = "vip_event", points = 50, tier_ids = new[] { gold } });

@@ -4,6 +4,7 @@ using Patron.Api;
 using Patron.Domain;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
@@ -25,25 +26,25 @@ public sealed class AnalyticsApiTests
         var client = server.Client;
         (await client.PatchJsonAsync("/api/v1/program", new { points_expiry_days = 4, point_value = 0.01 })).Status.ShouldBe(HttpStatusCode.OK);
         var a = await NewCustomerAsync(client);
-        await PostAsync(client, a, 1000, "earned");
+        await PostPointsAsync(client, a, 1000, "earned");
 
         clock.Advance(TimeSpan.FromDays(3));
         var b = await NewCustomerAsync(client);
-        await PostAsync(client, b, 200, "earned");
-        await PostAsync(client, a, -300, "redeemed");
+        await PostPointsAsync(client, b, 200, "earned");
+        await PostPointsAsync(client, a, -300, "redeemed");
 
         clock.Advance(TimeSpan.FromDays(1));
         await server.RunJobsAsync();
         var c = await NewCustomerAsync(client);
-        await PostAsync(client, c, 100, "adjusted");
+        await PostPointsAsync(client, c, 100, "adjusted");
         var d = await NewCustomerAsync(client);
-        await PostAsync(client, d, 40, "earned");
+        await PostPointsAsync(client, d, 40, "earned");
         (await client.DeleteJsonAsync($"/api/v1/customers/{d}")).Status.ShouldBe(HttpStatusCode.OK);
-        await PostAsync(client, b, -50, "adjusted");
+        await PostPointsAsync(client, b, -50, "adjusted");
 
         clock.Advance(TimeSpan.FromDays(1));
-        await PostAsync(client, a, 400, "earned");
-        await PostAsync(client, b, -20, "redeemed");
+        await PostPointsAsync(client, a, 400, "earned");
+        await PostPointsAsync(client, b, -20, "redeemed");
         var rewardA = await RewardAsync(server, "Free coffee");
         var rewardB = await RewardAsync(server, "10% off");
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
@@ -177,19 +178,6 @@ public sealed class AnalyticsApiTests
         stats["series"].EnumerateArray().Select(d => (
             d.GetProperty("date").GetString()!, d.GetProperty("new_customers").GetInt64(), d.GetProperty("points_earned").GetInt64(),
             d.GetProperty("points_redeemed").GetInt64(), d.GetProperty("points_expired").GetInt64())).ToList();
-
-    private static async Task<string> NewCustomerAsync(HttpClient client)
-    {
-        var created = await client.PostJsonAsync("/api/v1/customers", new { email = $"c{Guid.NewGuid():N}@example.com" });
-        created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
-        return created.Str("id");
-    }
-
-    private static async Task PostAsync(HttpClient client, string customerId, long points, string type)
-    {
-        var posted = await client.PostJsonAsync($"/api/v1/customers/{customerId}/points_transactions", new { points, type });
-        posted.Status.ShouldBe(HttpStatusCode.Created, posted.Raw);
-    }
 
     /// <summary>A reward row as the rewards code stores it (only what analytics reads matters here).</summary>
     private static async Task<string> RewardAsync(PatronServer server, string name)

@@ -2,6 +2,7 @@ using System.Net;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 using static Patron.Tests.Earning.EarningTestData;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
@@ -104,7 +105,7 @@ public sealed class BirthdayJobTests
     {
         var clock = new ManualClock(new DateTimeOffset(2026, 3, 10, 8, 0, 0, TimeSpan.Zero));
         await using var server = await PatronServer.StartAsync(database, clock);
-        var gold = await CreateTierAsync(server, "Gold", 1000, 1m);
+        var gold = await CreateTierAsync(server.Client, new { name = "Gold", points_required = 1000, multiplier = 1m });
         await CreateRuleAsync(server.Client, new { type = "birthday", points = 100 });
         await CreateRuleAsync(server.Client, new { type = "birthday", points = 500, tier_ids = new[] { gold } });
         var member = await NewCustomerAsync(server.Client, birthday: "1979-03-10");

@@ -4,6 +4,7 @@ using Patron.Api;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 using static Patron.Tests.Earning.EarningTestData;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
@@ -214,7 +215,7 @@ public sealed class EarnRulesApiTests
     public async Task A_tier_filter_takes_the_program_s_tiers_only(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var gold = await CreateTierAsync(server, "Gold", 1000, 1m);
+        var gold = await CreateTierAsync(server.Client, new { name = "Gold", points_required = 1000, multiplier = 1m });
 
         var rule = await server.Client.PostJsonAsync(Rules, new { type = "review", points = 5, tier_ids = new[] { gold, gold } });
         rule.Status.ShouldBe(HttpStatusCode.Created, rule.Raw);

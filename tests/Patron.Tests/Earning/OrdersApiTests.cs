@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
@@ -20,7 +21,7 @@ public sealed class OrdersApiTests
     public async Task A_paid_order_sent_as_one_POST_is_created_paid_and_credits_its_points(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        var c = await NewCustomerAsync(server.Client);
 
         var order = await server.Client.PostJsonAsync(Orders, new { id = "A-1", customer_id = c, total = 120.50m, currency = "USD", status = "paid" });
 
@@ -32,11 +33,11 @@ public sealed class OrdersApiTests
         order.Long("points_credited").ShouldBe(120);
         order.Long("points_pending").ShouldBe(0);
         order["paid_at"].ValueKind.ShouldBe(JsonValueKind.String);
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(120);
         customer.Long("lifetime_points").ShouldBe(120);
         customer["total_spent"].GetDecimal().ShouldBe(120.50m);
-        var entries = await EarningHttp.EntriesAsync(server.Client, c);
+        var entries = await LedgerAsync(server.Client, c);
         entries.Count.ShouldBe(1);
         entries[0].Type.ShouldBe("earned");
         entries[0].Points.ShouldBe(120);
@@ -48,20 +49,20 @@ public sealed class OrdersApiTests
     public async Task A_placed_order_earns_nothing_until_paid(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        var c = await NewCustomerAsync(server.Client);
 
         var placed = await server.Client.PostJsonAsync(Orders, new { id = "P-1", customer_id = c, total = 40m });
         placed.Status.ShouldBe(HttpStatusCode.Created);
         placed.Str("status").ShouldBe("placed");
         placed.Long("points_credited").ShouldBe(0);
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
-        (await EarningHttp.CustomerAsync(server.Client, c))["total_spent"].GetDecimal().ShouldBe(0m);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
+        (await CustomerAsync(server.Client, c))["total_spent"].GetDecimal().ShouldBe(0m);
 
         var paid = await server.Client.PostJsonAsync($"{Orders}/P-1/paid");
         paid.Status.ShouldBe(HttpStatusCode.OK);
         paid.Str("status").ShouldBe("paid");
         paid.Long("points_credited").ShouldBe(40);
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(40);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(40);
 
         var fetched = await server.Client.GetJsonAsync($"{Orders}/P-1");
         fetched.Status.ShouldBe(HttpStatusCode.OK);
@@ -74,7 +75,7 @@ public sealed class OrdersApiTests
     public async Task The_same_full_state_sent_twice_has_no_double_effect_and_a_late_placed_state_does_not_unpay(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        var c = await NewCustomerAsync(server.Client);
         var state = new { id = "D-1", customer_id = c, total = 75m, currency = "USD", status = "paid" };
 
         var first = await server.Client.PostJsonAsync(Orders, state);
@@ -92,35 +93,35 @@ public sealed class OrdersApiTests
         late.Str("paid_at").ShouldBe(first.Str("paid_at"));
         late.Long("points_credited").ShouldBe(75);
 
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(75);
         customer.Long("lifetime_points").ShouldBe(75);
         customer["total_spent"].GetDecimal().ShouldBe(75m);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Count.ShouldBe(1);
+        (await LedgerAsync(server.Client, c)).Count.ShouldBe(1);
     }
 
     [Theory, DatabaseData]
     public async Task Total_spent_follows_paid_minus_refunded(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        async Task<decimal> Spent() => (await EarningHttp.CustomerAsync(server.Client, c))["total_spent"].GetDecimal();
+        var c = await NewCustomerAsync(server.Client);
+        async Task<decimal> Spent() => (await CustomerAsync(server.Client, c))["total_spent"].GetDecimal();
 
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "S-1", customer_id = c, total = 100m, status = "paid" }));
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "S-1", customer_id = c, total = 100m, status = "paid" }));
         (await Spent()).ShouldBe(100m);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "S-2", customer_id = c, total = 50.25m }));
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "S-2", customer_id = c, total = 50.25m }));
         (await Spent()).ShouldBe(100m);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/S-2/paid"));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/S-2/paid"));
         (await Spent()).ShouldBe(150.25m);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/S-1/refunds", new { amount = 20.10m }));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/S-1/refunds", new { amount = 20.10m }));
         (await Spent()).ShouldBe(130.15m);
         // Full state with a higher refunded_total.
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "S-1", customer_id = c, total = 100m, status = "paid", refunded_total = 30m }));
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "S-1", customer_id = c, total = 100m, status = "paid", refunded_total = 30m }));
         (await Spent()).ShouldBe(120.25m);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/S-1/refunds", new { amount = 70m }));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/S-1/refunds", new { amount = 70m }));
         (await Spent()).ShouldBe(50.25m);
         // A cancelled order counts for nothing.
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/S-2/cancel"));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/S-2/cancel"));
         (await Spent()).ShouldBe(0m);
     }
 
@@ -130,8 +131,8 @@ public sealed class OrdersApiTests
     public async Task A_full_refund_takes_all_the_order_points_back_and_resending_the_paid_state_does_not_restore_them(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "R-1", customer_id = c, total = 120m, status = "paid" }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "R-1", customer_id = c, total = 120m, status = "paid" }));
 
         var refunded = await server.Client.PostJsonAsync($"{Orders}/R-1/refunds", new { amount = 120m });
 
@@ -139,7 +140,7 @@ public sealed class OrdersApiTests
         refunded.Str("status").ShouldBe("refunded");
         refunded["refunded_total"].GetDecimal().ShouldBe(120m);
         refunded.Long("points_credited").ShouldBe(0);
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
 
         // Buy, earn, refund, keep the points: a shop resending the order's earlier paid state changes nothing.
         var resent = await server.Client.PostJsonAsync(Orders, new { id = "R-1", customer_id = c, total = 120m, status = "paid" });
@@ -151,11 +152,11 @@ public sealed class OrdersApiTests
         var undo = await server.Client.PostJsonAsync(Orders, new { id = "R-1", customer_id = c, total = 120m, status = "paid", refunded_total = 0m });
         undo.Code.ShouldBe(422);
 
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(0);
         customer.Long("lifetime_points").ShouldBe(120);
         customer["total_spent"].GetDecimal().ShouldBe(0m);
-        var entries = await EarningHttp.EntriesAsync(server.Client, c);
+        var entries = await LedgerAsync(server.Client, c);
         entries.Select(e => (e.Type, e.Points)).OrderBy(e => e.Points).ShouldBe([("reversed", -120L), ("earned", 120L)]);
     }
 
@@ -163,8 +164,8 @@ public sealed class OrdersApiTests
     public async Task A_full_refund_in_the_full_state_takes_all_the_points_back(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "F-1", customer_id = c, total = 80m, status = "paid" }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "F-1", customer_id = c, total = 80m, status = "paid" }));
 
         var refunded = await server.Client.PostJsonAsync(Orders, new { id = "F-1", customer_id = c, total = 80m, status = "paid", refunded_total = 80m });
 
@@ -176,32 +177,32 @@ public sealed class OrdersApiTests
         born.Status.ShouldBe(HttpStatusCode.Created);
         born.Str("status").ShouldBe("refunded");
         born.Long("points_credited").ShouldBe(0);
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(0);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
+        (await LedgerAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(0);
     }
 
     [Theory, DatabaseData]
     public async Task Cancel_then_refund_reverses_the_points_once(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "C-1", customer_id = c, total = 100m, status = "paid" }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "C-1", customer_id = c, total = 100m, status = "paid" }));
 
         var cancelled = await server.Client.PostJsonAsync($"{Orders}/C-1/cancel");
         cancelled.Status.ShouldBe(HttpStatusCode.OK);
         cancelled.Str("status").ShouldBe("cancelled");
         cancelled["cancelled_at"].ValueKind.ShouldBe(JsonValueKind.String);
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
 
         var refund = await server.Client.PostJsonAsync($"{Orders}/C-1/refunds", new { amount = 100m });
         refund.Status.ShouldBe(HttpStatusCode.OK);
         refund.Str("status").ShouldBe("cancelled");
         (await server.Client.PostJsonAsync($"{Orders}/C-1/cancel")).Status.ShouldBe(HttpStatusCode.OK);
 
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(0);
         customer["total_spent"].GetDecimal().ShouldBe(0m);
-        var entries = await EarningHttp.EntriesAsync(server.Client, c);
+        var entries = await LedgerAsync(server.Client, c);
         entries.Count(e => e.Type == "reversed").ShouldBe(1);
         entries.Sum(e => e.Points).ShouldBe(0);
     }
@@ -210,14 +211,14 @@ public sealed class OrdersApiTests
     public async Task Refund_then_cancel_takes_back_only_what_is_left(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "RC-1", customer_id = c, total = 100m, status = "paid" }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "RC-1", customer_id = c, total = 100m, status = "paid" }));
 
         (await server.Client.PostJsonAsync($"{Orders}/RC-1/refunds", new { amount = 40m })).Long("points_credited").ShouldBe(60);
         (await server.Client.PostJsonAsync($"{Orders}/RC-1/cancel")).Long("points_credited").ShouldBe(0);
 
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
-        var reversed = (await EarningHttp.EntriesAsync(server.Client, c)).Where(e => e.Type == "reversed").Select(e => e.Points).ToList();
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
+        var reversed = (await LedgerAsync(server.Client, c)).Where(e => e.Type == "reversed").Select(e => e.Points).ToList();
         reversed.OrderBy(p => p).ShouldBe([-60L, -40L]);
     }
 
@@ -225,8 +226,8 @@ public sealed class OrdersApiTests
     public async Task Two_partial_refunds_adding_up_to_the_total_take_back_exactly_all_points(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_per_unit = 7 });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        await SetProgramAsync(server.Client, new { points_per_unit = 7 });
+        var c = await NewCustomerAsync(server.Client);
         (await server.Client.PostJsonAsync(Orders, new { id = "T-1", customer_id = c, total = 10m, status = "paid" })).Long("points_credited").ShouldBe(70);
 
         // 70 × 3.33 / 10 = 23.31: the proportional share rounds up to 24.
@@ -237,8 +238,8 @@ public sealed class OrdersApiTests
         second.Long("points_credited").ShouldBe(0);
         second.Str("status").ShouldBe("refunded");
 
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
-        var entries = await EarningHttp.EntriesAsync(server.Client, c);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
+        var entries = await LedgerAsync(server.Client, c);
         entries.Where(e => e.Type == "reversed").Sum(e => e.Points).ShouldBe(-70);
         entries.Sum(e => e.Points).ShouldBe(0);
     }
@@ -248,45 +249,45 @@ public sealed class OrdersApiTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_expiry_days = 30 });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "DEBT-1", customer_id = c, total = 100m, status = "paid" }));
-        (await EarningHttp.SpendAsync(server.Client, c, 80)).Status.ShouldBe(HttpStatusCode.Created);
+        await SetProgramAsync(server.Client, new { points_expiry_days = 30 });
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "DEBT-1", customer_id = c, total = 100m, status = "paid" }));
+        (await SpendAsync(server.Client, c, 80)).Status.ShouldBe(HttpStatusCode.Created);
 
         var refund = await server.Client.PostJsonAsync($"{Orders}/DEBT-1/refunds", new { amount = 100m });
 
         refund.Status.ShouldBe(HttpStatusCode.OK);
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(-80);
         customer.Long("points_spent").ShouldBe(80);
-        var reversal = (await EarningHttp.EntriesAsync(server.Client, c)).Single(e => e.Type == "reversed");
+        var reversal = (await LedgerAsync(server.Client, c)).Single(e => e.Type == "reversed");
         reversal.Points.ShouldBe(-100);
         reversal.BalanceAfter.ShouldBe(-80);
 
         // No deduction of any kind while in debt.
-        var spend = await EarningHttp.SpendAsync(server.Client, c, 1);
+        var spend = await SpendAsync(server.Client, c, 1);
         spend.Code.ShouldBe(422);
         spend.ErrorCode.ShouldBe("insufficient_points");
         (await server.Client.PostJsonAsync($"/api/v1/customers/{c}/points_transactions", new { points = -1, type = "adjusted" })).ErrorCode
             .ShouldBe("insufficient_points");
 
         // Later earnings pay the debt first.
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "DEBT-2", customer_id = c, total = 50m, status = "paid" }));
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(-30);
-        (await EarningHttp.SpendAsync(server.Client, c, 1)).Code.ShouldBe(422);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "DEBT-3", customer_id = c, total = 100m, status = "paid" }));
-        customer = await EarningHttp.CustomerAsync(server.Client, c);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "DEBT-2", customer_id = c, total = 50m, status = "paid" }));
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(-30);
+        (await SpendAsync(server.Client, c, 1)).Code.ShouldBe(422);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "DEBT-3", customer_id = c, total = 100m, status = "paid" }));
+        customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(70);
         customer.Long("lifetime_points").ShouldBe(250);
-        (await EarningHttp.SpendAsync(server.Client, c, 71)).Code.ShouldBe(422);
+        (await SpendAsync(server.Client, c, 71)).Code.ShouldBe(422);
 
         // Only what is left after paying the debt is a spendable, expiring lot: 70, not 150.
         clock.Advance(TimeSpan.FromDays(31));
         await server.RunJobsAsync();
-        customer = await EarningHttp.CustomerAsync(server.Client, c);
+        customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(0);
         customer.Long("points_expired").ShouldBe(70);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Where(e => e.Type == "expired").Select(e => e.Points).ShouldBe([-70L]);
+        (await LedgerAsync(server.Client, c)).Where(e => e.Type == "expired").Select(e => e.Points).ShouldBe([-70L]);
     }
 
     [Theory, DatabaseData]
@@ -294,8 +295,8 @@ public sealed class OrdersApiTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_delay_days = 14 });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        await SetProgramAsync(server.Client, new { points_delay_days = 14 });
+        var c = await NewCustomerAsync(server.Client);
         await server.Client.PostJsonAsync($"/api/v1/customers/{c}/points_transactions", new { points = 10 });
         (await server.Client.PostJsonAsync(Orders, new { id = "PR-1", customer_id = c, total = 100m, status = "paid" })).Long("points_pending").ShouldBe(100);
 
@@ -304,16 +305,16 @@ public sealed class OrdersApiTests
         refund.Status.ShouldBe(HttpStatusCode.OK);
         refund.Long("points_pending").ShouldBe(75);
         refund.Long("points_credited").ShouldBe(0);
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("pending_points").ShouldBe(75);
         customer.Long("points_balance").ShouldBe(10);
-        var reversal = (await EarningHttp.EntriesAsync(server.Client, c)).Single(e => e.Type == "reversed");
+        var reversal = (await LedgerAsync(server.Client, c)).Single(e => e.Type == "reversed");
         reversal.Points.ShouldBe(-25);
         reversal.Status.ShouldBe("pending");
 
         clock.Advance(TimeSpan.FromDays(14) + TimeSpan.FromMinutes(1));
         await server.RunJobsAsync();
-        customer = await EarningHttp.CustomerAsync(server.Client, c);
+        customer = await CustomerAsync(server.Client, c);
         customer.Long("pending_points").ShouldBe(0);
         customer.Long("points_balance").ShouldBe(85);
         (await server.Client.GetJsonAsync($"{Orders}/PR-1")).Long("points_credited").ShouldBe(75);
@@ -324,23 +325,23 @@ public sealed class OrdersApiTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_delay_days = 14 });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "PF-1", customer_id = c, total = 60m, status = "paid" }));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "PF-2", customer_id = c, total = 40m, status = "paid" }));
+        await SetProgramAsync(server.Client, new { points_delay_days = 14 });
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "PF-1", customer_id = c, total = 60m, status = "paid" }));
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "PF-2", customer_id = c, total = 40m, status = "paid" }));
 
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/PF-1/refunds", new { amount = 60m }));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/PF-2/cancel"));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/PF-1/refunds", new { amount = 60m }));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/PF-2/cancel"));
 
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("pending_points").ShouldBe(0);
         customer.Long("points_balance").ShouldBe(0);
         clock.Advance(TimeSpan.FromDays(15));
         await server.RunJobsAsync();
-        customer = await EarningHttp.CustomerAsync(server.Client, c);
+        customer = await CustomerAsync(server.Client, c);
         customer.Long("pending_points").ShouldBe(0);
         customer.Long("points_balance").ShouldBe(0);
-        (await EarningHttp.EntriesAsync(server.Client, c)).ShouldAllBe(e => e.Status == "available");
+        (await LedgerAsync(server.Client, c)).ShouldAllBe(e => e.Status == "available");
     }
 
     // ---- Earn modes and rounding ----
@@ -349,8 +350,8 @@ public sealed class OrdersApiTests
     public async Task Units_mode_earns_per_unit_from_the_items_quantities_or_units(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        (await EarningHttp.SetProgramAsync(server.Client, new { earn_mode = "units", points_per_unit = 5 })).Str("earn_mode").ShouldBe("units");
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        (await SetProgramAsync(server.Client, new { earn_mode = "units", points_per_unit = 5 })).Str("earn_mode").ShouldBe("units");
+        var c = await NewCustomerAsync(server.Client);
 
         var byItems = await server.Client.PostJsonAsync(Orders, new
         {
@@ -367,27 +368,27 @@ public sealed class OrdersApiTests
 
         // Refunds still take points back in proportion to the money refunded.
         (await server.Client.PostJsonAsync($"{Orders}/U-1/refunds", new { amount = 499.5m })).Long("points_credited").ShouldBe(12);
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(32);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(32);
     }
 
     [Theory, DatabaseData]
     public async Task Rounding_floor_and_nearest(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_per_unit = 1.5m, rounding = "floor" });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        await SetProgramAsync(server.Client, new { points_per_unit = 1.5m, rounding = "floor" });
+        var c = await NewCustomerAsync(server.Client);
 
         // 9.99 × 1.5 = 14.985; 1.00 × 2.5 = 2.5 (a midpoint); 10.30 × 1.5 = 15.45.
         (await server.Client.PostJsonAsync(Orders, new { id = "RF-1", customer_id = c, total = 9.99m, status = "paid" })).Long("points_earned").ShouldBe(14);
         (await server.Client.PostJsonAsync(Orders, new { id = "RF-2", customer_id = c, total = 10.30m, status = "paid" })).Long("points_earned").ShouldBe(15);
 
-        await EarningHttp.SetProgramAsync(server.Client, new { rounding = "nearest" });
+        await SetProgramAsync(server.Client, new { rounding = "nearest" });
         (await server.Client.PostJsonAsync(Orders, new { id = "RN-1", customer_id = c, total = 9.99m, status = "paid" })).Long("points_earned").ShouldBe(15);
         (await server.Client.PostJsonAsync(Orders, new { id = "RN-2", customer_id = c, total = 10.30m, status = "paid" })).Long("points_earned").ShouldBe(15);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_per_unit = 2.5m });
+        await SetProgramAsync(server.Client, new { points_per_unit = 2.5m });
         (await server.Client.PostJsonAsync(Orders, new { id = "RN-3", customer_id = c, total = 1m, status = "paid" })).Long("points_earned").ShouldBe(3);
 
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(14 + 15 + 15 + 15 + 3);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(14 + 15 + 15 + 15 + 3);
     }
 
     // ---- Refusals ----
@@ -396,7 +397,7 @@ public sealed class OrdersApiTests
     public async Task A_currency_other_than_the_programs_is_422_and_writes_nothing(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        var c = await NewCustomerAsync(server.Client);
         var currency = (await server.Client.GetJsonAsync("/api/v1/program")).Str("currency");
         var other = currency == "EUR" ? "USD" : "EUR";
 
@@ -405,7 +406,7 @@ public sealed class OrdersApiTests
         refused.Code.ShouldBe(422);
         refused.ErrorCode.ShouldBe("currency_mismatch");
         (await server.Client.GetJsonAsync($"{Orders}/X-1")).Status.ShouldBe(HttpStatusCode.NotFound);
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
         (await server.Client.PostJsonAsync(Orders, new { id = "X-1", customer_id = c, total = 10m, currency = currency.ToLowerInvariant(), status = "paid" }))
             .Status.ShouldBe(HttpStatusCode.Created);
     }
@@ -414,9 +415,9 @@ public sealed class OrdersApiTests
     public async Task A_refund_above_what_is_left_is_422_and_writes_nothing(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "L-1", customer_id = c, total = 50m, status = "paid" }));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/L-1/refunds", new { amount = 30m }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "L-1", customer_id = c, total = 50m, status = "paid" }));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/L-1/refunds", new { amount = 30m }));
 
         var refused = await server.Client.PostJsonAsync($"{Orders}/L-1/refunds", new { amount = 20.01m });
 
@@ -429,15 +430,15 @@ public sealed class OrdersApiTests
         (await server.Client.PostJsonAsync($"{Orders}/L-1/refunds", new { amount = -5m })).Code.ShouldBe(422);
         (await server.Client.PostJsonAsync($"{Orders}/L-1/refunds", new { amount = 20m })).Str("status").ShouldBe("refunded");
         (await server.Client.PostJsonAsync($"{Orders}/L-1/refunds", new { amount = 0.01m })).ErrorCode.ShouldBe("refund_exceeds_total");
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
     }
 
     [Theory, DatabaseData]
     public async Task A_refund_of_an_unpaid_order_is_409(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "UP-1", customer_id = c, total = 50m }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "UP-1", customer_id = c, total = 50m }));
 
         var refused = await server.Client.PostJsonAsync($"{Orders}/UP-1/refunds", new { amount = 10m });
 
@@ -451,9 +452,9 @@ public sealed class OrdersApiTests
     public async Task A_cancelled_order_cannot_be_paid_again(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "K-1", customer_id = c, total = 50m }));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/K-1/cancel"));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "K-1", customer_id = c, total = 50m }));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/K-1/cancel"));
 
         var paid = await server.Client.PostJsonAsync($"{Orders}/K-1/paid");
         paid.Code.ShouldBe(409);
@@ -464,18 +465,18 @@ public sealed class OrdersApiTests
         patched.Code.ShouldBe(409);
 
         (await server.Client.GetJsonAsync($"{Orders}/K-1")).Str("status").ShouldBe("cancelled");
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(0);
         customer["total_spent"].GetDecimal().ShouldBe(0m);
-        (await EarningHttp.EntriesAsync(server.Client, c)).ShouldBeEmpty();
+        (await LedgerAsync(server.Client, c)).ShouldBeEmpty();
     }
 
     [Theory, DatabaseData]
     public async Task Resending_a_cancelled_orders_own_state_is_a_no_op_but_a_change_is_409(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "KR-1", customer_id = c, total = 50m, status = "paid" }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "KR-1", customer_id = c, total = 50m, status = "paid" }));
         var cancelled = await server.Client.PostJsonAsync(Orders, new { id = "KR-1", customer_id = c, total = 50m, status = "cancelled" });
         cancelled.Status.ShouldBe(HttpStatusCode.OK, cancelled.Raw);
         cancelled.Str("status").ShouldBe("cancelled");
@@ -489,18 +490,18 @@ public sealed class OrdersApiTests
         var changed = await server.Client.PostJsonAsync(Orders, new { id = "KR-1", customer_id = c, total = 60m, status = "cancelled" });
         changed.Code.ShouldBe(409);
         changed.ErrorCode.ShouldBe("order_cancelled");
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(0);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(0);
+        (await LedgerAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(0);
     }
 
     [Theory, DatabaseData]
     public async Task A_refund_of_a_cancelled_paid_order_is_recorded_the_same_way_by_either_route_and_takes_no_points(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "CR-1", customer_id = c, total = 80m, status = "paid" }));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/CR-1/cancel"));
-        var afterCancel = (await EarningHttp.EntriesAsync(server.Client, c)).Sum(e => e.Points);
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "CR-1", customer_id = c, total = 80m, status = "paid" }));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/CR-1/cancel"));
+        var afterCancel = (await LedgerAsync(server.Client, c)).Sum(e => e.Points);
 
         var byRoute = await server.Client.PostJsonAsync($"{Orders}/CR-1/refunds", new { amount = 30m });
         byRoute.Status.ShouldBe(HttpStatusCode.OK, byRoute.Raw);
@@ -509,14 +510,14 @@ public sealed class OrdersApiTests
 
         byState.Str("status").ShouldBe("cancelled");
         byState["refunded_total"].GetDecimal().ShouldBe(50m);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(afterCancel);
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(afterCancel);
+        (await LedgerAsync(server.Client, c)).Sum(e => e.Points).ShouldBe(afterCancel);
+        (await CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(afterCancel);
         var tooMuch = await server.Client.PostJsonAsync(Orders, new { id = "CR-1", customer_id = c, total = 80m, status = "cancelled", refunded_total = 90m });
         tooMuch.Code.ShouldBe(422, tooMuch.Raw);
 
         // An order cancelled before it was paid took no money: neither route records a refund.
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "CR-2", customer_id = c, total = 40m }));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/CR-2/cancel"));
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "CR-2", customer_id = c, total = 40m }));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/CR-2/cancel"));
         var unpaid = await server.Client.PostJsonAsync($"{Orders}/CR-2/refunds", new { amount = 10m });
         unpaid.Code.ShouldBe(409, unpaid.Raw);
         unpaid.ErrorCode.ShouldBe("order_not_paid");
@@ -529,13 +530,13 @@ public sealed class OrdersApiTests
     public async Task Editing_the_total_of_a_paid_order_reprices_its_points(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "E-1", customer_id = c, total = 100m, status = "paid" }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "E-1", customer_id = c, total = 100m, status = "paid" }));
 
         (await server.Client.PatchJsonAsync($"{Orders}/E-1", new { total = 60m })).Long("points_credited").ShouldBe(60);
         (await server.Client.PatchJsonAsync($"{Orders}/E-1", new { total = 90m })).Long("points_credited").ShouldBe(90);
 
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(90);
         customer["total_spent"].GetDecimal().ShouldBe(90m);
     }
@@ -546,43 +547,43 @@ public sealed class OrdersApiTests
     public async Task Twenty_parallel_identical_full_state_updates_credit_the_order_once(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "CC-1", customer_id = c, total = 130m }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "CC-1", customer_id = c, total = 130m }));
         var state = new { id = "CC-1", customer_id = c, total = 130m, currency = "USD", status = "paid" };
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => server.Client.PostJsonAsync(Orders, state)));
 
         answers.ShouldAllBe(a => a.Status == HttpStatusCode.OK);
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(130);
         customer.Long("lifetime_points").ShouldBe(130);
         customer["total_spent"].GetDecimal().ShouldBe(130m);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Where(e => e.Type == "earned").Select(e => e.Points).ShouldBe([130L]);
+        (await LedgerAsync(server.Client, c)).Where(e => e.Type == "earned").Select(e => e.Points).ShouldBe([130L]);
     }
 
     [Theory, DatabaseData]
     public async Task Twenty_parallel_creations_of_one_paid_order_create_it_and_credit_it_once(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        var c = await NewCustomerAsync(server.Client);
         var state = new { id = "CC-2", customer_id = c, total = 55m, currency = "USD", status = "paid" };
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => server.Client.PostJsonAsync(Orders, state)));
 
         answers.Count(a => a.Status == HttpStatusCode.Created).ShouldBe(1);
         answers.Count(a => a.Status == HttpStatusCode.OK).ShouldBe(19);
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(55);
         customer["total_spent"].GetDecimal().ShouldBe(55m);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Select(e => e.Points).ShouldBe([55L]);
+        (await LedgerAsync(server.Client, c)).Select(e => e.Points).ShouldBe([55L]);
     }
 
     [Theory, DatabaseData]
     public async Task Ten_parallel_refunds_of_ten_percent_take_back_exactly_all_points(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_per_unit = 0.73m });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        await SetProgramAsync(server.Client, new { points_per_unit = 0.73m });
+        var c = await NewCustomerAsync(server.Client);
         (await server.Client.PostJsonAsync(Orders, new { id = "PR-10", customer_id = c, total = 100m, status = "paid" })).Long("points_credited").ShouldBe(73);
 
         var answers = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ =>
@@ -593,83 +594,13 @@ public sealed class OrdersApiTests
         order.Str("status").ShouldBe("refunded");
         order["refunded_total"].GetDecimal().ShouldBe(100m);
         order.Long("points_credited").ShouldBe(0);
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(0);
         customer["total_spent"].GetDecimal().ShouldBe(0m);
-        var entries = await EarningHttp.EntriesAsync(server.Client, c);
+        var entries = await LedgerAsync(server.Client, c);
         entries.Where(e => e.Type == "reversed").Sum(e => e.Points).ShouldBe(-73);
         entries.Sum(e => e.Points).ShouldBe(0);
         // An eleventh refund finds nothing left.
         (await server.Client.PostJsonAsync($"{Orders}/PR-10/refunds", new { amount = 10m })).ErrorCode.ShouldBe("refund_exceeds_total");
-    }
-}
-
-/// <summary>One ledger entry as the API shows it.</summary>
-internal sealed record LedgerEntry(
-    string Id, long Points, string Type, string Status, long BalanceAfter, string? OrderId, string? ExpiresAt, string? AvailableAt);
-
-/// <summary>HTTP helpers shared by the earning tests.</summary>
-internal static class EarningHttp
-{
-    private static int _emails;
-
-    public static async Task<string> NewCustomerAsync(HttpClient client)
-    {
-        var created = await client.PostJsonAsync("/api/v1/customers",
-            new { email = $"earner{Interlocked.Increment(ref _emails)}-{Guid.NewGuid():N}@example.com" });
-        created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
-        return created.Str("id");
-    }
-
-    public static async Task<ApiResponse> CustomerAsync(HttpClient client, string id)
-    {
-        var customer = await client.GetJsonAsync($"/api/v1/customers/{id}");
-        customer.Status.ShouldBe(HttpStatusCode.OK, customer.Raw);
-        return customer;
-    }
-
-    public static async Task<ApiResponse> SetProgramAsync(HttpClient client, object settings)
-    {
-        var program = await client.PatchJsonAsync("/api/v1/program", settings);
-        program.Status.ShouldBe(HttpStatusCode.OK, program.Raw);
-        return program;
-    }
-
-    public static Task<ApiResponse> SpendAsync(HttpClient client, string customer, long points) =>
-        client.PostJsonAsync($"/api/v1/customers/{customer}/points_transactions", new { points = -points, type = "redeemed" });
-
-    /// <summary>Asserts a 2xx answer (with the body in the message when not).</summary>
-    public static async Task<ApiResponse> OkAsync(Task<ApiResponse> request)
-    {
-        var response = await request;
-        response.Code.ShouldBeInRange(200, 299, response.Raw);
-        return response;
-    }
-
-    /// <summary>Every ledger entry of the customer, oldest first (all pages).</summary>
-    public static async Task<List<LedgerEntry>> EntriesAsync(HttpClient client, string customer)
-    {
-        var all = new List<LedgerEntry>();
-        string? after = null;
-        while (true)
-        {
-            var path = $"/api/v1/customers/{customer}/points_transactions?limit=100" + (after is null ? "" : $"&starting_after={after}");
-            var page = await client.GetJsonAsync(path);
-            page.Status.ShouldBe(HttpStatusCode.OK, page.Raw);
-            foreach (var e in page["data"].EnumerateArray())
-            {
-                all.Add(new LedgerEntry(
-                    e.GetProperty("id").GetString()!, e.GetProperty("points").GetInt64(), e.GetProperty("type").GetString()!,
-                    e.GetProperty("status").GetString()!, e.GetProperty("balance_after").GetInt64(),
-                    e.GetProperty("order_id").GetString(), e.GetProperty("expires_at").GetString(), e.GetProperty("available_at").GetString()));
-            }
-            if (!page["has_more"].GetBoolean())
-            {
-                break;
-            }
-            after = all[^1].Id;
-        }
-        all.Reverse();
-        return all;
     }
 }

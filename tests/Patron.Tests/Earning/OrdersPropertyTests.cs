@@ -4,6 +4,7 @@ using FsCheck;
 using FsCheck.Fluent;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
@@ -83,12 +84,12 @@ public sealed class OrdersPropertyTests
 
     private static Gen<Step[]> Sequence => Gen.Choose(8, 14).SelectMany(n => Gen.ArrayOf(AnyStep, n));
 
-    [Fact]
+    [Fact, Trait(TestDatabases.Trait, TestDatabases.Sqlite)]
     public async Task Any_order_lifecycle_keeps_counters_ledger_and_orders_in_agreement()
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite, clock);
-        await EarningHttp.SetProgramAsync(server.Client, new
+        await SetProgramAsync(server.Client, new
         {
             points_per_unit = PointsPerUnit,
             earn_mode = "spend",
@@ -130,7 +131,7 @@ public sealed class OrdersPropertyTests
     private static async Task RunSequenceAsync(PatronServer server, ManualClock clock, Step[] steps, int run)
     {
         var client = server.Client;
-        var customer = await EarningHttp.NewCustomerAsync(client);
+        var customer = await NewCustomerAsync(client);
         var orders = new List<ModelOrder>();
         var trace = new List<string>();
         var award = $"/api/v1/customers/{customer}/points_transactions";
@@ -248,7 +249,7 @@ public sealed class OrdersPropertyTests
                     }
                 case Kind.Spend or Kind.AdjustDown:
                     {
-                        var before = (await EarningHttp.CustomerAsync(client, customer)).Long("points_balance");
+                        var before = (await CustomerAsync(client, customer)).Long("points_balance");
                         var points = step.B % 3 == 0 ? Math.Max(1, before) : 1 + step.B % 150;
                         what = $"{kind} {points} on a balance of {before}";
                         var r = await client.PostJsonAsync(award, new { points = -points, type = kind == Kind.Spend ? "redeemed" : "adjusted" });
@@ -287,8 +288,8 @@ public sealed class OrdersPropertyTests
 
     private static async Task CheckAsync(HttpClient client, ManualClock clock, string customerId, List<ModelOrder> orders, string context)
     {
-        var customer = await EarningHttp.CustomerAsync(client, customerId);
-        var entries = await EarningHttp.EntriesAsync(client, customerId);
+        var customer = await CustomerAsync(client, customerId);
+        var entries = await LedgerAsync(client, customerId);
         var available = entries.Where(e => e.Status == "available").ToList();
         var pending = entries.Where(e => e.Status == "pending").ToList();
         (available.Count + pending.Count).ShouldBe(entries.Count, context);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
@@ -19,28 +20,28 @@ public sealed class PointsLifecycleTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        (await EarningHttp.SetProgramAsync(server.Client, new { points_delay_days = 14 })).Long("points_delay_days").ShouldBe(14);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"/api/v1/customers/{c}/points_transactions", new { points = 5 }));
+        (await SetProgramAsync(server.Client, new { points_delay_days = 14 })).Long("points_delay_days").ShouldBe(14);
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync($"/api/v1/customers/{c}/points_transactions", new { points = 5 }));
 
         var paid = await server.Client.PostJsonAsync(Orders, new { id = "PD-1", customer_id = c, total = 200m, status = "paid" });
 
         paid.Long("points_pending").ShouldBe(200);
         paid.Long("points_credited").ShouldBe(0);
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("pending_points").ShouldBe(200);
         customer.Long("points_balance").ShouldBe(5);
         customer.Long("lifetime_points").ShouldBe(5);
-        var pending = (await EarningHttp.EntriesAsync(server.Client, c)).Single(e => e.OrderId == "PD-1");
+        var pending = (await LedgerAsync(server.Client, c)).Single(e => e.OrderId == "PD-1");
         pending.Status.ShouldBe("pending");
         DateTimeOffset.Parse(pending.AvailableAt!, System.Globalization.CultureInfo.InvariantCulture)
             .ShouldBe(clock.GetUtcNow().AddDays(14), TimeSpan.FromSeconds(1));
         // Pending points cannot be spent.
-        (await EarningHttp.SpendAsync(server.Client, c, 6)).ErrorCode.ShouldBe("insufficient_points");
+        (await SpendAsync(server.Client, c, 6)).ErrorCode.ShouldBe("insufficient_points");
 
         clock.Advance(TimeSpan.FromDays(13));
         await server.RunJobsAsync();
-        customer = await EarningHttp.CustomerAsync(server.Client, c);
+        customer = await CustomerAsync(server.Client, c);
         customer.Long("pending_points").ShouldBe(200);
         customer.Long("points_balance").ShouldBe(5);
         customer.Long("lifetime_points").ShouldBe(5);
@@ -48,18 +49,18 @@ public sealed class PointsLifecycleTests
         clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
         await server.RunJobsAsync();
         await server.RunJobsAsync();
-        customer = await EarningHttp.CustomerAsync(server.Client, c);
+        customer = await CustomerAsync(server.Client, c);
         customer.Long("pending_points").ShouldBe(0);
         customer.Long("points_balance").ShouldBe(205);
         customer.Long("lifetime_points").ShouldBe(205);
         var order = await server.Client.GetJsonAsync($"{Orders}/PD-1");
         order.Long("points_pending").ShouldBe(0);
         order.Long("points_credited").ShouldBe(200);
-        var entries = await EarningHttp.EntriesAsync(server.Client, c);
+        var entries = await LedgerAsync(server.Client, c);
         entries.Count.ShouldBe(2);
         entries.ShouldAllBe(e => e.Status == "available");
         entries.Sum(e => e.Points).ShouldBe(205);
-        (await EarningHttp.SpendAsync(server.Client, c, 205)).Status.ShouldBe(HttpStatusCode.Created);
+        (await SpendAsync(server.Client, c, 205)).Status.ShouldBe(HttpStatusCode.Created);
     }
 
     [Theory, DatabaseData]
@@ -67,19 +68,19 @@ public sealed class PointsLifecycleTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_delay_days = 14 });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "PD-2", customer_id = c, total = 30m }));
+        await SetProgramAsync(server.Client, new { points_delay_days = 14 });
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "PD-2", customer_id = c, total = 30m }));
 
         clock.Advance(TimeSpan.FromDays(10));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/PD-2/paid"));
+        await OkAsync(server.Client.PostJsonAsync($"{Orders}/PD-2/paid"));
         clock.Advance(TimeSpan.FromDays(10));
         await server.RunJobsAsync();
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("pending_points").ShouldBe(30);
+        (await CustomerAsync(server.Client, c)).Long("pending_points").ShouldBe(30);
 
         clock.Advance(TimeSpan.FromDays(4) + TimeSpan.FromMinutes(1));
         await server.RunJobsAsync();
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("pending_points").ShouldBe(0);
         customer.Long("points_balance").ShouldBe(30);
     }
@@ -89,33 +90,33 @@ public sealed class PointsLifecycleTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        (await EarningHttp.SetProgramAsync(server.Client, new { points_expiry_days = 30 })).Long("points_expiry_days").ShouldBe(30);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        (await SetProgramAsync(server.Client, new { points_expiry_days = 30 })).Long("points_expiry_days").ShouldBe(30);
+        var c = await NewCustomerAsync(server.Client);
 
         // Day 0: lot A (100, expires day 30). Day 10: lot B (50, expires day 40). Spend 60: all from A.
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "EX-A", customer_id = c, total = 100m, status = "paid" }));
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "EX-A", customer_id = c, total = 100m, status = "paid" }));
         clock.Advance(TimeSpan.FromDays(10));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "EX-B", customer_id = c, total = 50m, status = "paid" }));
-        (await EarningHttp.SpendAsync(server.Client, c, 60)).Status.ShouldBe(HttpStatusCode.Created);
-        var lots = await EarningHttp.EntriesAsync(server.Client, c);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "EX-B", customer_id = c, total = 50m, status = "paid" }));
+        (await SpendAsync(server.Client, c, 60)).Status.ShouldBe(HttpStatusCode.Created);
+        var lots = await LedgerAsync(server.Client, c);
         lots.Single(e => e.OrderId == "EX-A").ExpiresAt.ShouldNotBeNull();
         lots.Single(e => e.OrderId == "EX-B").ExpiresAt.ShouldNotBeNull();
 
         // Day 29: nothing is due yet.
         clock.Advance(TimeSpan.FromDays(19));
         await server.RunJobsAsync();
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_expired").ShouldBe(0);
+        (await CustomerAsync(server.Client, c)).Long("points_expired").ShouldBe(0);
 
         // Past day 30: only A's remainder (40) expires, and running the job again expires nothing more.
         clock.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
         await server.RunJobsAsync();
         await server.RunJobsAsync();
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(50);
         customer.Long("points_expired").ShouldBe(40);
         customer.Long("points_spent").ShouldBe(60);
         customer.Long("lifetime_points").ShouldBe(150);
-        var expired = (await EarningHttp.EntriesAsync(server.Client, c)).Where(e => e.Type == "expired").ToList();
+        var expired = (await LedgerAsync(server.Client, c)).Where(e => e.Type == "expired").ToList();
         expired.Select(e => e.Points).ShouldBe([-40L]);
         expired[0].Status.ShouldBe("available");
         expired[0].BalanceAfter.ShouldBe(50);
@@ -124,17 +125,17 @@ public sealed class PointsLifecycleTests
         clock.Advance(TimeSpan.FromDays(10));
         await server.RunJobsAsync();
         await server.RunJobsAsync();
-        customer = await EarningHttp.CustomerAsync(server.Client, c);
+        customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(0);
         customer.Long("points_expired").ShouldBe(90);
-        var entries = await EarningHttp.EntriesAsync(server.Client, c);
+        var entries = await LedgerAsync(server.Client, c);
         entries.Where(e => e.Type == "expired").Select(e => e.Points).ShouldBe([-40L, -50L]);
         entries.Sum(e => e.Points).ShouldBe(0);
 
         // Much later, with nothing left: still nothing more.
         clock.Advance(TimeSpan.FromDays(400));
         await server.RunJobsAsync();
-        (await EarningHttp.EntriesAsync(server.Client, c)).Count(e => e.Type == "expired").ShouldBe(2);
+        (await LedgerAsync(server.Client, c)).Count(e => e.Type == "expired").ShouldBe(2);
     }
 
     [Theory, DatabaseData]
@@ -142,34 +143,34 @@ public sealed class PointsLifecycleTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_expiry_days = 30 });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        await SetProgramAsync(server.Client, new { points_expiry_days = 30 });
+        var c = await NewCustomerAsync(server.Client);
         var award = $"/api/v1/customers/{c}/points_transactions";
 
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(award, new { points = 30 }));          // day 0, expires day 30
+        await OkAsync(server.Client.PostJsonAsync(award, new { points = 30 }));          // day 0, expires day 30
         clock.Advance(TimeSpan.FromDays(5));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(award, new { points = 40, type = "adjusted" })); // day 5, expires day 35
+        await OkAsync(server.Client.PostJsonAsync(award, new { points = 40, type = "adjusted" })); // day 5, expires day 35
         clock.Advance(TimeSpan.FromDays(5));
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(award, new { points = 50 }));          // day 10, expires day 40
-        (await EarningHttp.SpendAsync(server.Client, c, 45)).Status.ShouldBe(HttpStatusCode.Created); // 30 from the first, 15 from the second
+        await OkAsync(server.Client.PostJsonAsync(award, new { points = 50 }));          // day 10, expires day 40
+        (await SpendAsync(server.Client, c, 45)).Status.ShouldBe(HttpStatusCode.Created); // 30 from the first, 15 from the second
 
         clock.Advance(TimeSpan.FromDays(20) + TimeSpan.FromMinutes(1)); // day 30: the first lot is empty
         await server.RunJobsAsync();
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_expired").ShouldBe(0);
+        (await CustomerAsync(server.Client, c)).Long("points_expired").ShouldBe(0);
 
         clock.Advance(TimeSpan.FromDays(5)); // day 35: 25 left of the second
         await server.RunJobsAsync();
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_expired").ShouldBe(25);
         customer.Long("points_balance").ShouldBe(50);
 
         clock.Advance(TimeSpan.FromDays(5)); // day 40: the third, whole
         await server.RunJobsAsync();
-        customer = await EarningHttp.CustomerAsync(server.Client, c);
+        customer = await CustomerAsync(server.Client, c);
         customer.Long("points_expired").ShouldBe(75);
         customer.Long("points_balance").ShouldBe(0);
         customer.Long("points_spent").ShouldBe(45);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Where(e => e.Type == "expired").Select(e => e.Points).ShouldBe([-25L, -50L]);
+        (await LedgerAsync(server.Client, c)).Where(e => e.Type == "expired").Select(e => e.Points).ShouldBe([-25L, -50L]);
     }
 
     [Theory, DatabaseData]
@@ -177,19 +178,19 @@ public sealed class PointsLifecycleTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_expiry_days = 30 });
-        var program = await EarningHttp.SetProgramAsync(server.Client, new { points_expiry_days = 0 });
+        await SetProgramAsync(server.Client, new { points_expiry_days = 30 });
+        var program = await SetProgramAsync(server.Client, new { points_expiry_days = 0 });
         program["points_expiry_days"].ValueKind.ShouldBe(JsonValueKind.Null);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "NV-1", customer_id = c, total = 20m, status = "paid" }));
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "NV-1", customer_id = c, total = 20m, status = "paid" }));
 
         clock.Advance(TimeSpan.FromDays(3650));
         await server.RunJobsAsync();
 
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(20);
         customer.Long("points_expired").ShouldBe(0);
-        (await EarningHttp.EntriesAsync(server.Client, c)).ShouldAllBe(e => e.ExpiresAt == null);
+        (await LedgerAsync(server.Client, c)).ShouldAllBe(e => e.ExpiresAt == null);
     }
 
     [Theory, DatabaseData]
@@ -197,21 +198,21 @@ public sealed class PointsLifecycleTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await EarningHttp.SetProgramAsync(server.Client, new { points_delay_days = 14, points_expiry_days = 30 });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "PE-1", customer_id = c, total = 70m, status = "paid" }));
+        await SetProgramAsync(server.Client, new { points_delay_days = 14, points_expiry_days = 30 });
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "PE-1", customer_id = c, total = 70m, status = "paid" }));
 
         clock.Advance(TimeSpan.FromDays(15));
         await server.RunJobsAsync();
-        var customer = await EarningHttp.CustomerAsync(server.Client, c);
+        var customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(70);
         customer.Long("pending_points").ShouldBe(0);
-        (await EarningHttp.EntriesAsync(server.Client, c)).Single().ExpiresAt.ShouldNotBeNull();
+        (await LedgerAsync(server.Client, c)).Single().ExpiresAt.ShouldNotBeNull();
 
         clock.Advance(TimeSpan.FromDays(30));
         await server.RunJobsAsync();
         await server.RunJobsAsync();
-        customer = await EarningHttp.CustomerAsync(server.Client, c);
+        customer = await CustomerAsync(server.Client, c);
         customer.Long("points_balance").ShouldBe(0);
         customer.Long("points_expired").ShouldBe(70);
         customer.Long("lifetime_points").ShouldBe(70);

@@ -4,6 +4,8 @@ using Patron.Domain;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Earning.EarningTestData;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
@@ -14,8 +16,6 @@ namespace Patron.Tests.Earning;
 /// </summary>
 public sealed class TierEvaluationTests
 {
-    private const string TiersPath = "/api/v1/vip_tiers";
-
     [Theory, DatabaseData]
     public async Task Crossing_a_points_threshold_promotes_the_customer_with_a_tier_changed_event(string database)
     {
@@ -24,11 +24,11 @@ public sealed class TierEvaluationTests
         var gold = await CreateTierAsync(server.Client, new { name = "Gold", points_required = 500 });
         var customer = await NewCustomerAsync(server.Client);
 
-        await EarnAsync(server.Client, customer, 99);
+        await PostPointsAsync(server.Client, customer, 99);
         (await TierOfAsync(server.Client, customer)).ShouldBeNull();
         (await TierEventsAsync(server.Client)).ShouldBeEmpty();
 
-        await EarnAsync(server.Client, customer, 1);
+        await PostPointsAsync(server.Client, customer, 1);
         (await TierOfAsync(server.Client, customer)).ShouldBe("Silver");
         var promoted = (await TierEventsAsync(server.Client)).ShouldHaveSingleItem();
         promoted.GetProperty("object").GetString().ShouldBe("tier_change");
@@ -40,7 +40,7 @@ public sealed class TierEvaluationTests
         promoted.GetProperty("reason").GetString().ShouldBe("lifetime_points");
 
         // Straight past Gold's threshold with an adjustment: one move, to the highest tier.
-        await EarnAsync(server.Client, customer, 450, "adjusted");
+        await PostPointsAsync(server.Client, customer, 450, "adjusted");
         (await TierOfAsync(server.Client, customer)).ShouldBe("Gold");
         var events = await TierEventsAsync(server.Client);
         events.Count.ShouldBe(2);
@@ -66,9 +66,9 @@ public sealed class TierEvaluationTests
         var a = await NewCustomerAsync(server.Client);
         var b = await NewCustomerAsync(server.Client);
         var c = await NewCustomerAsync(server.Client);
-        await EarnAsync(server.Client, a, 150);
-        await EarnAsync(server.Client, b, 600);
-        await EarnAsync(server.Client, c, 10);
+        await PostPointsAsync(server.Client, a, 150);
+        await PostPointsAsync(server.Client, b, 600);
+        await PostPointsAsync(server.Client, c, 10);
 
         async Task<List<string>> ListAsync(string tier) =>
             (await server.Client.GetJsonAsync($"/api/v1/customers?tier={Uri.EscapeDataString(tier)}"))["data"]
@@ -121,7 +121,7 @@ public sealed class TierEvaluationTests
         (await server.WritePath.RunAsync(context => Tiers.MultiplierAsync(context.Sql, "tier_missing"))).ShouldBe(1m);
 
         // An order paid by a Gold customer earns 2.5 times the program's 1 point per 1.00.
-        await EarnAsync(server.Client, customer, 100);
+        await PostPointsAsync(server.Client, customer, 100);
         var order = await server.Client.PostJsonAsync("/api/v1/orders",
             new { id = "order-1", customer_id = customer, total = 40, currency = "USD", status = "paid" });
         order.Status.ShouldBe(HttpStatusCode.Created, order.Raw);
@@ -186,8 +186,8 @@ public sealed class TierEvaluationTests
         await using var server = await PatronServer.StartAsync(database);
         var rich = await NewCustomerAsync(server.Client);
         var modest = await NewCustomerAsync(server.Client);
-        await EarnAsync(server.Client, rich, 800);
-        await EarnAsync(server.Client, modest, 150);
+        await PostPointsAsync(server.Client, rich, 800);
+        await PostPointsAsync(server.Client, modest, 150);
 
         var silver = await CreateTierAsync(server.Client, new { name = "Silver", points_required = 100 });
         var gold = await CreateTierAsync(server.Client, new { name = "Gold", points_required = 500 });
@@ -229,7 +229,7 @@ public sealed class TierEvaluationTests
         await using var server = await PatronServer.StartAsync(database);
         var customer = await NewCustomerAsync(server.Client);
 
-        await EarnAsync(server.Client, customer, 1_000_000);
+        await PostPointsAsync(server.Client, customer, 1_000_000);
         await server.RunJobsAsync();
 
         (await TierOfAsync(server.Client, customer)).ShouldBeNull();
@@ -261,33 +261,9 @@ public sealed class TierEvaluationTests
         TierRules.Highest([monthly, yearly], 0, none).ShouldBeNull();
     }
 
-    private static async Task<string> NewCustomerAsync(HttpClient client)
-    {
-        var created = await client.PostJsonAsync("/api/v1/customers", new { email = $"c{Guid.NewGuid():N}@example.com" });
-        created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
-        return created.Str("id");
-    }
-
-    private static async Task<long> BalanceAsync(HttpClient client, string customerId) =>
-        (await client.GetJsonAsync($"/api/v1/customers/{customerId}")).Long("points_balance");
-
-    private static async Task<string> CreateTierAsync(HttpClient client, object body)
-    {
-        var created = await client.PostJsonAsync(TiersPath, body);
-        created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
-        return created.Str("id");
-    }
-
-    private static async Task EarnAsync(HttpClient client, string customerId, long points, string type = "earned")
-    {
-        var posted = await client.PostJsonAsync($"/api/v1/customers/{customerId}/points_transactions", new { points, type });
-        posted.Status.ShouldBe(HttpStatusCode.Created, posted.Raw);
-    }
-
     private static async Task<string?> TierOfAsync(HttpClient client, string customerId)
     {
-        var customer = await client.GetJsonAsync($"/api/v1/customers/{customerId}");
-        customer.Status.ShouldBe(HttpStatusCode.OK, customer.Raw);
+        var customer = await CustomerAsync(client, customerId);
         return customer["vip_tier"].GetString();
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.GiftCards;
 
@@ -99,7 +100,7 @@ public sealed class GiftCardsApiTests
         // 100.00 / 7.50 = 13.33: exactly 13 spends fit, leaving 2.50.
         var code = (await server.Client.PostJsonAsync(Cards, new { initial_balance = 100m })).Str("code");
 
-        var responses = await Parallel(50, _ => server.Client.PostJsonAsync($"{Cards}/{code}/transactions", new { amount = -7.5m }));
+        var responses = await ParallelAsync(50, _ => server.Client.PostJsonAsync($"{Cards}/{code}/transactions", new { amount = -7.5m }));
 
         responses.Count(r => r.Code == 201).ShouldBe(13, string.Join("\n", responses.Where(r => r.Code != 201 && r.Code != 422).Select(r => r.Raw)));
         responses.Count(r => r.Code == 422 && r.ErrorCode == "insufficient_funds").ShouldBe(37);
@@ -128,7 +129,7 @@ public sealed class GiftCardsApiTests
         var code2 = (await server.Client.PostJsonAsync(Cards, new { initial_balance = 20m })).Str("code");
         (await server.Client.PostJsonAsync($"{Cards}/{code2}/transactions", new { amount = -5m, reference = "till-1" })).Code.ShouldBe(201);
 
-        var responses = await Parallel(20, _ => server.Client.PostJsonAsync($"{Cards}/{code}/transactions", new { amount = 30m, reference = "topup-9" }));
+        var responses = await ParallelAsync(20, _ => server.Client.PostJsonAsync($"{Cards}/{code}/transactions", new { amount = 30m, reference = "topup-9" }));
         responses.ShouldAllBe(r => r.Code == 201 || r.Code == 200);
         responses.Count(r => r.Code == 201).ShouldBe(1);
         responses.Select(r => r.Str("id")).Distinct().Count().ShouldBe(1);
@@ -174,17 +175,5 @@ public sealed class GiftCardsApiTests
         spend.Code.ShouldBe(404);
         spend.Raw.ShouldNotContain(code);
         (await server.Client.GetJsonAsync($"{Cards}/{code}"))["balance"].GetDecimal().ShouldBe(10m);
-    }
-
-    private static async Task<ApiResponse[]> Parallel(int count, Func<int, Task<ApiResponse>> request)
-    {
-        using var start = new SemaphoreSlim(0, count);
-        var tasks = Enumerable.Range(0, count).Select(async i =>
-        {
-            await start.WaitAsync();
-            return await request(i);
-        }).ToList();
-        start.Release(count);
-        return await Task.WhenAll(tasks);
     }
 }

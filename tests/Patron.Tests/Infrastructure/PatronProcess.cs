@@ -61,7 +61,7 @@ public sealed class PatronProcess : IAsyncDisposable
         }
     }
 
-    /// <param name="databaseArgs">From <see cref="TestDatabases.NewDatabaseArgsAsync"/>; reuse them to restart on the same database.</param>
+    /// <param name="databaseArgs">From <see cref="TestDatabase.Args"/>; reuse them to restart on the same database.</param>
     /// <param name="adminKey">The bootstrap admin key (ignored by Patron once the database has a key, so keep it across restarts).</param>
     /// <param name="settings">Extra configuration, e.g. <c>["Patron:RateLimit:PerMinute"] = "5"</c>.</param>
     public static async Task<PatronProcess> StartAsync(

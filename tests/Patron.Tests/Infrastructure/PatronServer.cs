@@ -9,20 +9,24 @@ namespace Patron.Tests.Infrastructure;
 
 /// <summary>
 /// A real Patron server in this test process: Kestrel on 127.0.0.1 with a free port, a fresh
-/// database of the requested kind, and the bootstrap admin key of program <c>default</c>.
+/// database of the requested kind, and the bootstrap admin key of program <c>default</c>. Disposing of it
+/// stops the server, drops its PostgreSQL database and deletes its data folder.
 /// </summary>
 public sealed class PatronServer : IAsyncDisposable
 {
     private readonly List<HttpClient> _clients = [];
 
-    private PatronServer(WebApplication app, Uri baseAddress, string adminKey, string programId, string dataDir, string[] databaseArgs)
+    private readonly TestDatabase _database;
+
+    private PatronServer(WebApplication app, Uri baseAddress, string adminKey, string programId, string dataDir, TestDatabase database)
     {
+        _database = database;
         App = app;
         BaseAddress = baseAddress;
         AdminKey = adminKey;
         ProgramId = programId;
         DataDir = dataDir;
-        DatabaseArgs = databaseArgs;
+        DatabaseArgs = database.Args;
         Client = ClientWithKey(adminKey);
     }
 
@@ -44,11 +48,45 @@ public sealed class PatronServer : IAsyncDisposable
     public static async Task<PatronServer> StartAsync(
         string database, TimeProvider? clock = null, IReadOnlyDictionary<string, string>? settings = null)
     {
+        var dataDir = NewDataDir();
+        var testDatabase = await TestDatabase.CreateAsync(database, dataDir);
+        try
+        {
+            return await StartAsync(dataDir, testDatabase, clock, settings);
+        }
+        catch
+        {
+            await testDatabase.DisposeAsync();
+            DeleteQuietly(dataDir);
+            throw;
+        }
+    }
+
+    /// <summary>A new, empty folder under the temporary folder, for one test's files.</summary>
+    public static string NewDataDir()
+    {
         var dataDir = Path.Combine(Path.GetTempPath(), "patron-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dataDir);
-        var databaseArgs = await TestDatabases.NewDatabaseArgsAsync(database, dataDir);
+        return dataDir;
+    }
+
+    /// <summary>Deletes a test's folder; a file some process still holds open only leaves it behind.</summary>
+    public static void DeleteQuietly(string dataDir)
+    {
+        try
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    private static async Task<PatronServer> StartAsync(
+        string dataDir, TestDatabase database, TimeProvider? clock, IReadOnlyDictionary<string, string>? settings)
+    {
         var adminKey = "sk_test_" + Guid.NewGuid().ToString("N");
-        var args = new List<string>(databaseArgs)
+        var args = new List<string>(database.Args)
         {
             "--urls=http://127.0.0.1:0",
             $"--Patron:Bootstrap:AdminKey={adminKey}",
@@ -63,9 +101,17 @@ public sealed class PatronServer : IAsyncDisposable
         }
 
         var (app, first) = await PatronApp.CreateAsync([.. args], clock);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new PatronServer(app, new Uri(address), adminKey, first!.ProgramId, dataDir, databaseArgs);
+        try
+        {
+            await app.StartAsync();
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            return new PatronServer(app, new Uri(address), adminKey, first!.ProgramId, dataDir, database);
+        }
+        catch
+        {
+            await app.DisposeAsync();
+            throw;
+        }
     }
 
     public HttpClient ClientWithKey(string? secret)
@@ -109,14 +155,15 @@ public sealed class PatronServer : IAsyncDisposable
         {
             client.Dispose();
         }
-        await App.StopAsync();
-        await App.DisposeAsync();
         try
         {
-            Directory.Delete(DataDir, recursive: true);
+            await App.StopAsync();
+            await App.DisposeAsync();
         }
-        catch (IOException)
+        finally
         {
+            await _database.DisposeAsync();
+            DeleteQuietly(DataDir);
         }
     }
 }

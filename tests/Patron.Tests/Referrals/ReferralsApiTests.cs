@@ -1,6 +1,7 @@
 using System.Net;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Referrals;
 
@@ -133,12 +134,11 @@ public sealed class ReferralsApiTests
     /// <summary>100 points to the referrer, 50 to the referee, from 20.00; orders themselves earn nothing.</summary>
     private static async Task ConfigureAsync(HttpClient client)
     {
-        var patched = await client.PatchJsonAsync("/api/v1/program", new
+        await SetProgramAsync(client, new
         {
             points_per_unit = 0,
             referral = new { referrer_points = 100, referee_points = 50, min_order_total = 20m },
         });
-        patched.Code.ShouldBe(200, patched.Raw);
     }
 
     private static async Task<(string Referrer, string Referee)> PairAsync(HttpClient client)
@@ -149,9 +149,6 @@ public sealed class ReferralsApiTests
         referee.Code.ShouldBe(201, referee.Raw);
         return (referrer.Str("id"), referee.Str("id"));
     }
-
-    private static async Task<long> BalanceAsync(HttpClient client, string id) =>
-        (await client.GetJsonAsync($"{Customers}/{id}")).Long("points_balance");
 
     private static async Task<int> ReferralEntriesAsync(HttpClient client, string id) =>
         (await client.GetJsonAsync($"{Customers}/{id}/points_transactions?limit=100"))["data"].EnumerateArray()

@@ -1,6 +1,7 @@
 using System.Net;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 using static Patron.Tests.Rewards.RewardsTestKit;
 
 namespace Patron.Tests.Rewards;
@@ -13,7 +14,7 @@ public sealed class RedemptionsApiTests
     {
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, 1200);
+        var customer = await NewCustomerAsync(client, points: 1200);
         var reward = await NewRewardAsync(client, new { name = "5 off", type = "amount_discount", value = 5m, points_cost = 500, code_prefix = "FIVE-" });
 
         var r = await RedeemAsync(client, customer, new { reward_id = reward });
@@ -54,7 +55,7 @@ public sealed class RedemptionsApiTests
     {
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, 100);
+        var customer = await NewCustomerAsync(client, points: 100);
         var pricey = await NewRewardAsync(client, new { name = "Big", type = "custom", points_cost = 101 });
         var off = await NewRewardAsync(client, new { name = "Off", type = "custom", points_cost = 1, enabled = false });
         var once = await NewRewardAsync(client, new { name = "Once", type = "custom", points_cost = 10, limit_per_customer = 1 });
@@ -85,7 +86,7 @@ public sealed class RedemptionsApiTests
     public async Task A_hundred_parallel_redemptions_with_points_for_ten_issue_exactly_ten_codes(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var customer = await NewCustomerAsync(server.Client, 1000);
+        var customer = await NewCustomerAsync(server.Client, points: 1000);
         var reward = await NewRewardAsync(server.Client, new { name = "R", type = "custom", points_cost = 100 });
 
         var responses = await ParallelAsync(100, _ => RedeemAsync(server.Client, customer, new { reward_id = reward }));
@@ -111,7 +112,7 @@ public sealed class RedemptionsApiTests
         var customers = new List<string>();
         for (var i = 0; i < 100; i++)
         {
-            customers.Add(await NewCustomerAsync(client, 80, $"c{i}@example.com"));
+            customers.Add(await NewCustomerAsync(client, $"c{i}@example.com", points: 80));
         }
 
         var responses = await ParallelAsync(100, i => RedeemAsync(client, customers[i], new { reward_id = reward }));
@@ -139,7 +140,7 @@ public sealed class RedemptionsApiTests
         // the ledger entry was written, and the whole operation must roll back.
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, 500);
+        var customer = await NewCustomerAsync(client, points: 500);
         var reward = await NewRewardAsync(client, new { name = "Pool", type = "custom", points_cost = 200, code_source = "pool", limit_per_customer = 5 });
 
         var r = await RedeemAsync(client, customer, new { reward_id = reward });
@@ -165,7 +166,7 @@ public sealed class RedemptionsApiTests
     {
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, 3000);
+        var customer = await NewCustomerAsync(client, points: 3000);
         var reward = await NewRewardAsync(client, new
         {
             name = "Credit",
@@ -191,7 +192,7 @@ public sealed class RedemptionsApiTests
     {
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, 1000);
+        var customer = await NewCustomerAsync(client, points: 1000);
         var reward = await NewRewardAsync(client, new { name = "R", type = "custom", points_cost = 300, limit_per_customer = 1 });
         var first = await RedeemAsync(client, customer, new { reward_id = reward });
         var id = first.Str("id");
@@ -225,7 +226,7 @@ public sealed class RedemptionsApiTests
     {
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, 100);
+        var customer = await NewCustomerAsync(client, points: 100);
         var reward = await NewRewardAsync(client, new { name = "R", type = "free_shipping", points_cost = 100 });
         var code = (await RedeemAsync(client, customer, new { reward_id = reward })).Str("discount_code");
 
@@ -249,7 +250,7 @@ public sealed class RedemptionsApiTests
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, 100);
+        var customer = await NewCustomerAsync(client, points: 100);
         var reward = await NewRewardAsync(client, new { name = "R", type = "custom", points_cost = 10, expires_in_days = 7 });
         var r = await RedeemAsync(client, customer, new { reward_id = reward });
         r["expires_at"].GetDateTimeOffset().ShouldBe(clock.GetUtcNow().AddDays(7));
@@ -272,7 +273,7 @@ public sealed class RedemptionsApiTests
     {
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, 100);
+        var customer = await NewCustomerAsync(client, points: 100);
         var reward = await NewRewardAsync(client, new { name = "R", type = "amount_discount", value = 5m, points_cost = 50 });
         var code = (await RedeemAsync(client, customer, new { reward_id = reward })).Str("discount_code");
 

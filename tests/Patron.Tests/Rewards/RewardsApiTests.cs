@@ -2,6 +2,7 @@ using System.Net;
 using Patron.Api;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 using static Patron.Tests.Rewards.RewardsTestKit;
 
 namespace Patron.Tests.Rewards;
@@ -116,7 +117,7 @@ public sealed class RewardsApiTests
         (await other.GetJsonAsync($"{RewardsPath}/{id}")).Code.ShouldBe(404);
         (await other.PatchJsonAsync($"{RewardsPath}/{id}", new { name = "mine" })).Code.ShouldBe(404);
         (await other.GetJsonAsync(RewardsPath)).Long("total_count").ShouldBe(0);
-        var customer = await NewCustomerAsync(other, 100);
+        var customer = await NewCustomerAsync(other, points: 100);
         (await RedeemAsync(other, customer, new { reward_id = id })).Code.ShouldBe(404);
         (await server.Client.GetJsonAsync($"{RewardsPath}/{id}")).Str("name").ShouldBe("Mug");
     }

@@ -1,5 +1,6 @@
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 using static Patron.Tests.Rewards.RewardsTestKit;
 
 namespace Patron.Tests.Rewards;
@@ -14,7 +15,7 @@ public sealed class StampsApiTests
     {
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, 40);
+        var customer = await NewCustomerAsync(client, points: 40);
         var coffee = await NewRewardAsync(client, new { name = "Free coffee", type = "free_product", points_cost = 1000, code_prefix = "CUP" });
         (await client.PatchJsonAsync("/api/v1/program", new { stamps_required = 4, stamp_reward_id = coffee })).Code.ShouldBe(200);
 

@@ -1,5 +1,6 @@
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 using static Patron.Tests.Rewards.RewardsTestKit;
 
 namespace Patron.Tests.Rewards;
@@ -64,7 +65,7 @@ public sealed class VoucherImportTests
         var stats = await client.GetJsonAsync($"{RewardsPath}/{reward}/voucher_codes/stats");
         stats.Long("total").ShouldBe(250);
         stats.Long("available").ShouldBe(250);
-        var customer = await NewCustomerAsync(client, 5);
+        var customer = await NewCustomerAsync(client, points: 5);
         (await RedeemAsync(client, customer, new { reward_id = reward })).Str("discount_code").ShouldStartWith("CLI-");
 
         var missing = await PatronCliProcess.RunAsync(server.DataDir, ["import", "vouchers", "--reward", "rwd_nope", "codes.csv", .. server.DatabaseArgs]);

@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using Npgsql;
+
+[assembly: AssemblyFixture(typeof(Patron.Tests.Infrastructure.TestDatabaseSweep))]
+
+namespace Patron.Tests.Infrastructure;
+
+public static class TestDatabases
+{
+    public const string Sqlite = "sqlite";
+    public const string Postgres = "postgres";
+
+    /// <summary>The name of the trait that says which database a test row runs on.</summary>
+    public const string Trait = "Database";
+
+    public static string? PostgresAdmin =>
+        Environment.GetEnvironmentVariable("PATRON_TEST_POSTGRES") is { Length: > 0 } cs ? cs : null;
+
+    /// <summary>
+    /// Configuration arguments that point a Patron process at a new, empty database of this kind. A
+    /// PostgreSQL database made here is dropped at the end of the test run; prefer
+    /// <see cref="TestDatabase.CreateAsync"/>, whose database goes when the test disposes of it.
+    /// </summary>
+    public static async Task<string[]> NewDatabaseArgsAsync(string kind, string dataDir) =>
+        (await TestDatabase.CreateAsync(kind, dataDir)).Args;
+}
+
+/// <summary>
+/// A new, empty database for one test. SQLite: a file the server makes in the data folder (the folder's
+/// owner deletes it). PostgreSQL: a database of its own on the <c>PATRON_TEST_POSTGRES</c> cluster,
+/// dropped on dispose, even from under connections still open.
+/// </summary>
+public sealed class TestDatabase : IAsyncDisposable
+{
+    private TestDatabase(string kind, string[] args, string? postgresName)
+    {
+        Kind = kind;
+        Args = args;
+        PostgresName = postgresName;
+    }
+
+    /// <summary><see cref="TestDatabases.Sqlite"/> or <see cref="TestDatabases.Postgres"/>.</summary>
+    public string Kind { get; }
+
+    /// <summary>Configuration arguments that point a Patron process at this database.</summary>
+    public string[] Args { get; }
+
+    /// <summary>The PostgreSQL database's name, or null for SQLite.</summary>
+    public string? PostgresName { get; }
+
+    public static async Task<TestDatabase> CreateAsync(string kind, string dataDir)
+    {
+        switch (kind)
+        {
+            case TestDatabases.Sqlite:
+                return new TestDatabase(kind, ["--Patron:Database:Provider=sqlite", $"--Patron:DataDir={dataDir}"], null);
+            case TestDatabases.Postgres:
+                var admin = TestDatabases.PostgresAdmin ?? throw new InvalidOperationException("PATRON_TEST_POSTGRES is not set.");
+                var name = await PostgresTestDatabases.CreateAsync(admin);
+                // Several test servers share one cluster: keep each pool well under its max_connections.
+                var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 20 };
+                return new TestDatabase(kind,
+                    ["--Patron:Database:Provider=postgres", $"--ConnectionStrings:Patron={builder.ConnectionString}", $"--Patron:DataDir={dataDir}"],
+                    name);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(kind), kind, "A test database is 'sqlite' or 'postgres'.");
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (PostgresName is not null)
+        {
+            await PostgresTestDatabases.DropAsync(PostgresName);
+        }
+    }
+}
+
+/// <summary>
+/// The PostgreSQL databases this test run made and has not dropped yet. Only these are ever dropped:
+/// other runs may share the cluster, and their databases are theirs.
+/// </summary>
+internal static class PostgresTestDatabases
+{
+    private const string Prefix = "patron_test_";
+    private const int DropAttempts = 3;
+    private static readonly ConcurrentDictionary<string, byte> Live = new();
+
+    /// <summary>Names of the databases made by this run and not dropped yet.</summary>
+    public static IReadOnlyCollection<string> Remaining => [.. Live.Keys];
+
+    public static async Task<string> CreateAsync(string admin)
+    {
+        var name = Prefix + Guid.NewGuid().ToString("N")[..16];
+        // Remembered first: a CREATE whose answer is lost may still have made the database.
+        Live[name] = 0;
+        await using var connection = new NpgsqlConnection(admin);
+        await connection.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await create.ExecuteNonQueryAsync();
+        return name;
+    }
+
+    /// <summary>
+    /// Drops the database, closing whatever still uses it (a killed server's sessions, a pool). A failure
+    /// is not the test's: the database stays on the list, and the sweep at the end of the run tries again.
+    /// </summary>
+    public static async Task<bool> DropAsync(string name)
+    {
+        if (TestDatabases.PostgresAdmin is not { } admin)
+        {
+            return false;
+        }
+        for (var attempt = 1; attempt <= DropAttempts; attempt++)
+        {
+            try
+            {
+                await using var connection = new NpgsqlConnection(admin);
+                await connection.OpenAsync();
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {name} WITH (FORCE)", connection) { CommandTimeout = 120 };
+                await drop.ExecuteNonQueryAsync();
+                Live.TryRemove(name, out _);
+                return true;
+            }
+            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            {
+                if (attempt < DropAttempts)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
+                }
+            }
+        }
+        return false;
+    }
+
+    /// <summary>Drops every database of this run that is still there.</summary>
+    public static async Task DropRemainingAsync()
+    {
+        foreach (var name in Remaining)
+        {
+            await DropAsync(name);
+        }
+    }
+}
+
+/// <summary>
+/// At the end of the run, drops the PostgreSQL databases that no test dropped itself: those of tests that
+/// hold only the arguments (<see cref="TestDatabases.NewDatabaseArgsAsync"/>) and those whose drop failed.
+/// </summary>
+public sealed class TestDatabaseSweep : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync() => await PostgresTestDatabases.DropRemainingAsync();
+}
