@@ -13,8 +13,8 @@ public sealed class OrderBoundsTests
     public async Task Amounts_and_units_past_their_bounds_are_refused_with_the_field_named(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "B-1", customer_id = c, total = 100m, status = "paid" }));
+        var c = await TestKit.NewCustomerAsync(server.Client);
+        await TestKit.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "B-1", customer_id = c, total = 100m, status = "paid" }));
 
         var cases = new (Task<ApiResponse> Request, string Param)[]
         {
@@ -35,15 +35,15 @@ public sealed class OrderBoundsTests
         var order = await server.Client.GetJsonAsync($"{Orders}/B-1");
         order["refunded_total"].GetDecimal().ShouldBe(0m);
         order["total"].GetDecimal().ShouldBe(100m);
-        (await EarningHttp.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(100);
+        (await TestKit.CustomerAsync(server.Client, c)).Long("points_balance").ShouldBe(100);
     }
 
     [Theory, DatabaseData]
     public async Task Item_quantities_that_add_up_past_the_64_bit_limit_are_capped_not_a_server_error(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await EarningHttp.SetProgramAsync(server.Client, new { earn_mode = "units", points_per_unit = 1 });
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
+        await TestKit.SetProgramAsync(server.Client, new { earn_mode = "units", points_per_unit = 1 });
+        var c = await TestKit.NewCustomerAsync(server.Client);
         var items = new[] { new { sku = "A", quantity = long.MaxValue }, new { sku = "B", quantity = long.MaxValue } };
 
         var paid = await server.Client.PostJsonAsync(Orders, new { id = "B-3", customer_id = c, total = 10m, status = "paid", items });
@@ -57,14 +57,14 @@ public sealed class OrderBoundsTests
     public async Task A_refunded_order_whose_total_is_raised_is_paid_again_and_earns_on_what_is_not_refunded(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var c = await EarningHttp.NewCustomerAsync(server.Client);
-        await EarningHttp.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "B-4", customer_id = c, total = 100m, status = "paid" }));
-        (await EarningHttp.OkAsync(server.Client.PostJsonAsync($"{Orders}/B-4/refunds", new { amount = 100m }))).Str("status").ShouldBe("refunded");
+        var c = await TestKit.NewCustomerAsync(server.Client);
+        await TestKit.OkAsync(server.Client.PostJsonAsync(Orders, new { id = "B-4", customer_id = c, total = 100m, status = "paid" }));
+        (await TestKit.OkAsync(server.Client.PostJsonAsync($"{Orders}/B-4/refunds", new { amount = 100m }))).Str("status").ShouldBe("refunded");
 
-        var raised = await EarningHttp.OkAsync(server.Client.PatchJsonAsync($"{Orders}/B-4", new { total = 150m }));
+        var raised = await TestKit.OkAsync(server.Client.PatchJsonAsync($"{Orders}/B-4", new { total = 150m }));
 
         raised.Str("status").ShouldBe("paid");
         raised.Long("points_credited").ShouldBe(50);
-        (await EarningHttp.CustomerAsync(server.Client, c))["total_spent"].GetDecimal().ShouldBe(50m);
+        (await TestKit.CustomerAsync(server.Client, c))["total_spent"].GetDecimal().ShouldBe(50m);
     }
 }
