@@ -64,7 +64,7 @@ public static class PatronApp
         services.AddSingleton<Webhooks.WebhookSecrets>();
         services.AddSingleton<Security.StoredAnswers>();
         services.AddSingleton<Webhooks.WebhookDispatcher>();
-        services.AddHostedService<Webhooks.WebhookDispatcherService>();
+        services.AddHostedService(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
         services.Configure<JsonOptions>(o => PatronJson.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>

@@ -118,14 +118,14 @@ public sealed class WebhookSignatureTests
         {
             for (var sample = 0; sample < 200; sample++)
             {
-                var next = WebhookDispatcher.NextAttemptMs(at, attempts)!.Value;
+                var next = WebhookDeliveryPolicy.NextAttemptMs(at, attempts)!.Value;
                 var seconds = (next - at.ToUnixTimeMilliseconds()) / 1000.0;
                 seconds.ShouldBeInRange(expected[attempts - 1] * 0.8, expected[attempts - 1] * 1.2);
             }
         }
-        WebhookDispatcher.NextAttemptMs(at, 8).ShouldBeNull();
-        WebhookDispatcher.NextAttemptMs(at, 1, permanent: true).ShouldBeNull();
+        WebhookDeliveryPolicy.NextAttemptMs(at, 8).ShouldBeNull();
+        WebhookDeliveryPolicy.NextAttemptMs(at, 1, permanent: true).ShouldBeNull();
         // Jitter: not all the same.
-        Enumerable.Range(0, 20).Select(_ => WebhookDispatcher.NextAttemptMs(at, 3)).Distinct().Count().ShouldBeGreaterThan(1);
+        Enumerable.Range(0, 20).Select(_ => WebhookDeliveryPolicy.NextAttemptMs(at, 3)).Distinct().Count().ShouldBeGreaterThan(1);
     }
 }
