@@ -36,7 +36,9 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         }
         catch (Exception e)
         {
-            logger.LogError(e, "Unhandled error on {Method} {Path}", http.Request.Method, http.Request.Path.Value);
+            // The route, not the path: a path can name a customer by email or phone (no personal data in logs).
+            var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)";
+            logger.LogError(e, "Unhandled error on {Method} {Route}", http.Request.Method, route);
             await WriteAsync(http, new ApiException(500, "api_error", "internal_error", "Something went wrong on Patron's side."));
         }
     }
