@@ -60,20 +60,22 @@ public static class OrdersEndpoints
     private static async Task<IResult> Upsert(HttpContext http, Caller caller, Writes writes)
     {
         var input = await http.ReadJsonAsync<OrderInput>();
-        OrderOperations.Validate(input.Id, ToOperation(input), creating: true);
+        var order = ToOperation(input);
         return await writes.RunAsync(http, caller, async context =>
         {
-            var (order, created) = await OrderOperations.UpsertAsync(context, caller.ProgramId, caller.KeyId, input.Id!, ToOperation(input));
-            return created ? Reply.Created(order) : Reply.Ok(order);
+            var (result, created) = await OrderOperations.UpsertAsync(context, caller.ProgramId, caller.KeyId, input.Id, order);
+            return created ? Reply.Created(result) : Reply.Ok(result);
         });
     }
 
     private static async Task<IResult> Patch(string id, HttpContext http, Caller caller, Writes writes)
     {
         var input = await http.ReadJsonAsync<OrderInput>();
-        OrderOperations.Validate(input.Id, ToOperation(input), creating: false);
+        var change = ToOperation(input);
+        // The body's own 'id' is ignored on PATCH, but still held to its bound.
+        OrderOperations.Validate(input.Id, change, creating: false);
         return await writes.RunAsync(http, caller, async context =>
-            Reply.Ok(await OrderOperations.UpdateAsync(context, caller.ProgramId, caller.KeyId, id, ToOperation(input))));
+            Reply.Ok(await OrderOperations.UpdateAsync(context, caller.ProgramId, caller.KeyId, id, change)));
     }
 
     private static async Task<IResult> Paid(string id, HttpContext http, Caller caller, Writes writes)

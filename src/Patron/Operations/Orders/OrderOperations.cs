@@ -81,10 +81,10 @@ public static class OrderOperations
 
     /// <summary>Creates the order, or brings it to the state given. Returns whether it was created.</summary>
     public static Task<(OrderDto Order, bool Created)> UpsertAsync(
-        WriteContext context, string programId, string actor, string orderId, OrderInput input)
+        WriteContext context, string programId, string actor, string? orderId, OrderInput input)
     {
         Validate(orderId, input, creating: true);
-        return ApplyAsync(context, programId, actor, orderId.Trim(), input.CustomerId, input.Currency, Change(input));
+        return ApplyAsync(context, programId, actor, orderId!.Trim(), input.CustomerId, input.Currency, Change(input));
     }
 
     /// <summary>Edits an existing order (its customer cannot change).</summary>
@@ -158,10 +158,6 @@ public static class OrderOperations
         // The customer's lock serialises every change of their orders and points; the order is read under it.
         await Ledger.LockCustomerAsync(context, customerId);
         var before = await OrderStore.FindAsync(sql, programId, orderId);
-        if (before is null && customerRef is null)
-        {
-            throw OperationException.NotFound("order", orderId);
-        }
         var settings = await OrderSettings.ReadAsync(sql, programId);
         var orderCurrency = currency?.ToUpperInvariant() ?? before?.Currency ?? settings.Currency;
         if (orderCurrency != settings.Currency)
