@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Patron.Api;
+using Patron.Dialects;
 using Patron.Jobs;
 using Patron.Observability;
 using Patron.Storage;
@@ -67,12 +68,18 @@ public static class PatronApp
         services.AddHostedService(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
         services.Configure<JsonOptions>(o => PatronJson.Configure(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddOpenApi(o => o.AddDocumentTransformer((doc, _, _) =>
+        services.AddOpenApi(o =>
         {
-            doc.Info.Title = "Patron API";
-            doc.Info.Description = "Self-hosted loyalty engine. Authenticate with Authorization: Bearer <secret key>.";
-            return Task.CompletedTask;
-        }));
+            // The native API only: each dialect is its own document (DialectRegistration).
+            o.ShouldInclude = d => d.GroupName is null;
+            o.AddDocumentTransformer((doc, _, _) =>
+            {
+                doc.Info.Title = "Patron API";
+                doc.Info.Description = "Self-hosted loyalty engine. Authenticate with Authorization: Bearer <secret key>.";
+                return Task.CompletedTask;
+            });
+        });
+        services.AddDialects();
 
         var app = builder.Build();
         app.Use(ServerLimits.MarkInApplication);
@@ -84,6 +91,10 @@ public static class PatronApp
         {
             o.RoutePrefix = "docs";
             o.SwaggerEndpoint("/openapi/v1.json", "Patron API v1");
+            foreach (var dialect in DialectRegistration.All)
+            {
+                o.SwaggerEndpoint($"/openapi/{dialect.Name}.json", $"{dialect.Title} dialect");
+            }
             o.DocumentTitle = "Patron API reference";
         });
         app.UseMiddleware<ApiKeyAuthenticationMiddleware>();
@@ -122,6 +133,7 @@ public static class PatronApp
         api.MapEventsApi();
         api.MapApiKeysApi();
         api.MapWebhooksApi();
+        app.MapDialects();
         return app;
     }
 

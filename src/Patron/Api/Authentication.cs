@@ -4,7 +4,7 @@ using Patron.Storage;
 namespace Patron.Api;
 
 /// <summary>
-/// Bearer API keys on <c>/api/</c> (SPEC section 2): a valid, unexpired, unrevoked key; read keys
+/// Bearer API keys on <c>/api/</c>, and on each dialect's base path with the key where that dialect reads it: a valid, unexpired, unrevoked key; read keys
 /// may only GET; each key's requests are counted against its rate limit. An address that keeps
 /// failing authentication is throttled (<see cref="AuthFailureThrottle"/>).
 /// </summary>
@@ -13,7 +13,8 @@ public sealed class ApiKeyAuthenticationMiddleware(
 {
     public async Task InvokeAsync(HttpContext http)
     {
-        if (!http.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+        var dialect = Dialects.Dialect.For(http);
+        if (dialect is null && !http.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
         {
             await next(http);
             return;
@@ -25,7 +26,9 @@ public sealed class ApiKeyAuthenticationMiddleware(
         Caller caller;
         try
         {
-            caller = await AuthenticateAsync(http.Request.Headers.Authorization.ToString());
+            caller = dialect is null
+                ? await AuthenticateAsync(http.Request.Headers.Authorization.ToString())
+                : await AuthenticateDialectAsync(dialect.ReadKey(http.Request));
         }
         catch (ApiException e) when (e.Status == 401)
         {
@@ -43,6 +46,13 @@ public sealed class ApiKeyAuthenticationMiddleware(
         caller.AttachTo(http);
         await next(http);
     }
+
+    private Task<Caller> AuthenticateDialectAsync(string? key) => key switch
+    {
+        null => throw ApiException.Unauthorized("missing_api_key", "No API key given."),
+        "" => throw ApiException.Unauthorized("invalid_api_key", "The API key header is malformed."),
+        _ => keys.AuthenticateAsync(key),
+    };
 
     private Task<Caller> AuthenticateAsync(string header)
     {

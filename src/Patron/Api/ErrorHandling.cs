@@ -54,6 +54,11 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         {
             http.Response.Headers.RetryAfter = retry.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
+        if (Dialects.Dialect.For(http) is { } dialect)
+        {
+            await dialect.WriteErrorAsync(http, e);
+            return;
+        }
         http.Response.ContentType = "application/json; charset=utf-8";
         var body = new ErrorEnvelope(new ErrorBody(e.Type, e.Code, e.Message, e.Param, e.RetryAfter));
         await JsonSerializer.SerializeAsync(http.Response.Body, body, PatronJson.Options);
