@@ -30,6 +30,14 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
                 ? new ApiException(413, "invalid_request_error", "request_too_large", $"Request bodies are limited to {RequestBody.MaxBytes} bytes.")
                 : new ApiException(e.StatusCode is >= 400 and < 500 ? e.StatusCode : 400, "invalid_request_error", "bad_request", "The request could not be read."));
         }
+        catch (Exception e) when (Storage.Database.IsUnavailable(e))
+        {
+            logger.LogWarning("The database could not serve {Method} {Route}: {Error}", http.Request.Method,
+                (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(no route)", e.GetType().Name);
+            await WriteAsync(http, new ApiException(503, "api_error", "database_unavailable",
+                "The database is busy or unreachable; nothing was written. Retry after the given seconds.")
+            { RetryAfter = 1 });
+        }
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
             // The client went away; there is nobody to answer.

@@ -40,6 +40,32 @@ public sealed class Database : IDisposable
     public string ConnectionString { get; }
 
     /// <summary>
+    /// Whether a failure means the database could not serve the request right now, not that the request
+    /// or Patron is wrong: no free connection in the pool within its wait, a connection refused or cut,
+    /// PostgreSQL out of connections or shutting down, SQLite busy. Such a request wrote nothing and may
+    /// be retried.
+    /// </summary>
+    public static bool IsUnavailable(Exception e)
+    {
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            switch (current)
+            {
+                // Class 08: connection exception; 53: insufficient resources (too many connections);
+                // 57P01-57P03: the server is shutting down or cannot accept connections yet.
+                case PostgresException pg:
+                    return pg.SqlState.StartsWith("08", StringComparison.Ordinal) || pg.SqlState.StartsWith("53", StringComparison.Ordinal)
+                        || pg.SqlState is "57P01" or "57P02" or "57P03";
+                case NpgsqlException npgsql when npgsql.IsTransient:
+                    return true;
+                case SqliteException sqlite:
+                    return sqlite.SqliteErrorCode is 5 or 6; // SQLITE_BUSY, SQLITE_LOCKED
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
     /// PostgreSQL's one connection pool, for EF Core too: a connection-string pool of its own would
     /// outlive this object and could hold up to another 100 connections per process.
     /// </summary>

@@ -45,11 +45,13 @@ public sealed class PatronServer : IAsyncDisposable
     public IWritePath WritePath => App.Services.GetRequiredService<IWritePath>();
 
     /// <param name="settings">Extra configuration, e.g. <c>["Patron:RateLimit:PerMinute"] = "5"</c>.</param>
+    /// <param name="postgresPool">PostgreSQL only: the server's connection pool size and how long a request waits for a free connection.</param>
     public static async Task<PatronServer> StartAsync(
-        string database, TimeProvider? clock = null, IReadOnlyDictionary<string, string>? settings = null)
+        string database, TimeProvider? clock = null, IReadOnlyDictionary<string, string>? settings = null,
+        (int Size, int TimeoutSeconds)? postgresPool = null)
     {
         var dataDir = NewDataDir();
-        var testDatabase = await TestDatabase.CreateAsync(database, dataDir);
+        var testDatabase = await TestDatabase.CreateAsync(database, dataDir, postgresPool);
         try
         {
             return await StartAsync(dataDir, testDatabase, clock, settings);

@@ -48,7 +48,8 @@ public sealed class TestDatabase : IAsyncDisposable
     /// <summary>The PostgreSQL database's name, or null for SQLite.</summary>
     public string? PostgresName { get; }
 
-    public static async Task<TestDatabase> CreateAsync(string kind, string dataDir)
+    /// <param name="postgresPool">PostgreSQL only: the server's pool size and the seconds it waits for a free connection.</param>
+    public static async Task<TestDatabase> CreateAsync(string kind, string dataDir, (int Size, int TimeoutSeconds)? postgresPool = null)
     {
         switch (kind)
         {
@@ -58,7 +59,11 @@ public sealed class TestDatabase : IAsyncDisposable
                 var admin = TestDatabases.PostgresAdmin ?? throw new InvalidOperationException("PATRON_TEST_POSTGRES is not set.");
                 var name = await PostgresTestDatabases.CreateAsync(admin);
                 // Several test servers share one cluster: keep each pool well under its max_connections.
-                var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = 20 };
+                var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = postgresPool?.Size ?? 20 };
+                if (postgresPool is { TimeoutSeconds: var wait })
+                {
+                    builder.Timeout = wait;
+                }
                 return new TestDatabase(kind,
                     ["--Patron:Database:Provider=postgres", $"--ConnectionStrings:Patron={builder.ConnectionString}", $"--Patron:DataDir={dataDir}"],
                     name);
