@@ -149,7 +149,15 @@ public static class PatronApp
     /// <summary>Migrates, bootstraps the first key (printing it once), then serves until stopped.</summary>
     public static async Task<int> ServeAsync(string[] args)
     {
-        var (app, first) = await CreateAsync(args);
+        var app = Build(args);
+        using var serving = ServeLock.Take(app.Services.GetRequiredService<Database>());
+        var configuredKey = app.Configuration["Patron:Bootstrap:AdminKey"];
+        var first = await Bootstrap.RunAsync(app.Services.GetRequiredService<Database>(),
+            app.Services.GetRequiredService<TimeProvider>(), configuredKey);
+        if (first is null && !string.IsNullOrEmpty(configuredKey))
+        {
+            Console.WriteLine("Patron:Bootstrap:AdminKey is set but this database already has API keys: it was not used.");
+        }
         if (first is { Generated: true })
         {
             Console.WriteLine($"Created program 'default' ({first.ProgramId}) and its first admin API key ({first.KeyId}).");

@@ -21,9 +21,17 @@ public static class PatronCli
         root.Subcommands.Add(Keys());
         root.Subcommands.Add(Import());
         root.Subcommands.Add(Export());
+        var parse = root.Parse(args);
+        if (parse.Errors.Count == 0 && UnknownToken(parse.UnmatchedTokens) is { } unknown)
+        {
+            await Console.Error.WriteLineAsync(unknown.StartsWith('-')
+                ? $"Unknown option '{unknown}'. Settings are written --Section:Key=value (docs/CONFIGURATION.md); see: patron {parse.CommandResult.Command.Name} --help"
+                : $"Unexpected argument '{unknown}'. See: patron {parse.CommandResult.Command.Name} --help");
+            return 2;
+        }
         try
         {
-            return await root.Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (InvalidOperationException e)
         {
@@ -31,6 +39,42 @@ public static class PatronCli
             await Console.Error.WriteLineAsync(e.Message);
             return 2;
         }
+        catch (Npgsql.PostgresException e)
+        {
+            // A missing database, a refused login, a missing permission: PostgreSQL's own words, in one line.
+            await Console.Error.WriteLineAsync($"Patron could not use the database: {e.MessageText} (SQLSTATE {e.SqlState}).");
+            return 2;
+        }
+        catch (Exception e) when (e is Npgsql.NpgsqlException || Database.IsUnavailable(e))
+        {
+            await Console.Error.WriteLineAsync($"Patron could not reach the database: {e.Message}");
+            return 2;
+        }
+    }
+
+    /// <summary>
+    /// Verbs let tokens they do not declare through, for the configuration system: <c>--Section:Key=value</c>
+    /// or <c>--Section:Key value</c>, and the host's own <c>--urls</c>, <c>--environment</c> and
+    /// <c>--contentRoot</c>. Returns the first token that is none of these, so a typo is never ignored.
+    /// </summary>
+    private static string? UnknownToken(IReadOnlyList<string> tokens)
+    {
+        string[] hostSwitches = ["--urls", "--environment", "--contentRoot"];
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            var name = token.Split('=', 2)[0];
+            if (!token.StartsWith("--", StringComparison.Ordinal)
+                || !(name.Contains(':', StringComparison.Ordinal) || hostSwitches.Contains(name, StringComparer.OrdinalIgnoreCase)))
+            {
+                return token;
+            }
+            if (!token.Contains('=', StringComparison.Ordinal) && i + 1 < tokens.Count && !tokens[i + 1].StartsWith('-'))
+            {
+                i++; // the setting's value
+            }
+        }
+        return null;
     }
 
     private static Option<string> DataOption() => new("--data") { Description = "Folder of the SQLite database (default ./patron-data)." };

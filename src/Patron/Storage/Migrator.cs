@@ -53,8 +53,15 @@ public static class Migrator
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)");
             var applied = (await sql.ListAsync("SELECT version FROM schema_migrations", r => Convert.ToInt32(r.GetValue(0))))
                 .ToHashSet();
+            var scripts = Scripts(db.Provider);
+            var known = scripts.Count == 0 ? 0 : scripts[^1].Version;
+            if (applied.Count > 0 && applied.Max() > known)
+            {
+                throw new InvalidOperationException(
+                    $"The database schema (version {applied.Max()}) is newer than this Patron (version {known}): run the Patron release that upgraded it, or a later one.");
+            }
             var done = new List<string>();
-            foreach (var (version, name, script) in Scripts(db.Provider))
+            foreach (var (version, name, script) in scripts)
             {
                 if (applied.Contains(version))
                 {
