@@ -41,6 +41,8 @@ public static class ImportExport
     public static async Task<ImportResult> ImportCustomersAsync(
         IWritePath path, string programId, string file, TextWriter errors, Action<double, long>? progress = null, bool rowPerOperation = false)
     {
+        // A malformed file is refused whole, before its first row is written.
+        await Csv.CheckAsync(file);
         await using var stream = File.OpenRead(file);
         using var reader = new StreamReader(stream);
         using var records = Csv.Read(reader).GetEnumerator();
@@ -156,7 +158,7 @@ public static class ImportExport
             {
                 continue;
             }
-            string? Get(int i) => i >= 0 && i < r.Count && r[i].Length > 0 ? r[i] : null;
+            string? Get(int i) => i >= 0 && i < r.Count && r[i].Length > 0 ? Csv.Unneutralise(r[i]) : null;
             try
             {
                 // The same refusals as the API's: no NUL character in any text, no balance beyond one entry's limit.

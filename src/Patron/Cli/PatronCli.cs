@@ -33,9 +33,9 @@ public static class PatronCli
         {
             return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
-        catch (InvalidOperationException e)
+        catch (Exception e) when (e is InvalidOperationException or Csv.MalformedException)
         {
-            // Configuration and usage problems: say what is wrong, without a stack trace.
+            // Configuration, usage and input-file problems: say what is wrong, without a stack trace.
             await Console.Error.WriteLineAsync(e.Message);
             return 2;
         }
