@@ -103,6 +103,9 @@ public static partial class GuideSession
             {
                 case "-sS" or "-s" or "-S":
                     break;
+                case "-w":
+                    i++; // what curl prints after the answer: nothing to send
+                    break;
                 case "-X":
                     method = tokens[++i];
                     break;
