@@ -182,6 +182,21 @@ public sealed class LoyaltyDogTests
     }
 
     [Theory, DatabaseData]
+    public async Task Ten_parallel_find_or_creates_of_one_email_create_one_customer(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+
+        var answers = await ParallelAsync(10, _ =>
+            server.Client.PostJsonAsync($"{Base}/customers", new { programId = server.ProgramId, email = "rush@example.com" }));
+
+        answers.Count(a => a.Code == 201).ShouldBe(1, string.Join("\n", answers.Select(a => a.Raw)));
+        answers.Count(a => a.Code == 200).ShouldBe(9);
+        answers.Select(a => a.Str("id")).Distinct().Count().ShouldBe(1);
+        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(1);
+        (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(1);
+    }
+
+    [Theory, DatabaseData]
     public async Task A_customer_without_an_identifier_or_program_is_refused_in_the_dialect_shape(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
