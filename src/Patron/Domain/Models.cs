@@ -76,6 +76,27 @@ public static class Money
     public const decimal Scale = 10_000m;
     public static decimal FromE4(long e4) => e4 / Scale;
     public static long ToE4(decimal amount) => (long)decimal.Round(amount * Scale, 0, MidpointRounding.ToEven);
+
+    /// <summary>
+    /// The decimals of a currency's minor unit (ISO 4217): 2 unless listed, 0 for currencies such as JPY and KRW,
+    /// 3 for BHD, JOD, KWD and the like, 4 for CLF and UYW. For APIs that count money in minor units.
+    /// </summary>
+    public static int MinorUnitDigits(string currency) => currency.ToUpperInvariant() switch
+    {
+        "BIF" or "CLP" or "DJF" or "GNF" or "ISK" or "JPY" or "KMF" or "KRW" or "PYG" or "RWF" or "UGX" or "UYI"
+            or "VND" or "VUV" or "XAF" or "XOF" or "XPF" => 0,
+        "BHD" or "IQD" or "JOD" or "KWD" or "LYD" or "OMR" or "TND" => 3,
+        "CLF" or "UYW" => 4,
+        _ => 2,
+    };
+
+    /// <summary>An amount in minor units as the major-unit amount Patron stores.</summary>
+    public static decimal FromMinor(long minor, string currency) => minor / Pow10(MinorUnitDigits(currency));
+
+    /// <summary>A major-unit amount in whole minor units, rounded down (a fraction of a cent is not shown as a cent).</summary>
+    public static long ToMinor(decimal amount, string currency) => (long)decimal.Floor(amount * Pow10(MinorUnitDigits(currency)));
+
+    private static decimal Pow10(int digits) => digits switch { 0 => 1m, 3 => 1_000m, 4 => 10_000m, _ => 100m };
 }
 
 /// <summary>An object about one customer (an order, say): events that carry it are redacted when the customer is erased.</summary>

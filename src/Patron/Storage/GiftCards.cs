@@ -143,6 +143,15 @@ public static class GiftCards
         return n.Length <= 4 ? "…" : "…" + n[^4..];
     }
 
+    /// <summary>The gift cards given to this customer, newest first, at most <paramref name="limit"/>; codes are not stored, so none is shown.</summary>
+    public static async Task<IReadOnlyList<GiftCardDto>> ForCustomerAsync(Sql sql, string programId, string customerId, long nowMs, int limit)
+    {
+        var rows = await sql.ListAsync(
+            $"SELECT {Columns} FROM gift_cards WHERE program_id = @p AND customer_id = @c ORDER BY id DESC LIMIT @n",
+            Map, ("p", programId), ("c", customerId), ("n", limit));
+        return [.. rows.Select(r => r.ToDto(null, nowMs))];
+    }
+
     private static Task<Row?> ByIdAsync(Sql sql, string id) =>
         sql.SingleAsync($"SELECT {Columns} FROM gift_cards WHERE id = @id", Map, ("id", id));
 

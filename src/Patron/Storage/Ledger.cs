@@ -97,6 +97,11 @@ public static class Ledger
         return new Posted(entry, true);
     }
 
+    /// <summary>One entry of this program by its id, or null: another program's entry is as missing as none.</summary>
+    public static Task<PointsTransactionDto?> ByIdAsync(Sql sql, string programId, string id) =>
+        sql.SingleAsync($"SELECT {Columns} FROM points_transactions WHERE id = @id AND program_id = @p",
+            Map, ("id", id), ("p", programId));
+
     /// <summary>The customer's entry with this <c>reference</c>, if any (a reference is unique per customer).</summary>
     public static Task<PointsTransactionDto?> ByReferenceAsync(Sql sql, string customerId, string reference) =>
         sql.SingleAsync($"SELECT {Columns} FROM points_transactions WHERE customer_id = @c AND reference = @r",

@@ -38,6 +38,15 @@ public static class OrderPricing
         return after with { PointsEarned = OrderLifecycle.PointsAtRate(after, after.EarnMode!, after.EarnRate!.Value, settings.Rounding) };
     }
 
+    /// <summary>
+    /// The points a spend of <paramref name="total"/> (major unit) earns <paramref name="customer"/> now: the rate
+    /// <see cref="PriceAsync"/> gives a paid order (program or <c>place_order</c> rule rate, tier and campaign
+    /// multipliers), rounded as the program says. For front doors that award a sale without an order.
+    /// </summary>
+    public static async Task<long> PointsForSpendAsync(
+        WriteContext context, string programId, OrderSettings settings, Customers.State customer, decimal total) =>
+        Earning.Points(total, await RateAsync(context, programId, settings, customer), settings.Rounding);
+
     /// <summary>Points per unit with every multiplier in force now; zero for a customer who may not earn.</summary>
     private static async Task<decimal> RateAsync(WriteContext context, string programId, OrderSettings settings, Customers.State customer)
     {

@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using Patron.Api;
+using Patron.Domain;
+using Patron.Storage;
+
+namespace Patron.Dialects.LoyaltyDog;
+
+/// <summary>LoyaltyDog speaks camelCase JSON; timestamps and everything else as the native API writes them.</summary>
+public static class LoyaltyDogJson
+{
+    public static readonly JsonSerializerOptions Options = CamelCase();
+
+    private static JsonSerializerOptions CamelCase()
+    {
+        var o = PatronJson.Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+        o.PropertyNamingPolicy = JsonNamingPolicy.CamelCase;
+        return o;
+    }
+
+    public static IResult Reply(int status, object body) => Results.Json(body, Options, statusCode: status);
+}
+
+/// <summary>The body of <c>POST /customers</c>. Property names are LoyaltyDog's (camelCase).</summary>
+public sealed class LoyaltyDogCustomerInput
+{
+    [JsonPropertyName("programId")]
+    public string? ProgramId { get; set; }
+
+    [JsonPropertyName("email")]
+    public string? Email { get; set; }
+
+    [JsonPropertyName("phone")]
+    public string? Phone { get; set; }
+
+    /// <summary>The merchant's own identifier: Patron's <c>external_id</c>.</summary>
+    [JsonPropertyName("customIdentifier")]
+    public string? CustomIdentifier { get; set; }
+
+    /// <summary>Same as <see cref="CustomIdentifier"/>; when both are sent they must agree.</summary>
+    [JsonPropertyName("externalId")]
+    public string? ExternalId { get; set; }
+
+    [JsonPropertyName("firstName")]
+    public string? FirstName { get; set; }
+
+    [JsonPropertyName("lastName")]
+    public string? LastName { get; set; }
+}
+
+/// <summary>The body of <c>POST /loyalty/programs/{programId}/transactions</c>.</summary>
+public sealed class LoyaltyDogTransactionInput
+{
+    [JsonPropertyName("customerId")]
+    public string? CustomerId { get; set; }
+
+    [JsonPropertyName("type")]
+    public string? Type { get; set; }
+
+    /// <summary>earn: the sale's amount in minor units of <see cref="Currency"/>.</summary>
+    [JsonPropertyName("amount")]
+    public long? Amount { get; set; }
+
+    [JsonPropertyName("currency")]
+    public string? Currency { get; set; }
+
+    /// <summary>redeem: points to spend (positive); adjust: points to add or, negative, remove.</summary>
+    [JsonPropertyName("points")]
+    public long? Points { get; set; }
+
+    [JsonPropertyName("reference")]
+    public string? Reference { get; set; }
+}
+
+/// <summary>A customer as LoyaltyDog answers it. <c>walletPassUrl</c> is always null: Patron has no wallet passes yet.</summary>
+public sealed record LoyaltyDogCustomer(
+    string Id, string ProgramId, string? Email, string? Phone, string? ExternalId, string? FirstName, string? LastName,
+    string Status, long PointsBalance, long PendingPoints, long LifetimePoints, string? WalletPassUrl,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static LoyaltyDogCustomer From(string programId, CustomerDto c) => new(
+        c.Id, programId, c.Email, c.Phone, c.ExternalId, c.FirstName, c.LastName, c.Status, c.PointsBalance,
+        c.PendingPoints, c.LifetimePoints, WalletPassUrl: null, c.CreatedAt, c.UpdatedAt);
+}
+
+/// <summary>A customer's points as <c>GET .../balance</c> answers them.</summary>
+public sealed record LoyaltyDogBalance(
+    string CustomerId, string ProgramId, long Points, long PendingPoints, long LifetimePoints, long PointsSpent);
+
+/// <summary>
+/// One points transaction: a Patron ledger entry. <c>points</c> is signed as it moved the balance (a redeem is
+/// negative); <c>balance</c> is the available balance right after it. <c>amount</c> and <c>currency</c> are the
+/// sale an earn was for (null for other types).
+/// </summary>
+public sealed record LoyaltyDogTransaction(
+    string Id, string ProgramId, string CustomerId, string Type, long? Amount, string? Currency, long Points, long Balance,
+    string Status, DateTimeOffset? AvailableAt, string? Reference, string? Description, DateTimeOffset CreatedAt)
+{
+    public const string Earn = "earn";
+    public const string Redeem = "redeem";
+    public const string Adjust = "adjust";
+
+    /// <summary>The ledger's type as LoyaltyDog names it; the system's own types (expired, reversed, ...) keep their names.</summary>
+    public static string TypeOf(string ledgerType) => ledgerType switch
+    {
+        PointsTypes.Earned => Earn,
+        PointsTypes.Redeemed => Redeem,
+        PointsTypes.Adjusted => Adjust,
+        _ => ledgerType,
+    };
+
+    /// <summary>What an earn writes as the entry's description, so the sale can be shown again: <c>Sale: 50.00 USD</c>.</summary>
+    public static string SaleDescription(long minorAmount, string currency)
+    {
+        var digits = Money.MinorUnitDigits(currency);
+        var major = Money.FromMinor(minorAmount, currency).ToString("F" + digits.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        return $"Sale: {major} {currency}";
+    }
+
+    private static readonly Regex Sale = new(@"^Sale: (\d+(?:\.\d+)?) ([A-Z]{3})$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+    public static LoyaltyDogTransaction From(string programId, PointsTransactionDto e)
+    {
+        long? amount = null;
+        string? currency = null;
+        if (e.Type == PointsTypes.Earned && e.Description is { } d && Sale.Match(d) is { Success: true } m)
+        {
+            currency = m.Groups[2].Value;
+            amount = Money.ToMinor(decimal.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), currency);
+        }
+        return new LoyaltyDogTransaction(e.Id, programId, e.CustomerId, TypeOf(e.Type), amount, currency, e.Points, e.BalanceAfter,
+            e.Status, e.AvailableAt, e.Reference, e.Description, e.CreatedAt);
+    }
+}
+
+/// <summary>A gift card in minor units of its currency. <c>code</c> only when it was presented (it is stored as a hash).</summary>
+public sealed record LoyaltyDogGiftCard(
+    string Id, string? Code, string CodeLast4, long Balance, long InitialBalance, string Currency, string Status,
+    DateTimeOffset? ExpiresAt, string? CustomerId, DateTimeOffset CreatedAt)
+{
+    public static LoyaltyDogGiftCard From(GiftCardDto g) => new(
+        g.Id, g.Code, g.CodeLast4, Money.ToMinor(g.Balance, g.Currency), Money.ToMinor(g.InitialBalance, g.Currency), g.Currency,
+        g.Status, g.ExpiresAt, g.CustomerId, g.CreatedAt);
+}
+
+/// <summary>A list: LoyaltyDog-style <c>{"data": [...]}</c>.</summary>
+public sealed record LoyaltyDogList<T>(IReadOnlyList<T> Data);
+
+/// <summary>The error shape: <c>{"error": {"status", "code", "message", "param"?, "retryAfter"?}}</c>.</summary>
+public sealed record LoyaltyDogError(LoyaltyDogErrorBody Error);
+
+public sealed record LoyaltyDogErrorBody(
+    int Status, string Code, string Message,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Param,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RetryAfter);
