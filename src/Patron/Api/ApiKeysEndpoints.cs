@@ -1,3 +1,4 @@
+using Patron.Domain;
 using Microsoft.EntityFrameworkCore;
 using Patron.Storage;
 
