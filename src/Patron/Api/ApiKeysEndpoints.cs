@@ -1,5 +1,5 @@
-using Patron.Domain;
 using Microsoft.EntityFrameworkCore;
+using Patron.Domain;
 using Patron.Storage;
 
 namespace Patron.Api;
