@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Patron.Domain;
 using Patron.Storage;
 
 namespace Patron.Api;

@@ -99,19 +99,6 @@ public static class CustomersEndpoints
         await writes.RunAsync(http, caller, async context =>
         {
             var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, reference);
-            // Erasure (SPEC section 3): personal data goes; the row, its opaque id and the ledger stay,
-            // so balances and history still add up.
-            await context.Sql.ExecuteAsync(
-                """
-                UPDATE customers SET external_id = NULL, email = NULL, phone = NULL, first_name = NULL, last_name = NULL,
-                    birthday = NULL, search_text = NULL, status = @s, deleted_at = @now, updated_at = @now
-                WHERE id = @id AND program_id = @p
-                """,
-                ("s", CustomerStatus.Deleted), ("now", context.NowMs), ("id", customer.Id), ("p", caller.ProgramId));
-            await Events.RedactCustomerAsync(context, caller.ProgramId, customer.Id);
-            await Writes.ForgetAnswersAboutAsync(context, caller.ProgramId, customer.Id);
-            var deleted = new DeletedObject(customer.Id, "customer");
-            await Events.AddAsync(context, caller.ProgramId, Events.CustomerDeleted, deleted);
-            return Reply.Ok(deleted);
+            return Reply.Ok(await CustomerWrites.EraseAsync(context, caller.ProgramId, customer));
         });
 }

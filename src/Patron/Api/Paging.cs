@@ -63,9 +63,3 @@ public sealed record ListEnvelope<T>(List<T> Data, int? Page, int Limit, long? T
     [JsonPropertyOrder(-1)]
     public string Object => "list";
 }
-
-/// <summary>The answer to a DELETE (SPEC section 2).</summary>
-public sealed record DeletedObject(string Id, string Object)
-{
-    public bool Deleted => true;
-}

@@ -20,18 +20,6 @@ public readonly record struct Reply(int Status, object Body)
 /// </summary>
 public sealed class Writes(IWritePath path, StoredAnswers answers)
 {
-    /// <summary>
-    /// Erasure: stored answers that hold a customer (a replay would hand back their personal data)
-    /// are dropped. The table holds only the last 24 hours, so the scan stays small. An encrypted
-    /// answer names its customers' ids in its readable header, an older one in its text.
-    /// </summary>
-    public static Task ForgetAnswersAboutAsync(WriteContext context, string programId, string customerId) =>
-        context.Sql.ExecuteAsync(
-            context.Database.IsSqlite
-                ? "DELETE FROM idempotency_keys WHERE program_id = @p AND instr(response, CAST(@id AS BLOB)) > 0"
-                : "DELETE FROM idempotency_keys WHERE program_id = @p AND position(convert_to(@id, 'UTF8') in response) > 0",
-            ("p", programId), ("id", customerId));
-
     public static readonly TimeSpan KeyLifetime = TimeSpan.FromHours(24);
     private const int MaxKeyLength = 255;
 

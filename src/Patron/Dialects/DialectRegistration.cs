@@ -7,6 +7,7 @@ public static class DialectRegistration
     public static IReadOnlyList<Dialect> All { get; } =
     [
         new LoyaltyDog.LoyaltyDogDialect(),
+        new LoyaltyPlus.LoyaltyPlusDialect(),
     ];
 
     public static IServiceCollection AddDialects(this IServiceCollection services)

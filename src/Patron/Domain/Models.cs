@@ -21,7 +21,8 @@ public sealed record CustomerDto(
     string ReferralCode,
     string QrCode,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string? Notes = null)
 {
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public string Object => "customer";
@@ -103,4 +104,10 @@ public static class Money
 public interface IAboutCustomer
 {
     string CustomerId { get; }
+}
+
+/// <summary>The answer to a DELETE (docs/API.md): what was deleted.</summary>
+public sealed record DeletedObject(string Id, string Object)
+{
+    public bool Deleted => true;
 }

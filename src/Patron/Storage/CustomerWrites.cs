@@ -14,13 +14,17 @@ public sealed class CustomerInput
     public string? Status { get; set; }
     public long? InitialPoints { get; set; }
     public string? ReferredBy { get; set; }
+    public string? Notes { get; set; }
 }
 
 /// <summary>Customer input after validation: null = not given, "" = clear (PATCH), otherwise the normalised value.</summary>
 public sealed record CustomerFields(
     string? ExternalId, string? Email, string? Phone, string? FirstName, string? LastName,
-    string? Birthday, string? Status)
+    string? Birthday, string? Status, string? Notes = null)
 {
+    /// <summary>The longest <c>notes</c> a customer may carry, in characters.</summary>
+    public const int MaxNotesLength = 2000;
+
     /// <summary>A new customer needs one way to be found again.</summary>
     public void RequireIdentity()
     {
@@ -44,7 +48,8 @@ public sealed record CustomerFields(
                 null => null,
                 CustomerStatus.Active or CustomerStatus.Blocked => input.Status,
                 _ => throw OperationException.Invalid("status", "'status' must be 'active' or 'blocked'."),
-            });
+            },
+            Text(input.Notes, "notes", MaxNotesLength));
     }
 
     private static string? Text(string? value, string name, int max)
@@ -109,14 +114,15 @@ public static class CustomerWrites
         await sql.ExecuteAsync(
             """
             INSERT INTO customers (id, program_id, external_id, email, phone, first_name, last_name, birthday, status,
-                referral_code, referred_by_id, qr_code, search_text, created_at, updated_at)
-            VALUES (@id, @p, @x, @e, @ph, @fn, @ln, @b, @s, @rc, @rb, @qr, @st, @now, @now)
+                referral_code, referred_by_id, qr_code, search_text, notes, created_at, updated_at)
+            VALUES (@id, @p, @x, @e, @ph, @fn, @ln, @b, @s, @rc, @rb, @qr, @st, @notes, @now, @now)
             """,
             ("id", id), ("p", programId), ("x", Nullify(fields.ExternalId)), ("e", Nullify(fields.Email)),
             ("ph", Nullify(fields.Phone)), ("fn", Nullify(fields.FirstName)), ("ln", Nullify(fields.LastName)),
             ("b", Nullify(fields.Birthday)), ("s", fields.Status ?? CustomerStatus.Active),
             ("rc", referralCode), ("rb", referrerId), ("qr", "pq_" + Ids.Token(24)),
-            ("st", Customers.SearchText(fields.FirstName, fields.LastName, fields.Email)), ("now", context.NowMs));
+            ("st", Customers.SearchText(fields.FirstName, fields.LastName, fields.Email)), ("notes", Nullify(fields.Notes)),
+            ("now", context.NowMs));
 
         // customer.created comes first; the opening balance follows as its own points.created.
         var created = (await Customers.ByIdAsync(sql, programId, id))!;
@@ -146,6 +152,7 @@ public static class CustomerWrites
             LastName = Next(f.LastName, customer.LastName),
             Birthday = Next(f.Birthday, customer.Birthday),
             Status = f.Status ?? customer.Status,
+            Notes = Next(f.Notes, customer.Notes),
         };
         if (next == customer)
         {
@@ -155,16 +162,49 @@ public static class CustomerWrites
         await context.Sql.ExecuteAsync(
             """
             UPDATE customers SET external_id = @x, email = @e, phone = @ph, first_name = @fn, last_name = @ln,
-                birthday = @b, status = @s, search_text = @st, updated_at = @now
+                birthday = @b, status = @s, search_text = @st, notes = @notes, updated_at = @now
             WHERE id = @id AND program_id = @p
             """,
             ("x", next.ExternalId), ("e", next.Email), ("ph", next.Phone), ("fn", next.FirstName), ("ln", next.LastName),
             ("b", next.Birthday), ("s", next.Status), ("st", Customers.SearchText(next.FirstName, next.LastName, next.Email)),
-            ("now", context.NowMs), ("id", customer.Id), ("p", programId));
+            ("notes", next.Notes), ("now", context.NowMs), ("id", customer.Id), ("p", programId));
         var updated = (await Customers.ByIdAsync(context.Sql, programId, customer.Id))!;
         await Events.AddAsync(context, programId, Events.CustomerUpdated, updated);
         return updated;
     }
+
+    /// <summary>
+    /// Erases a customer (SPEC section 3): personal data goes; the row, its opaque id and the ledger stay,
+    /// so balances and history still add up. Their events are redacted, stored answers about them
+    /// forgotten, and <c>customer.deleted</c> is emitted.
+    /// </summary>
+    public static async Task<DeletedObject> EraseAsync(WriteContext context, string programId, CustomerDto customer)
+    {
+        await context.Sql.ExecuteAsync(
+            """
+            UPDATE customers SET external_id = NULL, email = NULL, phone = NULL, first_name = NULL, last_name = NULL,
+                birthday = NULL, search_text = NULL, notes = NULL, status = @s, deleted_at = @now, updated_at = @now
+            WHERE id = @id AND program_id = @p
+            """,
+            ("s", CustomerStatus.Deleted), ("now", context.NowMs), ("id", customer.Id), ("p", programId));
+        await Events.RedactCustomerAsync(context, programId, customer.Id);
+        await ForgetStoredAnswersAboutAsync(context, programId, customer.Id);
+        var deleted = new DeletedObject(customer.Id, "customer");
+        await Events.AddAsync(context, programId, Events.CustomerDeleted, deleted);
+        return deleted;
+    }
+
+    /// <summary>
+    /// Erasure: stored idempotent answers that hold a customer (a replay would hand back their personal
+    /// data) are dropped. The table holds only the last 24 hours, so the scan stays small. An encrypted
+    /// answer names its customers' ids in its readable header, an older one in its text.
+    /// </summary>
+    private static Task<int> ForgetStoredAnswersAboutAsync(WriteContext context, string programId, string customerId) =>
+        context.Sql.ExecuteAsync(
+            context.Database.IsSqlite
+                ? "DELETE FROM idempotency_keys WHERE program_id = @p AND instr(response, CAST(@id AS BLOB)) > 0"
+                : "DELETE FROM idempotency_keys WHERE program_id = @p AND position(convert_to(@id, 'UTF8') in response) > 0",
+            ("p", programId), ("id", customerId));
 
     /// <summary>external_id, email and phone each belong to one customer of a program.</summary>
     private static async Task EnsureUniqueAsync(Sql sql, string programId, string? selfId, CustomerFields f)

@@ -25,13 +25,13 @@ public static class Customers
         "id, external_id, email, phone, first_name, last_name, birthday, status, points_balance, pending_points, " +
         "lifetime_points, points_spent, points_expired, current_stamps, " +
         "(SELECT name FROM vip_tiers t WHERE t.id = customers.vip_tier_id AND t.deleted_at IS NULL) AS vip_tier, " +
-        "total_spent_e4, referral_code, qr_code, created_at, updated_at";
+        "total_spent_e4, referral_code, qr_code, created_at, updated_at, notes";
 
     /// <summary>The same columns by name, for reading them from a subquery that selected <see cref="Columns"/>.</summary>
     private const string ColumnNames =
         "id, external_id, email, phone, first_name, last_name, birthday, status, points_balance, pending_points, " +
         "lifetime_points, points_spent, points_expired, current_stamps, vip_tier, total_spent_e4, referral_code, " +
-        "qr_code, created_at, updated_at";
+        "qr_code, created_at, updated_at, notes";
 
     public static CustomerDto Map(DbDataReader r) => new(
         Id: r.GetString(0),
@@ -53,7 +53,8 @@ public static class Customers
         ReferralCode: r.GetString(16),
         QrCode: r.GetString(17),
         CreatedAt: Time.FromMs(r.GetInt64(18)),
-        UpdatedAt: Time.FromMs(r.GetInt64(19)));
+        UpdatedAt: Time.FromMs(r.GetInt64(19)),
+        Notes: r.StringOrNull(20));
 
     /// <summary>
     /// A customer of this program by any reference (SPEC section 3): Patron id, external id, email,
@@ -123,6 +124,58 @@ public static class Customers
         };
         return sql.SingleAsync($"SELECT {Columns} FROM customers WHERE program_id = @p AND {where} AND deleted_at IS NULL",
             Map, ("p", programId), ("v", value));
+    }
+
+    /// <summary>What a page of customers is ordered by; the id breaks ties, in the same direction.</summary>
+    public enum SortKey { CreatedAt, UpdatedAt, Name, PointsBalance }
+
+    /// <summary>
+    /// One page of the program's live customers, with the count of all that match. <paramref name="search"/>
+    /// matches part of the name or email (any case) or of the phone; <paramref name="status"/> is
+    /// <c>active</c> or <c>blocked</c>, or null for both.
+    /// </summary>
+    public static async Task<(List<CustomerDto> Rows, long Total)> PageAsync(
+        Sql sql, string programId, string? search, string? status, SortKey sortBy, bool descending, int limit, int offset)
+    {
+        var where = "program_id = @p AND deleted_at IS NULL";
+        var args = new List<(string, object?)> { ("p", programId) };
+        if (!string.IsNullOrEmpty(search))
+        {
+            where += " AND (search_text LIKE @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\')";
+            args.Add(("s", "%" + search.ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"));
+        }
+        if (status is not null)
+        {
+            where += " AND status = @status";
+            args.Add(("status", status));
+        }
+        var direction = descending ? "DESC" : "ASC";
+        var order = sortBy switch
+        {
+            SortKey.UpdatedAt => $"updated_at {direction}",
+            SortKey.Name => $"LOWER(COALESCE(first_name, '')) {direction}, LOWER(COALESCE(last_name, '')) {direction}",
+            SortKey.PointsBalance => $"points_balance {direction}",
+            _ => $"created_at {direction}",
+        };
+        var total = Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM customers WHERE {where}", [.. args]));
+        var rows = await sql.ListAsync(
+            $"SELECT {Columns} FROM customers WHERE {where} ORDER BY {order}, id {direction} LIMIT @limit OFFSET @offset",
+            Map, [.. args, ("limit", limit), ("offset", offset)]);
+        return (rows, total);
+    }
+
+    /// <summary>A customer's most recent ledger entries, newest first (at most <paramref name="limit"/>).</summary>
+    public static Task<List<PointsTransactionDto>> RecentEntriesAsync(Sql sql, string programId, string customerId, int limit) =>
+        sql.ListAsync($"SELECT {Ledger.Columns} FROM points_transactions WHERE customer_id = @c AND program_id = @p ORDER BY id DESC LIMIT @n",
+            Ledger.Map, ("c", customerId), ("p", programId), ("n", limit));
+
+    /// <summary>The core's rule for points a customer spends or earns by their own action: a blocked customer may not.</summary>
+    public static void EnsureNotBlocked(CustomerDto customer)
+    {
+        if (customer.Status == CustomerStatus.Blocked)
+        {
+            throw OperationException.Forbidden("customer_blocked", "This customer is blocked.");
+        }
     }
 
     public static string SearchText(string? firstName, string? lastName, string? email) =>

@@ -94,6 +94,32 @@ public static class Rewards
         ("prefix", r.CodePrefix), ("en", r.Enabled),
     ];
 
+    /// <summary>The fewest points an enabled reward can be redeemed for: its fixed cost, or a variable reward's minimum.</summary>
+    private const string LeastPoints = "COALESCE(points_cost, min_points)";
+
+    /// <summary>
+    /// The program's cheapest enabled reward (fewest points to redeem it; the oldest among equals), or
+    /// null when no reward is enabled. Tier requirements and per-customer limits are not considered here.
+    /// </summary>
+    public static Task<RewardDto?> CheapestEnabledAsync(Sql sql, string programId) =>
+        sql.SingleAsync(
+            $"SELECT {Columns} FROM rewards WHERE program_id = @p AND deleted_at IS NULL AND enabled = @on ORDER BY {LeastPoints}, id LIMIT 1",
+            Map, ("p", programId), ("on", true));
+
+    /// <summary>
+    /// The enabled reward that costs exactly <paramref name="points"/>: a fixed-price reward of that cost,
+    /// else a variable reward whose bounds hold it (the cheapest, then the oldest, first).
+    /// </summary>
+    public static Task<RewardDto?> EnabledForPointsAsync(Sql sql, string programId, long points) =>
+        sql.SingleAsync(
+            $"""
+            SELECT {Columns} FROM rewards
+            WHERE program_id = @p AND deleted_at IS NULL AND enabled = @on
+              AND (points_cost = @pts OR (points_cost IS NULL AND min_points <= @pts AND max_points >= @pts))
+            ORDER BY CASE WHEN points_cost = @pts THEN 0 ELSE 1 END, {LeastPoints}, id LIMIT 1
+            """,
+            Map, ("p", programId), ("on", true), ("pts", points));
+
     /// <summary>
     /// Whether a customer's tier reaches <paramref name="minTierId"/>: the same tier, or one whose
     /// thresholds (lifetime points and spend) are both at least the minimum tier's.

@@ -763,6 +763,29 @@ public sealed class CustomersApiTests
         retried.Str("id").ShouldNotBe(id);
     }
 
+    [Theory, DatabaseData]
+    public async Task A_customers_notes_are_kept_bounded_cleared_by_an_empty_string_and_gone_after_erasure(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var created = await server.Client.PostJsonAsync(Customers, new { email = "notes@example.com", notes = "  VIP customer " });
+        created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
+        created.Str("notes").ShouldBe("VIP customer");
+        var id = created.Str("id");
+
+        var tooLong = await server.Client.PatchJsonAsync($"{Customers}/{id}", new { notes = new string('n', 2001) });
+        tooLong.Status.ShouldBe(HttpStatusCode.UnprocessableEntity, tooLong.Raw);
+        tooLong.ErrorCode.ShouldBe("parameter_invalid");
+        (await server.Client.GetJsonAsync($"{Customers}/{id}")).Str("notes").ShouldBe("VIP customer");
+
+        var cleared = await server.Client.PatchJsonAsync($"{Customers}/{id}", new { notes = "" });
+        cleared["notes"].ValueKind.ShouldBe(JsonValueKind.Null);
+        (await server.Client.PatchJsonAsync($"{Customers}/{id}", new { notes = "Allergic to nuts" })).Str("notes").ShouldBe("Allergic to nuts");
+
+        (await server.Client.DeleteJsonAsync($"{Customers}/{id}")).Status.ShouldBe(HttpStatusCode.OK);
+        var events = await server.Client.GetJsonAsync("/api/v1/events?type=customer.updated");
+        events.Raw.ShouldNotContain("Allergic to nuts");
+    }
+
     private static async Task<long> CountAsync(HttpClient client) =>
         (await client.GetJsonAsync(Customers)).Long("total_count");
 }
