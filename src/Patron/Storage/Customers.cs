@@ -119,10 +119,56 @@ public static class Customers
             "email" => "email = @v",
             "phone" => "phone = @v",
             "referral_code" => "referral_code = @v",
+            "qr_code" => "qr_code = @v",
             _ => throw new ArgumentOutOfRangeException(nameof(column)),
         };
         return sql.SingleAsync($"SELECT {Columns} FROM customers WHERE program_id = @p AND {where} AND deleted_at IS NULL",
             Map, ("p", programId), ("v", value));
+    }
+
+    /// <summary>
+    /// One page of the program's live customers, oldest first (so a page does not shift as customers
+    /// join), by offset; with the count of all of them. Callers bound <paramref name="limit"/>.
+    /// </summary>
+    public static async Task<(List<CustomerDto> Rows, long Total)> PageAsync(Sql sql, string programId, long offset, int limit)
+    {
+        var rows = await sql.ListAsync(
+            $"SELECT {Columns} FROM customers WHERE program_id = @p AND deleted_at IS NULL ORDER BY id LIMIT @n OFFSET @o",
+            Map, ("p", programId), ("n", limit), ("o", offset));
+        var total = Convert.ToInt64(await sql.ScalarAsync(
+            "SELECT COUNT(*) FROM customers WHERE program_id = @p AND deleted_at IS NULL", ("p", programId)));
+        return (rows, total);
+    }
+
+    /// <summary>One entry of a customer's recent activity: stamps recorded, a ledger entry, or a redemption.</summary>
+    public sealed record ActivityItem(
+        string Kind, string Id, DateTimeOffset CreatedAt, long? Stamps = null, long? RewardsIssued = null, long? Points = null,
+        string? PointsType = null, string? Description = null, string? RewardId = null, string? Source = null, string? Status = null);
+
+    /// <summary>
+    /// The customer's latest <paramref name="limit"/> stamp recordings, ledger entries and redemptions
+    /// (each with its current status), newest first. Each kind is read through its (customer_id, id) index.
+    /// </summary>
+    public static async Task<List<ActivityItem>> RecentActivityAsync(Sql sql, string programId, string customerId, int limit, long nowMs)
+    {
+        (string, object?)[] args = [("p", programId), ("c", customerId), ("n", limit)];
+        var stamps = await sql.ListAsync(
+            "SELECT id, stamps, rewards_issued, created_at FROM stamp_events WHERE customer_id = @c AND program_id = @p ORDER BY id DESC LIMIT @n",
+            r => new ActivityItem("stamps", r.GetString(0), Time.FromMs(r.GetInt64(3)), Stamps: r.GetInt64(1), RewardsIssued: r.GetInt64(2)),
+            args);
+        var points = await sql.ListAsync(
+            "SELECT id, points, type, description, created_at FROM points_transactions WHERE customer_id = @c AND program_id = @p ORDER BY id DESC LIMIT @n",
+            r => new ActivityItem("points", r.GetString(0), Time.FromMs(r.GetInt64(4)), Points: r.GetInt64(1), PointsType: r.GetString(2),
+                Description: r.StringOrNull(3)),
+            args);
+        var redemptions = await sql.ListAsync(
+            $"SELECT {Redemptions.Columns} FROM redemptions WHERE customer_id = @c AND program_id = @p ORDER BY id DESC LIMIT @n",
+            Redemptions.Mapper(nowMs), args);
+        return stamps.Concat(points)
+            .Concat(redemptions.Select(x => new ActivityItem("redemption", x.Id, x.CreatedAt, Points: x.PointsSpent == 0 ? null : -x.PointsSpent,
+                RewardId: x.RewardId, Source: x.Source, Status: x.Status)))
+            .OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id, StringComparer.Ordinal)
+            .Take(limit).ToList();
     }
 
     public static string SearchText(string? firstName, string? lastName, string? email) =>
