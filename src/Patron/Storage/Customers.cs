@@ -140,14 +140,19 @@ public static class Customers
         return (rows, total);
     }
 
-    /// <summary>One entry of a customer's recent activity: stamps recorded, a ledger entry, or a redemption.</summary>
+    /// <summary>
+    /// One entry of a customer's recent activity: stamps recorded, a ledger entry, or a redemption. <c>At</c>
+    /// is when it happened: a redemption's latest change (used, cancelled, else issued).
+    /// </summary>
     public sealed record ActivityItem(
-        string Kind, string Id, DateTimeOffset CreatedAt, long? Stamps = null, long? RewardsIssued = null, long? Points = null,
+        string Kind, string Id, DateTimeOffset At, long? Stamps = null, long? RewardsIssued = null, long? Points = null,
         string? PointsType = null, string? Description = null, string? RewardId = null, string? Source = null, string? Status = null);
 
     /// <summary>
     /// The customer's latest <paramref name="limit"/> stamp recordings, ledger entries and redemptions
-    /// (each with its current status), newest first. Each kind is read through its (customer_id, id) index.
+    /// (each with its current status), newest first; a redemption issued by a stamp recording comes before
+    /// it. Each kind is read through its (customer_id, id) index (a redemption used later is still found
+    /// among the customer's latest redemptions by creation, which is what bounds the read).
     /// </summary>
     public static async Task<List<ActivityItem>> RecentActivityAsync(Sql sql, string programId, string customerId, int limit, long nowMs)
     {
@@ -165,9 +170,9 @@ public static class Customers
             $"SELECT {Redemptions.Columns} FROM redemptions WHERE customer_id = @c AND program_id = @p ORDER BY id DESC LIMIT @n",
             Redemptions.Mapper(nowMs), args);
         return stamps.Concat(points)
-            .Concat(redemptions.Select(x => new ActivityItem("redemption", x.Id, x.CreatedAt, Points: x.PointsSpent == 0 ? null : -x.PointsSpent,
-                RewardId: x.RewardId, Source: x.Source, Status: x.Status)))
-            .OrderByDescending(a => a.CreatedAt).ThenByDescending(a => a.Id, StringComparer.Ordinal)
+            .Concat(redemptions.Select(x => new ActivityItem("redemption", x.Id, x.UsedAt ?? x.CancelledAt ?? x.CreatedAt,
+                Points: x.PointsSpent == 0 ? null : -x.PointsSpent, RewardId: x.RewardId, Source: x.Source, Status: x.Status)))
+            .OrderByDescending(a => a.At).ThenBy(a => a.Kind == "redemption" ? 0 : 1).ThenByDescending(a => a.Id, StringComparer.Ordinal)
             .Take(limit).ToList();
     }
 

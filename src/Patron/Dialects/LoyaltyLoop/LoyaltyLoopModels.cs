@@ -37,7 +37,7 @@ public sealed record LoyaltyLoopCustomerDetail(
 /// <summary>One entry of <c>recent_transactions</c>; fields that do not apply to its type are null.</summary>
 public sealed record LoyaltyLoopTransaction(
     string Id, string Type, long? Stamps, long? RewardsEarned, long? Points, string? PointsType, string? Description,
-    string? RewardId, string? Status, DateTimeOffset CreatedAt);
+    string? RewardId, string? Status, DateTimeOffset Date);
 
 public sealed record LoyaltyLoopPagination(int Page, int Limit, long Total, long TotalPages);
 

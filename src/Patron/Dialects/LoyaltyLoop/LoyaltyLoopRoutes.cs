@@ -66,7 +66,7 @@ public static class LoyaltyLoopRoutes
             return new LoyaltyLoopCustomerDetail(view.Id, view.Name, view.Phone, view.Email, view.QrCode, view.CurrentStamps,
                 view.TotalStamps, view.StampsRequired, view.RewardsAvailable, view.Status, view.CreatedAt, view.UpdatedAt,
                 recent.Select(a => new LoyaltyLoopTransaction(a.Id, a.Kind, a.Stamps, a.RewardsIssued, a.Points, a.PointsType,
-                    a.Description, a.RewardId, a.Status, a.CreatedAt)).ToList());
+                    a.Description, a.RewardId, a.Status, a.At)).ToList());
         }));
     }
 
