@@ -12,13 +12,10 @@ namespace Patron.Api;
 /// </summary>
 public static class AnalyticsEndpoints
 {
-    public const int DefaultDays = 30;
-    public const int MaxDays = 365;
+    public const int DefaultDays = AnalyticsWindow.DefaultDays;
+    public const int MaxDays = AnalyticsWindow.MaxDays;
     public const int TopRewardsCount = 5;
     private const long DayMs = 86_400_000;
-
-    /// <summary>Ids may be minted a little before their row's <c>created_at</c> by another clock; this much is allowed for.</summary>
-    private const long IdClockSlackMs = 60_000;
 
     public sealed record Liability(long Points, long PendingPoints, decimal? Amount, decimal? PointValue, string Currency);
 
@@ -45,18 +42,9 @@ public static class AnalyticsEndpoints
 
     private static async Task<IResult> Get(HttpRequest request, Caller caller, Database database, TimeProvider clock)
     {
-        var days = ParseDays(request.Query["days"].ToString());
-        var now = clock.GetUtcNow();
-        var nowMs = now.ToUnixTimeMilliseconds();
-        var fromMs = new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero).AddDays(1 - days).ToUnixTimeMilliseconds();
-
-        // Every query below scans the window through an (program_id, id) index: ids start with their
-        // creation time, so "id >= floor" finds the window's rows without an index on created_at
-        // (one index fewer on the hot write path); created_at then decides exactly. Ids take their
-        // time from the system clock (Ids.New) and created_at from the server's clock, which are the
-        // same clock except under a test clock: the floor uses the earlier of the two.
-        var systemFromMs = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() - (nowMs - fromMs);
-        var floorMs = Math.Min(fromMs, systemFromMs) - IdClockSlackMs;
+        var period = AnalyticsWindow.Of(AnalyticsWindow.ParseDays(request.Query["days"].ToString()), clock.GetUtcNow());
+        var (days, fromMs, nowMs, floorMs) = (period.Days, period.FromMs, period.NowMs, period.FloorMs);
+        var now = PatronJson.FromMs(nowMs);
 
         await using var connection = await database.OpenAsync();
         // One snapshot for all the figures, so that they add up with each other.
@@ -160,17 +148,6 @@ public static class AnalyticsEndpoints
             series.Select((t, i) => new Day(
                 PatronJson.FromMs(fromMs + i * DayMs).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                 t.NewCustomers, t.Earned, t.Redeemed, t.Expired)).ToList()));
-    }
-
-    private static int ParseDays(string raw)
-    {
-        if (raw.Length == 0)
-        {
-            return DefaultDays;
-        }
-        return int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days is >= 1 and <= MaxDays
-            ? days
-            : throw ApiException.Invalid("days", $"'days' must be a whole number from 1 to {MaxDays}.");
     }
 
     private sealed class Totals

@@ -82,40 +82,18 @@ public static class WebhooksEndpoints
     }
 
     private static async Task<IResult> Create(
-        HttpContext http, Caller caller, Writes writes, WebhookSecrets secrets, IOptions<PatronOptions> options, Database database)
+        HttpContext http, Caller caller, Writes writes, WebhookSecrets secrets, IOptions<PatronOptions> options)
     {
         caller.RequireAdmin();
         var input = await http.ReadJsonAsync<WebhookEndpointInput>();
         var url = input.Url?.Trim() is { Length: > 0 } u ? u : throw ApiException.Missing("url");
         await CheckUrlAsync(url, options, http.RequestAborted);
-        var events = EventsOf(input.Events) ?? WebhookEventTypes.Store([WebhookEventTypes.Wildcard]);
-        var id = Ids.New("we_");
-        var secret = WebhookSignature.NewSecret();
-        var row = new WebhookEndpointRow
-        {
-            Id = id,
-            ProgramId = caller.ProgramId,
-            Url = url,
-            Description = DescriptionOf(input.Description),
-            Events = events,
-            Enabled = input.Enabled ?? true,
-            DisabledReason = input.Enabled == false ? "manual" : null,
-            Secret = secrets.Protect(id, secret),
-        };
-        var signal = WebhookSignal.For(database);
+        var events = WebhookEndpointWrites.EventsOf(input.Events) ?? WebhookEventTypes.Store([WebhookEventTypes.Wildcard]);
+        var (row, secret) = WebhookEndpointWrites.NewRow(
+            secrets, caller.ProgramId, url, events, DescriptionOf(input.Description), input.Enabled ?? true);
         return await writes.RunAsync(http, caller, async context =>
         {
-            await using var db = PatronDb.For(context, caller.ProgramId);
-            if (await db.WebhookEndpoints.CountAsync() >= MaxEndpointsPerProgram)
-            {
-                throw ApiException.Unprocessable("limit_exceeded",
-                    $"A program has at most {MaxEndpointsPerProgram} webhook endpoints; delete one first.");
-            }
-            row.CreatedAt = row.UpdatedAt = context.NowMs;
-            db.WebhookEndpoints.Add(row);
-            await db.SaveChangesAsync();
-            db.Entry(row).State = EntityState.Detached;
-            context.AfterCommit.Add(signal.EndpointsChanged);
+            await WebhookEndpointWrites.CreateAsync(context, row);
             return Reply.Created(WebhookEndpointDto.From(row, secret));
         });
     }
@@ -134,7 +112,7 @@ public static class WebhooksEndpoints
             }
             await CheckUrlAsync(url, options, http.RequestAborted);
         }
-        var events = EventsOf(input.Events);
+        var events = WebhookEndpointWrites.EventsOf(input.Events);
         var description = input.Description;
         var signal = WebhookSignal.For(database);
         return await writes.RunAsync(http, caller, async context =>
@@ -168,20 +146,12 @@ public static class WebhooksEndpoints
         });
     }
 
-    private static async Task<IResult> Delete(string id, HttpContext http, Caller caller, Writes writes, Database database)
+    private static async Task<IResult> Delete(string id, HttpContext http, Caller caller, Writes writes)
     {
         caller.RequireAdmin();
-        var signal = WebhookSignal.For(database);
         return await writes.RunAsync(http, caller, async context =>
         {
-            await using var db = PatronDb.For(context, caller.ProgramId);
-            if (await db.WebhookEndpoints.Where(e => e.Id == id).ExecuteDeleteAsync() == 0)
-            {
-                throw ApiException.NotFound("webhook endpoint", id);
-            }
-            await context.Sql.ExecuteAsync("DELETE FROM webhook_deliveries WHERE endpoint_id = @e AND program_id = @p",
-                ("e", id), ("p", caller.ProgramId));
-            context.AfterCommit.Add(signal.EndpointsChanged);
+            await WebhookEndpointWrites.DeleteAsync(context, caller.ProgramId, id);
             return Reply.Ok(new DeletedObject(id, "webhook_endpoint"));
         });
     }
@@ -263,35 +233,8 @@ public static class WebhooksEndpoints
         });
     }
 
-    private static async Task CheckUrlAsync(string url, IOptions<PatronOptions> options, CancellationToken ct)
-    {
-        if (await WebhookTargets.CheckUrlAsync(url, options.Value.Webhooks.AllowPrivateTargets, ct) is { } problem)
-        {
-            throw ApiException.Unprocessable(problem.Code, problem.Message, "url");
-        }
-    }
-
-    /// <summary>The stored subscription for the given list, or null when none was given.</summary>
-    private static string? EventsOf(List<string>? events)
-    {
-        if (events is null)
-        {
-            return null;
-        }
-        if (events.Count == 0 || events.Count > 50)
-        {
-            throw ApiException.Invalid("events", "'events' must list 1 to 50 event types, or [\"*\"] for all of them.");
-        }
-        foreach (var type in events)
-        {
-            if (type is null || !WebhookEventTypes.IsSubscribable(type))
-            {
-                throw ApiException.Invalid("events",
-                    $"'{type}' is not an event type; use \"*\" or any of: {string.Join(", ", EventTypes.All)}.");
-            }
-        }
-        return WebhookEventTypes.Store(events);
-    }
+    private static Task CheckUrlAsync(string url, IOptions<PatronOptions> options, CancellationToken ct) =>
+        WebhookEndpointWrites.CheckUrlAsync(url, options.Value.Webhooks.AllowPrivateTargets, ct);
 
     private static string? DescriptionOf(string? description)
     {

@@ -8,6 +8,7 @@ public static class DialectRegistration
     [
         new LoyaltyDog.LoyaltyDogDialect(),
         new LoyaltyPlus.LoyaltyPlusDialect(),
+        new LoyaltyLoop.LoyaltyLoopDialect(),
     ];
 
     public static IServiceCollection AddDialects(this IServiceCollection services)

@@ -24,6 +24,12 @@ public static class EventTypes
     public const string TierChanged = "tier.changed";
     public const string StampAdded = "stamp.added";
     public const string RewardEarned = "reward.earned";
+
+    /// <summary>
+    /// A customer got a reward, once per redemption: when points are spent on it (at the same time as
+    /// <c>redemption.created</c>), or, for a reward a full stamp card issued, when it is used (with <c>voucher.used</c>).
+    /// </summary>
+    public const string RewardRedeemed = "reward.redeemed";
     public const string ReferralCompleted = "referral.completed";
     public const string GiftCardUpdated = "gift_card.updated";
 
@@ -32,7 +38,7 @@ public static class EventTypes
     [
         CustomerCreated, CustomerUpdated, CustomerDeleted, PointsCreated, PointsExpired, OrderUpdated,
         RedemptionCreated, RedemptionCancelled, VoucherUsed, TierChanged, StampAdded, RewardEarned,
-        ReferralCompleted, GiftCardUpdated,
+        RewardRedeemed, ReferralCompleted, GiftCardUpdated,
     ];
 
     private static readonly HashSet<string> Known = new(All, StringComparer.Ordinal);

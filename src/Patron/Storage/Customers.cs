@@ -120,6 +120,7 @@ public static class Customers
             "email" => "email = @v",
             "phone" => "phone = @v",
             "referral_code" => "referral_code = @v",
+            "qr_code" => "qr_code = @v",
             _ => throw new ArgumentOutOfRangeException(nameof(column)),
         };
         return sql.SingleAsync($"SELECT {Columns} FROM customers WHERE program_id = @p AND {where} AND deleted_at IS NULL",
@@ -176,6 +177,42 @@ public static class Customers
         {
             throw OperationException.Forbidden("customer_blocked", "This customer is blocked.");
         }
+    }
+
+    /// <summary>
+    /// One entry of a customer's recent activity: stamps recorded, a ledger entry, or a redemption. <c>At</c>
+    /// is when it happened: a redemption's latest change (used, cancelled, else issued).
+    /// </summary>
+    public sealed record ActivityItem(
+        string Kind, string Id, DateTimeOffset At, long? Stamps = null, long? RewardsIssued = null, long? Points = null,
+        string? PointsType = null, string? Description = null, string? RewardId = null, string? Source = null, string? Status = null);
+
+    /// <summary>
+    /// The customer's latest <paramref name="limit"/> stamp recordings, ledger entries and redemptions
+    /// (each with its current status), newest first; a redemption issued by a stamp recording comes before
+    /// it. Each kind is read through its (customer_id, id) index (a redemption used later is still found
+    /// among the customer's latest redemptions by creation, which is what bounds the read).
+    /// </summary>
+    public static async Task<List<ActivityItem>> RecentActivityAsync(Sql sql, string programId, string customerId, int limit, long nowMs)
+    {
+        (string, object?)[] args = [("p", programId), ("c", customerId), ("n", limit)];
+        var stamps = await sql.ListAsync(
+            "SELECT id, stamps, rewards_issued, created_at FROM stamp_events WHERE customer_id = @c AND program_id = @p ORDER BY id DESC LIMIT @n",
+            r => new ActivityItem("stamps", r.GetString(0), Time.FromMs(r.GetInt64(3)), Stamps: r.GetInt64(1), RewardsIssued: r.GetInt64(2)),
+            args);
+        var points = await sql.ListAsync(
+            "SELECT id, points, type, description, created_at FROM points_transactions WHERE customer_id = @c AND program_id = @p ORDER BY id DESC LIMIT @n",
+            r => new ActivityItem("points", r.GetString(0), Time.FromMs(r.GetInt64(4)), Points: r.GetInt64(1), PointsType: r.GetString(2),
+                Description: r.StringOrNull(3)),
+            args);
+        var redemptions = await sql.ListAsync(
+            $"SELECT {Redemptions.Columns} FROM redemptions WHERE customer_id = @c AND program_id = @p ORDER BY id DESC LIMIT @n",
+            Redemptions.Mapper(nowMs), args);
+        return stamps.Concat(points)
+            .Concat(redemptions.Select(x => new ActivityItem("redemption", x.Id, x.UsedAt ?? x.CancelledAt ?? x.CreatedAt,
+                Points: x.PointsSpent == 0 ? null : -x.PointsSpent, RewardId: x.RewardId, Source: x.Source, Status: x.Status)))
+            .OrderByDescending(a => a.At).ThenBy(a => a.Kind == "redemption" ? 0 : 1).ThenByDescending(a => a.Id, StringComparer.Ordinal)
+            .Take(limit).ToList();
     }
 
     public static string SearchText(string? firstName, string? lastName, string? email) =>

@@ -23,6 +23,7 @@ public static class Events
     public const string VoucherUsed = EventTypes.VoucherUsed;
     public const string StampAdded = EventTypes.StampAdded;
     public const string RewardEarned = EventTypes.RewardEarned;
+    public const string RewardRedeemed = EventTypes.RewardRedeemed;
     public const string GiftCardUpdated = EventTypes.GiftCardUpdated;
     public const string ReferralCompleted = EventTypes.ReferralCompleted;
 

@@ -137,8 +137,65 @@ public static class Redemptions
             balance = posted.Transaction.BalanceAfter;
             transactionId = posted.Transaction.Id;
         }
-        return await IssueAsync(context, programId, customer.Id, reward, id, RedemptionSources.Points, points, valueE4,
+        var redemption = await IssueAsync(context, programId, customer.Id, reward, id, RedemptionSources.Points, points, valueE4,
             balance, transactionId, createdBy);
+        // Spending the points is the redeeming (docs/WEBHOOKS.md, Events); a stamp reward is redeemed when used.
+        await Events.AddAsync(context, programId, Events.RewardRedeemed, redemption);
+        return redemption;
+    }
+
+    /// <summary>
+    /// Redeems the customer's oldest unused, unexpired reward issued by a full stamp card: its code is
+    /// marked used (<c>voucher.used</c> and <c>reward.redeemed</c>). Under the customer's lock, and the
+    /// use itself is a conditional update, so of concurrent requests for one reward exactly one succeeds;
+    /// without such a reward the answer is <c>409 no_reward_to_redeem</c>.
+    /// </summary>
+    public static async Task<RedemptionDto> RedeemStampRewardAsync(WriteContext context, string programId, string customerReference)
+    {
+        var sql = context.Sql;
+        var customer = await Customers.GetAsync(sql, programId, customerReference);
+        if (customer.Status == CustomerStatus.Blocked)
+        {
+            throw OperationException.Forbidden("customer_blocked", "This customer is blocked and cannot redeem.");
+        }
+        await Ledger.LockCustomerAsync(context, customer.Id);
+        var code = await sql.ScalarAsync(
+            """
+            SELECT discount_code FROM redemptions
+            WHERE program_id = @p AND customer_id = @c AND source = @src AND status = @issued AND (expires_at IS NULL OR expires_at > @now)
+            ORDER BY created_at, id LIMIT 1
+            """,
+            ("p", programId), ("c", customer.Id), ("src", RedemptionSources.Stamps), ("issued", RedemptionStatus.Issued),
+            ("now", context.NowMs)) as string
+            ?? throw OperationException.Conflict("no_reward_to_redeem", "This customer has no earned stamp reward to redeem.");
+        var voucher = await Vouchers.UseAsync(context, programId, code, null);
+        return (await FindAsync(sql, programId, voucher.RedemptionId, context.NowMs))!;
+    }
+
+    /// <summary>How many rewards issued by full stamp cards each customer has unused and unexpired.</summary>
+    public static async Task<Dictionary<string, long>> StampRewardsAvailableAsync(
+        Sql sql, string programId, IReadOnlyCollection<string> customerIds, long nowMs)
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (customerIds.Count == 0)
+        {
+            return result;
+        }
+        var args = new List<(string, object?)> { ("p", programId), ("src", RedemptionSources.Stamps), ("now", nowMs) };
+        var names = customerIds.Select((id, i) => { args.Add(($"c{i}", id)); return $"@c{i}"; });
+        var rows = await sql.ListAsync(
+            $"""
+            SELECT customer_id, COUNT(*) FROM redemptions
+            WHERE program_id = @p AND source = @src AND status = 'issued' AND (expires_at IS NULL OR expires_at > @now)
+              AND customer_id IN ({string.Join(", ", names)})
+            GROUP BY customer_id
+            """,
+            r => (r.GetString(0), Convert.ToInt64(r.GetValue(1))), [.. args]);
+        foreach (var (id, count) in rows)
+        {
+            result[id] = count;
+        }
+        return result;
     }
 
     /// <summary>Takes a code for the reward (pool or generated), records the redemption and its event.</summary>
@@ -367,18 +424,26 @@ public static class Vouchers
     /// </summary>
     private static async Task<VoucherDto?> TryUseAsync(WriteContext context, string programId, string code, string? orderId)
     {
-        var changed = await context.Sql.ExecuteAsync(
+        var changed = await context.Sql.ListAsync(
             """
             UPDATE redemptions SET status = 'used', used_at = @now, used_order_id = @o, updated_at = @now
             WHERE program_id = @p AND discount_code = @code AND status = 'issued' AND (expires_at IS NULL OR expires_at > @now)
+            RETURNING id, source
             """,
+            r => (Id: r.GetString(0), Source: r.GetString(1)),
             ("now", context.NowMs), ("o", orderId), ("p", programId), ("code", code));
-        if (changed == 0)
+        if (changed.Count == 0)
         {
             return null;
         }
         var voucher = await GetAsync(context.Sql, programId, code, context.NowMs);
         await Events.AddAsync(context, programId, Events.VoucherUsed, voucher);
+        if (changed[0].Source == RedemptionSources.Stamps)
+        {
+            // A stamp reward cost no points when issued: using it is its redeeming (docs/WEBHOOKS.md, Events).
+            var redemption = await Redemptions.FindAsync(context.Sql, programId, changed[0].Id, context.NowMs);
+            await Events.AddAsync(context, programId, Events.RewardRedeemed, redemption);
+        }
         return voucher;
     }
 

@@ -24,6 +24,31 @@ public static class Stamps
 
     public sealed record Result(object Body, bool Created);
 
+    /// <summary>The program's stamp card: stamps for one reward, and the reward a full card issues (if any).</summary>
+    public static async Task<(int Required, string? RewardId)> CardAsync(Sql sql, string programId) =>
+        (await sql.ListAsync("SELECT stamps_required, stamp_reward_id FROM programs WHERE id = @p",
+            r => ((int)r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1)), ("p", programId)))[0];
+
+    /// <summary>Every stamp each customer has ever collected (the card's resets do not take any away).</summary>
+    public static async Task<Dictionary<string, long>> LifetimeAsync(Sql sql, string programId, IReadOnlyCollection<string> customerIds)
+    {
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (customerIds.Count == 0)
+        {
+            return result;
+        }
+        var args = new List<(string, object?)> { ("p", programId) };
+        var names = customerIds.Select((id, i) => { args.Add(($"c{i}", id)); return $"@c{i}"; });
+        var rows = await sql.ListAsync(
+            $"SELECT customer_id, SUM(stamps) FROM stamp_events WHERE program_id = @p AND customer_id IN ({string.Join(", ", names)}) GROUP BY customer_id",
+            r => (r.GetString(0), Convert.ToInt64(r.GetValue(1))), [.. args]);
+        foreach (var (id, total) in rows)
+        {
+            result[id] = total;
+        }
+        return result;
+    }
+
     public static async Task<Result> AddAsync(
         WriteContext context, string programId, string customerReference, int stamps, string? reference, string createdBy)
     {
@@ -45,8 +70,7 @@ public static class Stamps
             }
         }
 
-        var program = (await sql.ListAsync("SELECT stamps_required, stamp_reward_id FROM programs WHERE id = @p",
-            r => (Required: (int)r.GetInt64(0), RewardId: r.IsDBNull(1) ? null : r.GetString(1)), ("p", programId)))[0];
+        var program = await CardAsync(sql, programId);
         var total = Convert.ToInt64(await sql.ScalarAsync(
             "UPDATE customers SET current_stamps = current_stamps + @s, updated_at = @now WHERE id = @c RETURNING current_stamps",
             ("s", stamps), ("now", context.NowMs), ("c", customer.Id)));

@@ -94,6 +94,16 @@ public sealed class WebhookEventTests
         },
         [EventTypes.StampAdded] = (server, _) => StampsAsync(server, 1),
         [EventTypes.RewardEarned] = (server, _) => StampsAsync(server, 2),
+        [EventTypes.RewardRedeemed] = async (server, _) =>
+        {
+            // Both ways a reward is redeemed: points spent on one, and a full stamp card's reward used.
+            await RedeemAsync(server);
+            await StampsAsync(server, 2);
+            var stamped = await server.Client.GetJsonAsync("/api/v1/redemptions?status=issued");
+            var code = stamped["data"].EnumerateArray().Single(r => r.GetProperty("source").GetString() == "stamps")
+                .GetProperty("discount_code").GetString();
+            await OkAsync(server.Client.PostJsonAsync($"/api/v1/vouchers/{code}/use"));
+        },
         [EventTypes.ReferralCompleted] = async (server, _) =>
         {
             await OkAsync(server.Client.PatchJsonAsync("/api/v1/program", new
