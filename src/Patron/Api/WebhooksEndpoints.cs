@@ -27,6 +27,9 @@ public static class WebhooksEndpoints
         public List<string>? Events { get; set; }
         public bool? Enabled { get; set; }
         public string? Description { get; set; }
+
+        /// <summary><c>patron</c> (the default) or <c>loyalino</c>: the latter adds the <c>Loyalino-Signature</c> header.</summary>
+        public string? SignatureScheme { get; set; }
     }
 
     /// <summary>What <c>events</c> takes, for the API description: from <see cref="EventTypes.All"/>, so it cannot drift.</summary>
@@ -101,6 +104,7 @@ public static class WebhooksEndpoints
             Enabled = input.Enabled ?? true,
             DisabledReason = input.Enabled == false ? "manual" : null,
             Secret = secrets.Protect(id, secret),
+            SignatureScheme = SchemeOf(input.SignatureScheme) ?? WebhookSignatureSchemes.Patron,
         };
         var signal = WebhookSignal.For(database);
         return await writes.RunAsync(http, caller, async context =>
@@ -136,6 +140,7 @@ public static class WebhooksEndpoints
         }
         var events = EventsOf(input.Events);
         var description = input.Description;
+        var scheme = SchemeOf(input.SignatureScheme);
         var signal = WebhookSignal.For(database);
         return await writes.RunAsync(http, caller, async context =>
         {
@@ -154,6 +159,10 @@ public static class WebhooksEndpoints
             {
                 row.Description = DescriptionOf(description);
             }
+            if (scheme is not null)
+            {
+                row.SignatureScheme = scheme;
+            }
             if (input.Enabled is { } enabled && enabled != row.Enabled)
             {
                 row.Enabled = enabled;
@@ -167,6 +176,10 @@ public static class WebhooksEndpoints
             return Reply.Ok(WebhookEndpointDto.From(row));
         });
     }
+
+    private static string? SchemeOf(string? scheme) =>
+        scheme is null || WebhookSignatureSchemes.IsValid(scheme) ? scheme
+            : throw ApiException.Invalid("signature_scheme", "'signature_scheme' must be 'patron' or 'loyalino'.");
 
     private static async Task<IResult> Delete(string id, HttpContext http, Caller caller, Writes writes, Database database)
     {
