@@ -15,7 +15,7 @@ public static class PointsTransactionsEndpoints
             .Produces<ListEnvelope<PointsTransactionDto>>();
 
         var global = api.MapGroup("/points_transactions").WithTags("Points ledger");
-        global.MapGet("/", List).WithSummary("All ledger entries, filtered by customer_id and type")
+        global.MapGet("/", List).WithSummary("All ledger entries, filtered by customer_id and type (the label shown as type, exactly)")
             .Produces<ListEnvelope<PointsTransactionDto>>();
         global.MapGet("/{id}", Get).WithSummary("One ledger entry").Produces<PointsTransactionDto>();
         return api;
@@ -41,11 +41,16 @@ public static class PointsTransactionsEndpoints
         {
             throw ApiException.Invalid("points", "'points' is out of range.");
         }
-        var type = input.Type ?? (points > 0 ? PointsTypes.Earned : PointsTypes.Redeemed);
-        if (!PointsTypes.PostableByClients(type))
+        // 'type' is the caller's label. earned, adjusted and redeemed are also the entry's kind; any other
+        // label is kept as given and the kind follows the sign, as when no type is sent.
+        string? label = null;
+        if (input.Type is { } given && !PointsTypes.PostableByClients(given))
         {
-            throw ApiException.Invalid("type", "'type' must be 'earned', 'adjusted' or 'redeemed'.");
+            label = PointsTypes.IsValidLabel(given) ? given : throw ApiException.Invalid("type",
+                $"'type' is 'earned', 'adjusted', 'redeemed' or a label of your own: 1 to {PointsTypes.MaxLabelLength} letters, digits, " +
+                "spaces, '_', '-', '.' or ':', other than the kinds Patron writes itself (expired, reversed, refunded).");
         }
+        var type = label is null && input.Type is { } kind ? kind : points > 0 ? PointsTypes.Earned : PointsTypes.Redeemed;
         if (LedgerRules.SignError(type, points) is { } signError)
         {
             throw ApiException.Invalid("points", signError);
@@ -72,8 +77,8 @@ public static class PointsTransactionsEndpoints
                 }
                 throw ApiException.Forbidden("customer_blocked", "This customer is blocked.");
             }
-            var posted = await Ledger.PostAsync(context, caller.ProgramId, customer.Id, points, type,
-                input.Description, input.Reference, caller.KeyId);
+            var posted = await Ledger.PostAsync(context, new Ledger.Entry(caller.ProgramId, customer.Id, points, type,
+                input.Description, input.Reference, caller.KeyId, Label: label));
             return posted.Created ? Reply.Created(posted.Transaction) : Reply.Ok(posted.Transaction);
         });
     }
@@ -96,7 +101,7 @@ public static class PointsTransactionsEndpoints
         var customerRef = request.Query["customer_id"].ToString();
         return TypedResults.Ok(await db.ReadAsync(async sql =>
         {
-            var filter = (await new ListFilter(caller.ProgramId).AddCustomerAsync(sql, customerRef)).Add("type = @t", "t", type);
+            var filter = (await new ListFilter(caller.ProgramId).AddCustomerAsync(sql, customerRef)).Add("COALESCE(label, type) = @t", "t", type);
             return await ListAsync(sql, paging, filter.Where, filter.Args);
         }));
     }

@@ -13,7 +13,8 @@ public static class ProgramEndpoints
     public sealed record ProgramDto(
         string Id, string Name, string Currency, decimal PointsPerUnit, string EarnMode, string Rounding,
         int PointsDelayDays, int? PointsExpiryDays, int StampsRequired, string? StampRewardId,
-        ReferralSettings Referral, decimal? PointValue, bool Live, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+        ReferralSettings Referral, decimal? PointValue, bool Live, string? ShopDomain, string Plan,
+        DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
     {
         [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
         public string Object => "program";
@@ -24,7 +25,7 @@ public static class ProgramEndpoints
             new ReferralSettings(p.ReferralReferrerPoints, p.ReferralRefereePoints, p.ReferralReferrerRewardId,
                 p.ReferralRefereeRewardId, Money.FromE4(p.ReferralMinOrderE4)),
             p.PointValueE4 is { } pv ? Money.FromE4(pv) : null,
-            p.Live, PatronJson.FromMs(p.CreatedAt), PatronJson.FromMs(p.UpdatedAt));
+            p.Live, p.ShopDomain, p.Plan, PatronJson.FromMs(p.CreatedAt), PatronJson.FromMs(p.UpdatedAt));
     }
 
     public sealed class ReferralInput
@@ -54,7 +55,16 @@ public static class ProgramEndpoints
         public decimal? PointValue { get; set; }
 
         public bool? Live { get; set; }
+
+        /// <summary>The shop's domain name; "" clears it.</summary>
+        public string? ShopDomain { get; set; }
+
+        /// <summary>A label for the program's plan (Patron has no plans; an integration may expect one).</summary>
+        public string? Plan { get; set; }
     }
+
+    private const int MaxPlanLength = 50;
+    private const int MaxDomainLength = 253;
 
     public static RouteGroupBuilder MapProgramApi(this RouteGroupBuilder api)
     {
@@ -101,6 +111,8 @@ public static class ProgramEndpoints
             }
             p.PointValueE4 = input.PointValue is { } value ? (value == 0 ? null : Money.ToE4(value)) : p.PointValueE4;
             p.Live = input.Live ?? p.Live;
+            p.ShopDomain = input.ShopDomain is { } domain ? (domain.Trim().Length == 0 ? null : domain.Trim().ToLowerInvariant()) : p.ShopDomain;
+            p.Plan = input.Plan?.Trim() ?? p.Plan;
             p.UpdatedAt = context.NowMs;
             await db.SaveChangesAsync();
             return Reply.Ok(ProgramDto.From(p));
@@ -140,6 +152,16 @@ public static class ProgramEndpoints
         if (i.PointValue is < 0 or > 1_000_000 || (i.PointValue is { } pv && pv != 0 && Money.ToE4(pv) == 0))
         {
             throw ApiException.Invalid("point_value", "'point_value' must be from 0.0001 to 1000000 (0 clears it).");
+        }
+        if (i.ShopDomain?.Trim() is { Length: > 0 } d && (d.Length > MaxDomainLength || d.StartsWith('.') || d.EndsWith('.')
+            || d.Contains("..", StringComparison.Ordinal) || !d.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-')))
+        {
+            throw ApiException.Invalid("shop_domain", $"'shop_domain' must be a domain name of up to {MaxDomainLength} letters, digits, '.' and '-' (\"\" clears it).");
+        }
+        if (i.Plan is { } plan && (plan.Trim().Length is 0 or > MaxPlanLength
+            || !plan.Trim().All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.')))
+        {
+            throw ApiException.Invalid("plan", $"'plan' must be 1 to {MaxPlanLength} letters, digits, '_', '-' or '.'.");
         }
         if (i.StampsRequired is < 1 or > 100)
         {

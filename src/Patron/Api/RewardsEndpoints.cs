@@ -26,6 +26,10 @@ public static class RewardsEndpoints
         public string? Description { get; set; }
         public string? Type { get; set; }
         public decimal? Value { get; set; }
+
+        /// <summary>Loyalino's name for <see cref="Value"/>; either may be sent, not both with different values.</summary>
+        public decimal? DiscountValue { get; set; }
+
         public string? ProductId { get; set; }
         public long? PointsCost { get; set; }
         public VariableInput? Variable { get; set; }
@@ -208,6 +212,11 @@ public static class RewardsEndpoints
 
     private static RewardDto Merge(RewardDto? e, RewardInput i, string id)
     {
+        if (i.Value is { } v1 && i.DiscountValue is { } v2 && v1 != v2)
+        {
+            throw ApiException.Invalid("discount_value", "'discount_value' and 'value' are the same field; send one of them.");
+        }
+        var value = i.DiscountValue ?? i.Value;
         VariablePricing? variable = e?.Variable;
         long? cost = e?.PointsCost;
         if (i.Variable is { } v)
@@ -226,7 +235,7 @@ public static class RewardsEndpoints
             Name: i.Name?.Trim() ?? e?.Name ?? "",
             Description: Clearable(i.Description, e?.Description),
             Type: i.Type ?? e?.Type ?? "",
-            Value: i.Value ?? e?.Value,
+            Value: value ?? e?.Value,
             ProductId: Clearable(i.ProductId, e?.ProductId),
             PointsCost: cost,
             Variable: variable,

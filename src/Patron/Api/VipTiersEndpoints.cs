@@ -53,7 +53,7 @@ public static class VipTiersEndpoints
     public static RouteGroupBuilder MapVipTiersApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/vip_tiers").WithTags("VIP tiers");
-        group.MapGet("/", List).WithSummary("List the program's VIP tiers").Produces<ListEnvelope<VipTierDto>>();
+        group.MapGet("/", List).WithSummary("List the program's VIP tiers, lowest requirement first").Produces<ListEnvelope<VipTierDto>>();
         group.MapPost("/", Create).WithSummary("Create a VIP tier (admin)")
             .Accepts<VipTierInput>("application/json").Produces<VipTierDto>(201);
         group.MapGet("/{id}", Get).WithSummary("One VIP tier").Produces<VipTierDto>();
@@ -68,12 +68,21 @@ public static class VipTiersEndpoints
     {
         var paging = Paging.From(request);
         await using var db = new PatronDb(PatronDb.Options(database)) { ProgramId = caller.ProgramId };
+        // The ladder from the bottom: lowest requirement first (a program's tiers all require the same
+        // kind, and each its own amount, so the order is total). starting_after continues after a tier.
         var query = db.VipTiers.AsQueryable();
         if (paging.StartingAfter is { } after)
         {
-            query = query.Where(t => string.Compare(t.Id, after) < 0);
+            var from = await db.VipTiers.Where(t => t.Id == after).Select(t => t.PointsRequired ?? t.SpendRequiredE4).ToListAsync();
+            if (from.Count == 0)
+            {
+                throw ApiException.Invalid("starting_after", $"No such VIP tier: '{after}'.");
+            }
+            var rank = from[0];
+            query = query.Where(t => (t.PointsRequired ?? t.SpendRequiredE4) > rank);
         }
-        var rows = await query.OrderByDescending(t => t.Id).Skip(paging.Offset).Take(paging.Limit + 1).ToListAsync();
+        var rows = await query.OrderBy(t => t.PointsRequired ?? t.SpendRequiredE4).ThenBy(t => t.Id)
+            .Skip(paging.Offset).Take(paging.Limit + 1).ToListAsync();
         long? total = paging.StartingAfter is null ? await db.VipTiers.LongCountAsync() : null;
         return TypedResults.Ok(paging.Envelope(rows.Select(VipTierDto.From).ToList(), total));
     }

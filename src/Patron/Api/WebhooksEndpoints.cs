@@ -27,6 +27,9 @@ public static class WebhooksEndpoints
         public List<string>? Events { get; set; }
         public bool? Enabled { get; set; }
         public string? Description { get; set; }
+
+        /// <summary><c>patron</c> (the default) or <c>loyalino</c>: the latter adds the <c>Loyalino-Signature</c> header.</summary>
+        public string? SignatureScheme { get; set; }
     }
 
     /// <summary>What <c>events</c> takes, for the API description: from <see cref="EventTypes.All"/>, so it cannot drift.</summary>
@@ -89,8 +92,8 @@ public static class WebhooksEndpoints
         var url = input.Url?.Trim() is { Length: > 0 } u ? u : throw ApiException.Missing("url");
         await CheckUrlAsync(url, options, http.RequestAborted);
         var events = WebhookEndpointWrites.EventsOf(input.Events) ?? WebhookEventTypes.Store([WebhookEventTypes.Wildcard]);
-        var (row, secret) = WebhookEndpointWrites.NewRow(
-            secrets, caller.ProgramId, url, events, DescriptionOf(input.Description), input.Enabled ?? true);
+        var (row, secret) = WebhookEndpointWrites.NewRow(secrets, caller.ProgramId, url, events, DescriptionOf(input.Description),
+            input.Enabled ?? true, SchemeOf(input.SignatureScheme) ?? WebhookSignatureSchemes.Patron);
         return await writes.RunAsync(http, caller, async context =>
         {
             await WebhookEndpointWrites.CreateAsync(context, row);
@@ -114,6 +117,7 @@ public static class WebhooksEndpoints
         }
         var events = WebhookEndpointWrites.EventsOf(input.Events);
         var description = input.Description;
+        var scheme = SchemeOf(input.SignatureScheme);
         var signal = WebhookSignal.For(database);
         return await writes.RunAsync(http, caller, async context =>
         {
@@ -132,6 +136,10 @@ public static class WebhooksEndpoints
             {
                 row.Description = DescriptionOf(description);
             }
+            if (scheme is not null)
+            {
+                row.SignatureScheme = scheme;
+            }
             if (input.Enabled is { } enabled && enabled != row.Enabled)
             {
                 row.Enabled = enabled;
@@ -145,6 +153,10 @@ public static class WebhooksEndpoints
             return Reply.Ok(WebhookEndpointDto.From(row));
         });
     }
+
+    private static string? SchemeOf(string? scheme) =>
+        scheme is null || WebhookSignatureSchemes.IsValid(scheme) ? scheme
+            : throw ApiException.Invalid("signature_scheme", "'signature_scheme' must be 'patron' or 'loyalino'.");
 
     private static async Task<IResult> Delete(string id, HttpContext http, Caller caller, Writes writes)
     {

@@ -28,12 +28,16 @@ public sealed record CustomerDto(
     public string Object => "customer";
 }
 
-/// <summary>One immutable ledger entry (SPEC section 3, Points ledger).</summary>
+/// <summary>
+/// One immutable ledger entry (docs/API.md, The points ledger). <see cref="Type"/> is the entry's kind
+/// (<see cref="PointsTypes"/>), which decides the counters; the API shows the caller's own
+/// <see cref="Label"/> as <c>type</c> when it posted one, and the kind as <c>kind</c> always.
+/// </summary>
 public sealed record PointsTransactionDto(
     string Id,
     string CustomerId,
     long Points,
-    string Type,
+    [property: System.Text.Json.Serialization.JsonIgnore] string Type,
     string? Description,
     string? Reference,
     long BalanceAfter,
@@ -42,10 +46,18 @@ public sealed record PointsTransactionDto(
     string Status = "available",
     DateTimeOffset? AvailableAt = null,
     DateTimeOffset? ExpiresAt = null,
-    string? OrderId = null)
+    string? OrderId = null,
+    [property: System.Text.Json.Serialization.JsonIgnore] string? Label = null)
 {
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public string Object => "points_transaction";
+
+    /// <summary>What the API shows as <c>type</c>: the caller's label, else the kind.</summary>
+    [System.Text.Json.Serialization.JsonPropertyName("type")]
+    public string ShownType => Label ?? Type;
+
+    /// <summary>The ledger kind, which decides how the entry moves the customer's counters.</summary>
+    public string Kind => Type;
 }
 
 /// <summary>Ledger entry types (SPEC section 3). Clients may post the first three; the rest are the system's.</summary>
@@ -59,6 +71,22 @@ public static class PointsTypes
     public const string Refunded = "refunded";
 
     public static bool PostableByClients(string type) => type is Earned or Adjusted or Redeemed;
+
+    /// <summary>The kinds only Patron writes: no caller's label may take one of these names, in any case.</summary>
+    public static bool IsSystemKind(string type) =>
+        type.Equals(Expired, StringComparison.OrdinalIgnoreCase) || type.Equals(Reversed, StringComparison.OrdinalIgnoreCase)
+        || type.Equals(Refunded, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The longest label a caller may give an entry as its <c>type</c>.</summary>
+    public const int MaxLabelLength = 50;
+
+    /// <summary>
+    /// A caller's label: 1 to <see cref="MaxLabelLength"/> letters, digits, spaces, <c>_ - . :</c>, not
+    /// beginning or ending with a space, and not one of the system kinds.
+    /// </summary>
+    public static bool IsValidLabel(string label) =>
+        label.Length is > 0 and <= MaxLabelLength && label.Trim().Length == label.Length && !IsSystemKind(label)
+        && label.All(c => char.IsLetterOrDigit(c) || c is ' ' or '_' or '-' or '.' or ':');
 }
 
 public static class CustomerStatus

@@ -14,12 +14,13 @@ public static class OrderStatus
 /// <summary>
 /// An order's stored state. Money in ten-thousandths; times in Unix milliseconds. <see cref="EarnRate"/>
 /// is the points per unit of spend (or per unit bought) with every multiplier, fixed when the order
-/// first earned, so a later edit re-prices at the rate the order earned at.
+/// first earned, so a later edit re-prices at the rate the order earned at. <see cref="PointsPlaced"/> is
+/// what a placed order would earn at today's rate, shown as pending until it is paid or cancelled (0 then).
 /// </summary>
 public sealed record Order(
     string Id, string CustomerId, string Status, string Currency, long TotalE4, long RefundedE4, long Units,
     string DiscountCodes, string Items, long PointsEarned, long? PaidAt, long? CancelledAt, long CreatedAt, long UpdatedAt,
-    string? EarnMode = null, decimal? EarnRate = null)
+    string? EarnMode = null, decimal? EarnRate = null, long PointsPlaced = 0)
 {
     /// <summary>What the order adds to the customer's total_spent: paid minus refunded.</summary>
     public long SpentE4 => Status is OrderStatus.Paid or OrderStatus.Refunded ? TotalE4 - RefundedE4 : 0;

@@ -6,6 +6,10 @@ namespace Patron.Storage;
 public sealed class CustomerInput
 {
     public string? ExternalId { get; set; }
+
+    /// <summary>Loyalino's name for <see cref="ExternalId"/> (the shop's own customer id).</summary>
+    public string? ShopifyCustomerId { get; set; }
+
     public string? Email { get; set; }
     public string? Phone { get; set; }
     public string? FirstName { get; set; }
@@ -36,8 +40,12 @@ public sealed record CustomerFields(
 
     public static CustomerFields From(CustomerInput input)
     {
+        if (input.ExternalId is { } a && input.ShopifyCustomerId is { } b && a.Trim() != b.Trim())
+        {
+            throw OperationException.Invalid("shopify_customer_id", "'shopify_customer_id' and 'external_id' are the same field; send one of them.");
+        }
         return new CustomerFields(
-            Text(input.ExternalId, "external_id", 200),
+            Text(input.ExternalId ?? input.ShopifyCustomerId, input.ExternalId is null && input.ShopifyCustomerId is not null ? "shopify_customer_id" : "external_id", 200),
             Clearable(input.Email, "email", v => Contact.NormalizeEmail(v), "is not a valid email address"),
             Clearable(input.Phone, "phone", v => Contact.NormalizePhone(v), "must be an international number such as +4915112345678"),
             Text(input.FirstName, "first_name", 200),

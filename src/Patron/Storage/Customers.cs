@@ -21,8 +21,14 @@ public static class Customers
     /// What <see cref="Map"/> reads, from <c>FROM customers</c> (not aliased): the tier's name comes from
     /// a correlated lookup by primary key, null without a live tier.
     /// </summary>
+    /// <remarks>
+    /// <c>pending_points</c> is the ledger's pending entries plus what the customer's placed (unpaid)
+    /// orders would earn (docs/API.md, Orders): those become earned when paid and vanish when cancelled.
+    /// </remarks>
     public const string Columns =
-        "id, external_id, email, phone, first_name, last_name, birthday, status, points_balance, pending_points, " +
+        "id, external_id, email, phone, first_name, last_name, birthday, status, points_balance, " +
+        "pending_points + (SELECT CAST(COALESCE(SUM(o.points_placed), 0) AS BIGINT) FROM orders o " +
+        "WHERE o.customer_id = customers.id AND o.status = 'placed') AS pending_points, " +
         "lifetime_points, points_spent, points_expired, current_stamps, " +
         "(SELECT name FROM vip_tiers t WHERE t.id = customers.vip_tier_id AND t.deleted_at IS NULL) AS vip_tier, " +
         "total_spent_e4, referral_code, qr_code, created_at, updated_at, notes";

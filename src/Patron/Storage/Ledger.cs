@@ -18,7 +18,7 @@ namespace Patron.Storage;
 public static class Ledger
 {
     public const string Columns =
-        "id, customer_id, points, type, description, reference, balance_after, created_by, created_at, status, available_at, expires_at, order_id";
+        "id, customer_id, points, type, description, reference, balance_after, created_by, created_at, status, available_at, expires_at, order_id, label";
 
     public const string Available = "available";
     public const string Pending = "pending";
@@ -36,16 +36,18 @@ public static class Ledger
         Status: r.GetString(9),
         AvailableAt: r.Int64OrNull(10) is { } a ? Time.FromMs(a) : null,
         ExpiresAt: r.Int64OrNull(11) is { } e ? Time.FromMs(e) : null,
-        OrderId: r.StringOrNull(12));
+        OrderId: r.StringOrNull(12),
+        Label: r.StringOrNull(13));
 
     /// <summary>One entry to write.</summary>
     /// <param name="AvailableAtMs">A time after now makes the entry pending until then.</param>
     /// <param name="FromLot">For expiry: take the points from this lot rather than the oldest.</param>
     /// <param name="EvaluateTiers">False when the caller evaluates the customer's tier itself once it is done.</param>
+    /// <param name="Label">The caller's own name for the entry, shown as its <c>type</c>; <paramref name="Type"/> is its kind.</param>
     public sealed record Entry(
         string ProgramId, string CustomerId, long Points, string Type, string? Description, string? Reference,
         string CreatedBy, string? OrderId = null, string? Source = null, long? AvailableAtMs = null, string? FromLot = null,
-        bool EvaluateTiers = true);
+        bool EvaluateTiers = true, string? Label = null);
 
     public sealed record Posted(PointsTransactionDto Transaction, bool Created);
 
@@ -80,15 +82,15 @@ public static class Ledger
         var entry = new PointsTransactionDto(
             Ids.New("ptx_"), e.CustomerId, e.Points, e.Type, e.Description, e.Reference, balance, e.CreatedBy, context.Now,
             pending ? Pending : Available, pending ? Time.FromMs(e.AvailableAtMs!.Value) : null,
-            expiresAt is { } x ? Time.FromMs(x) : null, e.OrderId);
+            expiresAt is { } x ? Time.FromMs(x) : null, e.OrderId, e.Label);
         await sql.ExecuteAsync(
             $"""
             INSERT INTO points_transactions (program_id, {Columns}, remaining, source)
-            VALUES (@p, @id, @c, @pts, @t, @d, @r, @ba, @by, @at, @st, @aa, @ea, @o, @rem, @src)
+            VALUES (@p, @id, @c, @pts, @t, @d, @r, @ba, @by, @at, @st, @aa, @ea, @o, @label, @rem, @src)
             """,
             ("p", e.ProgramId), ("id", entry.Id), ("c", e.CustomerId), ("pts", e.Points), ("t", e.Type), ("d", e.Description),
             ("r", e.Reference), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
-            ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("rem", remaining), ("src", e.Source));
+            ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("label", e.Label), ("rem", remaining), ("src", e.Source));
         await Events.AddAsync(context, e.ProgramId, EventTypes.OfLedgerEntry(e.Type), entry);
         if (e.EvaluateTiers && !pending && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
         {

@@ -96,6 +96,15 @@ public sealed class ProgramRow
     public required string Name { get; set; }
     public string Currency { get; set; } = "USD";
     public bool Live { get; set; } = true;
+
+    /// <summary>The shop's domain (e.g. <c>your-store.myshopify.com</c>), shown by GET /program; null when not set.</summary>
+    public string? ShopDomain { get; set; }
+
+    /// <summary>A free label of the program's plan, shown by GET /program (Patron itself has no plans).</summary>
+    public string Plan { get; set; } = DefaultPlan;
+
+    public const string DefaultPlan = "self_hosted";
+
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
 

@@ -32,6 +32,9 @@ public sealed record RewardDto(
 {
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public string Object => "reward";
+
+    /// <summary><see cref="Value"/> under Loyalino's name: the money off, the percentage, or the credit.</summary>
+    public decimal? DiscountValue => Value;
 }
 
 /// <summary>Reward rows. Every query names the program: another program's reward is simply not found.</summary>

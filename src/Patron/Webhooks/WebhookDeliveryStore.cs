@@ -3,7 +3,7 @@ using Patron.Storage;
 namespace Patron.Webhooks;
 
 /// <summary>An endpoint as a batch of deliveries is sent to it.</summary>
-public sealed record WebhookTarget(string EndpointId, string Url, string Secret);
+public sealed record WebhookTarget(string EndpointId, string Url, string Secret, string SignatureScheme = WebhookSignatureSchemes.Patron);
 
 /// <summary>The event a delivery carries.</summary>
 public sealed record WebhookEvent(string Id, string Type, long CreatedAtMs, string Data);
@@ -81,8 +81,8 @@ public sealed class WebhookDeliveryStore(Database database, IWritePath writes, T
                 return null;
             }
             var target = await context.Sql.SingleAsync(
-                "SELECT id, url, secret FROM webhook_endpoints WHERE id = @e",
-                r => new WebhookTarget(r.GetString(0), r.GetString(1), r.GetString(2)), ("e", endpointId));
+                "SELECT id, url, secret, signature_scheme FROM webhook_endpoints WHERE id = @e",
+                r => new WebhookTarget(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)), ("e", endpointId));
             return target is null ? null : new WebhookClaimBatch(token, target, items);
         });
 
@@ -96,6 +96,7 @@ public sealed class WebhookDeliveryStore(Database database, IWritePath writes, T
             var streaks = WebhookDeliveryPolicy.Streaks(batch
                 .Where(o => applied.Contains(o.DeliveryId))
                 .Select(o => new WebhookDeliveryPolicy.Attempt(o.EndpointId, o.Success, o.AttemptedAtMs)));
+            await WriteLastStatusAsync(context.Sql, batch.Where(o => applied.Contains(o.DeliveryId)));
             var disabled = new List<string>();
             foreach (var (endpointId, streak) in streaks)
             {
@@ -110,6 +111,24 @@ public sealed class WebhookDeliveryStore(Database database, IWritePath writes, T
             }
             return disabled;
         });
+
+    /// <summary>
+    /// Each endpoint's <c>last_status</c>: the status code of its latest attempt in the batch that got an
+    /// answer, unless a later attempt (another process's) was recorded first.
+    /// </summary>
+    private static async Task WriteLastStatusAsync(Sql sql, IEnumerable<WebhookOutcome> applied)
+    {
+        foreach (var latest in applied.Where(o => o.StatusCode is not null).GroupBy(o => o.EndpointId)
+                     .Select(g => g.MaxBy(o => o.AttemptedAtMs)!))
+        {
+            await sql.ExecuteAsync(
+                """
+                UPDATE webhook_endpoints SET last_status = @code, last_attempt_at = @at
+                WHERE id = @e AND (last_attempt_at IS NULL OR last_attempt_at <= @at)
+                """,
+                ("code", (long)latest.StatusCode!.Value), ("at", latest.AttemptedAtMs), ("e", latest.EndpointId));
+        }
+    }
 
     /// <summary>Successes, the common case, in one statement per chunk: the write path is SQLite's one writer.</summary>
     private static async Task<HashSet<string>> WriteSucceededAsync(Sql sql, IReadOnlyList<WebhookOutcome> batch)

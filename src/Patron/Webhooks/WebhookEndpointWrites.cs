@@ -12,7 +12,8 @@ public static class WebhookEndpointWrites
 {
     /// <summary>A new endpoint's row and its signing secret in clear (shown once, stored encrypted).</summary>
     public static (WebhookEndpointRow Row, string Secret) NewRow(
-        WebhookSecrets secrets, string programId, string url, string events, string? description, bool enabled)
+        WebhookSecrets secrets, string programId, string url, string events, string? description, bool enabled,
+        string signatureScheme = WebhookSignatureSchemes.Patron)
     {
         var id = Ids.New("we_");
         var secret = WebhookSignature.NewSecret();
@@ -26,6 +27,7 @@ public static class WebhookEndpointWrites
             Enabled = enabled,
             DisabledReason = enabled ? null : "manual",
             Secret = secrets.Protect(id, secret),
+            SignatureScheme = signatureScheme,
         };
         return (row, secret);
     }

@@ -23,6 +23,14 @@ public sealed class WebhookEndpointRow
     public required string Secret { get; set; }
 
     public long? FailingSince { get; set; }
+
+    /// <summary><see cref="WebhookSignatureSchemes"/>: which signature headers deliveries carry.</summary>
+    public string SignatureScheme { get; set; } = WebhookSignatureSchemes.Patron;
+
+    /// <summary>The HTTP status of the latest attempt that got an answer, and when that attempt was made.</summary>
+    public int? LastStatus { get; set; }
+    public long? LastAttemptAt { get; set; }
+
     public long CreatedAt { get; set; }
     public long UpdatedAt { get; set; }
 }
@@ -30,7 +38,7 @@ public sealed class WebhookEndpointRow
 /// <summary>A webhook endpoint as the API shows it; <c>secret</c> only in the answer that created it.</summary>
 public sealed record WebhookEndpointDto(
     string Id, string Url, string? Description, IReadOnlyList<string> Events, bool Enabled, string? DisabledReason,
-    DateTimeOffset? FailingSince, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    DateTimeOffset? FailingSince, int? LastStatus, string SignatureScheme, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret = null)
 {
     [JsonPropertyOrder(-1)]
@@ -38,7 +46,7 @@ public sealed record WebhookEndpointDto(
 
     public static WebhookEndpointDto From(WebhookEndpointRow r, string? secret = null) => new(
         r.Id, r.Url, r.Description, WebhookEventTypes.Parse(r.Events), r.Enabled, r.DisabledReason,
-        r.FailingSince is { } f ? PatronJson.FromMs(f) : null, PatronJson.FromMs(r.CreatedAt), PatronJson.FromMs(r.UpdatedAt), secret);
+        r.FailingSince is { } f ? PatronJson.FromMs(f) : null, r.LastStatus, r.SignatureScheme, PatronJson.FromMs(r.CreatedAt), PatronJson.FromMs(r.UpdatedAt), secret);
 }
 
 /// <summary>One event's delivery to one endpoint, with the outcome of its latest attempt.</summary>
@@ -60,6 +68,19 @@ public sealed record WebhookDeliveryDto(
         r.IsDBNull(10) ? null : (int)r.GetInt64(10), PatronJson.FromMs(r.GetInt64(11)), Time(r, 12));
 
     private static DateTimeOffset? Time(DbDataReader r, int i) => r.IsDBNull(i) ? null : PatronJson.FromMs(r.GetInt64(i));
+}
+
+/// <summary>
+/// Which signature headers an endpoint's deliveries carry (docs/WEBHOOKS.md, "Verifying signatures").
+/// <c>patron</c>: Standard Webhooks and <c>Patron-Signature</c>; <c>loyalino</c>: those and
+/// <c>Loyalino-Signature</c>, so that a receiver written for Loyalino verifies unchanged.
+/// </summary>
+public static class WebhookSignatureSchemes
+{
+    public const string Patron = "patron";
+    public const string Loyalino = "loyalino";
+
+    public static bool IsValid(string s) => s is Patron or Loyalino;
 }
 
 public static class WebhookDeliveryStatus

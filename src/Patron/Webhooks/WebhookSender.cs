@@ -120,6 +120,11 @@ public sealed class WebhookSender : IDisposable
         foreach (var (name, value) in WebhookSignature.Headers(key, evt.Id, attemptedAt, body))
         {
             request.Headers.TryAddWithoutValidation(name, value);
+            // Loyalino's header is the same scheme as Patron-Signature: t=<seconds>,v1=<hex HMAC of "t.body">.
+            if (name == WebhookSignature.PatronSignatureHeader && target.SignatureScheme == WebhookSignatureSchemes.Loyalino)
+            {
+                request.Headers.TryAddWithoutValidation(WebhookSignature.LoyalinoSignatureHeader, value);
+            }
         }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(abort);
         timeout.CancelAfter(Timeout);

@@ -25,6 +25,9 @@ public static class WebhookSignature
     public const string SignatureHeader = "webhook-signature";
     public const string PatronSignatureHeader = "Patron-Signature";
 
+    /// <summary>Sent besides the others to endpoints with <c>signature_scheme: "loyalino"</c>; the same value as <see cref="PatronSignatureHeader"/>.</summary>
+    public const string LoyalinoSignatureHeader = "Loyalino-Signature";
+
     /// <summary>The tolerance receivers should use unless they have a reason not to (as Standard Webhooks and Stripe do).</summary>
     public static readonly TimeSpan DefaultTolerance = TimeSpan.FromMinutes(5);
 

@@ -124,13 +124,13 @@ public sealed class PointsLedgerApiTests
     }
 
     [Theory, DatabaseData]
-    public async Task System_types_and_unknown_types_cannot_be_posted(string database)
+    public async Task System_types_and_malformed_labels_cannot_be_posted(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
         var id = await NewCustomerAsync(server.Client);
         await Post(server.Client, id, new { points = 100 });
 
-        foreach (var (type, points) in new[] { ("expired", -10L), ("reversed", -10L), ("refunded", 10L), ("bonus", 10L), ("EARNED", 10L) })
+        foreach (var (type, points) in new[] { ("expired", -10L), ("reversed", -10L), ("refunded", 10L), ("EXPIRED", -10L), (" bonus", 10L), ("bonus\n", 10L), (new string('b', 51), 10L) })
         {
             var response = await Post(server.Client, id, new { points, type });
             response.Code.ShouldBe(422, type);

@@ -168,10 +168,15 @@ public static class OrderOperations
         var current = before ?? new Order(orderId, customerId, OrderStatus.Placed, orderCurrency, 0, 0, 0, "[]", "[]", 0,
             null, null, context.NowMs, context.NowMs);
         var after = OrderLifecycle.Apply(current, change, context.NowMs);
-        if (OrderLifecycle.NeedsPricing(before, after))
+        if (OrderLifecycle.NeedsPricing(before, after) || after.Status == OrderStatus.Placed)
         {
             var customer = await Customers.StateAsync(sql, programId, customerId);
             after = await OrderPricing.PriceAsync(context, programId, settings, customer, before, after);
+            after = await OrderPricing.EstimatePlacedAsync(context, programId, settings, customer, after);
+        }
+        else
+        {
+            after = after with { PointsPlaced = 0 };
         }
 
         if (before is not null && after == before)

@@ -47,6 +47,22 @@ public static class OrderPricing
         WriteContext context, string programId, OrderSettings settings, Customers.State customer, decimal total) =>
         Earning.Points(total, await RateAsync(context, programId, settings, customer), settings.Rounding);
 
+    /// <summary>
+    /// The order with <see cref="Order.PointsPlaced"/> set: while it is placed, what it would earn if it
+    /// were paid now (the customer's pending points show it); 0 once it is paid or cancelled, when the
+    /// ledger holds its points or it has none.
+    /// </summary>
+    public static async Task<Order> EstimatePlacedAsync(
+        WriteContext context, string programId, OrderSettings settings, Customers.State customer, Order after)
+    {
+        if (after.Status != OrderStatus.Placed)
+        {
+            return after with { PointsPlaced = 0 };
+        }
+        var rate = await RateAsync(context, programId, settings, customer);
+        return after with { PointsPlaced = OrderLifecycle.PointsAtRate(after, settings.EarnMode, rate, settings.Rounding) };
+    }
+
     /// <summary>Points per unit with every multiplier in force now; zero for a customer who may not earn.</summary>
     private static async Task<decimal> RateAsync(WriteContext context, string programId, OrderSettings settings, Customers.State customer)
     {

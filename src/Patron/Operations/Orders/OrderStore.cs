@@ -20,12 +20,12 @@ public sealed record OrderDto(
 public static class OrderStore
 {
     private const string Columns =
-        "id, customer_id, status, currency, total_e4, refunded_e4, units, discount_codes, items, points_earned, paid_at, cancelled_at, created_at, updated_at, earn_mode, earn_rate";
+        "id, customer_id, status, currency, total_e4, refunded_e4, units, discount_codes, items, points_earned, paid_at, cancelled_at, created_at, updated_at, earn_mode, earn_rate, points_placed";
 
     private static Order Map(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), r.GetInt64(5), r.GetInt64(6),
         r.GetString(7), r.GetString(8), r.GetInt64(9), r.Int64OrNull(10), r.Int64OrNull(11), r.GetInt64(12), r.GetInt64(13),
-        r.StringOrNull(14), r.StringOrNull(15) is { } rate ? decimal.Parse(rate, CultureInfo.InvariantCulture) : null);
+        r.StringOrNull(14), r.StringOrNull(15) is { } rate ? decimal.Parse(rate, CultureInfo.InvariantCulture) : null, r.GetInt64(16));
 
     public static Task<Order?> FindAsync(Sql sql, string programId, string id) =>
         sql.SingleAsync($"SELECT {Columns} FROM orders WHERE program_id = @p AND id = @id", Map, ("p", programId), ("id", id));
@@ -77,7 +77,7 @@ public static class OrderStore
             return new OrderDto(o.Id, o.CustomerId, o.Status, o.Currency, Money.FromE4(o.TotalE4), Money.FromE4(o.RefundedE4), o.Units,
                 codes.RootElement.Clone(), items.RootElement.Clone(), o.PointsEarned,
                 mine.Where(p => p.Status == Ledger.Available).Sum(p => p.Points),
-                mine.Where(p => p.Status == Ledger.Pending).Sum(p => p.Points),
+                mine.Where(p => p.Status == Ledger.Pending).Sum(p => p.Points) + o.PointsPlaced,
                 o.PaidAt is { } paid ? Time.FromMs(paid) : null,
                 o.CancelledAt is { } cancelled ? Time.FromMs(cancelled) : null,
                 Time.FromMs(o.CreatedAt), Time.FromMs(o.UpdatedAt));
@@ -86,21 +86,22 @@ public static class OrderStore
 
     public static Task InsertAsync(WriteContext context, string programId, Order o) =>
         context.Sql.ExecuteAsync(
-            $"INSERT INTO orders (program_id, {Columns}) VALUES (@p, @id, @c, @s, @cur, @t, @r, @u, @dc, @it, @pe, @pa, @ca, @now, @now, @em, @er)",
+            $"INSERT INTO orders (program_id, {Columns}) VALUES (@p, @id, @c, @s, @cur, @t, @r, @u, @dc, @it, @pe, @pa, @ca, @now, @now, @em, @er, @pp)",
             ("p", programId), ("id", o.Id), ("c", o.CustomerId), ("s", o.Status), ("cur", o.Currency), ("t", o.TotalE4),
             ("r", o.RefundedE4), ("u", o.Units), ("dc", o.DiscountCodes), ("it", o.Items), ("pe", o.PointsEarned),
-            ("pa", o.PaidAt), ("ca", o.CancelledAt), ("now", context.NowMs), ("em", o.EarnMode), ("er", Rate(o)));
+            ("pa", o.PaidAt), ("ca", o.CancelledAt), ("now", context.NowMs), ("em", o.EarnMode), ("er", Rate(o)), ("pp", o.PointsPlaced));
 
     public static Task UpdateAsync(WriteContext context, string programId, Order o) =>
         context.Sql.ExecuteAsync(
             """
             UPDATE orders SET status = @s, total_e4 = @t, refunded_e4 = @r, units = @u, discount_codes = @dc, items = @it,
-                points_earned = @pe, paid_at = @pa, cancelled_at = @ca, updated_at = @now, earn_mode = @em, earn_rate = @er
+                points_earned = @pe, paid_at = @pa, cancelled_at = @ca, updated_at = @now, earn_mode = @em, earn_rate = @er,
+                points_placed = @pp
             WHERE program_id = @p AND id = @id
             """,
             ("s", o.Status), ("t", o.TotalE4), ("r", o.RefundedE4), ("u", o.Units), ("dc", o.DiscountCodes), ("it", o.Items),
             ("pe", o.PointsEarned), ("pa", o.PaidAt), ("ca", o.CancelledAt), ("now", context.NowMs), ("em", o.EarnMode),
-            ("er", Rate(o)), ("p", programId), ("id", o.Id));
+            ("er", Rate(o)), ("pp", o.PointsPlaced), ("p", programId), ("id", o.Id));
 
     private static string? Rate(Order o) => o.EarnRate?.ToString(CultureInfo.InvariantCulture);
 
