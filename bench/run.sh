@@ -428,7 +428,7 @@ log "checking balances against the ledger"
 INTEGRITY=$(query "$CHECK_V2" || query "$CHECK_V1" || echo "check failed")
 
 # ---------------------------------------------------------------- CSV import
-# The CLI import (SPEC section 1) of IMPORT new customers, each with a starting balance, into an empty
+# The CLI import (docs/CONFIGURATION.md) of IMPORT new customers, each with a starting balance, into an empty
 # database of the same kind while nothing else runs: customer, ledger entry and events per row.
 IMPORT_RESULT="-"
 IMPORT_SECONDS=""
@@ -505,7 +505,7 @@ REPORT=$RUN_DIR/report.md
   echo "- integrity after the run: $INTEGRITY"
   echo "- CSV import (CLI, empty database): $IMPORT_RESULT"
   echo
-  echo "SPEC section 6 targets:"
+  echo "docs/PERFORMANCE.md targets:"
   echo
   awk -v award="$(median 5 load award)" -v deduct="$(median 5 load deduct)" -v bal="$(median 5 load balance)" \
       -v hp99="$(median 8 half award)" -v hrate="$(median 5 half award)" \

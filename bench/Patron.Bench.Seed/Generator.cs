@@ -94,7 +94,7 @@ public struct CustomerRow
 /// FIFO lots (what deductions take from the oldest positive entries, as Patron's Ledger does). So
 /// every row written afterwards agrees with the rules: points_balance = sum of points, the lots'
 /// remainders add up to the balance, lifetime_points = sum of positive earned/adjusted entries,
-/// points_spent = sum of redemptions (SPEC section 5, guarantee 1).
+/// points_spent = sum of redemptions (docs/ARCHITECTURE.md).
 /// </summary>
 public sealed class Generator
 {

@@ -13,7 +13,7 @@ public static class PatronApp
 {
     public const string DefaultUrl = "http://127.0.0.1:5080";
 
-    /// <summary>Command-line switches that map onto configuration keys (SPEC section 1).</summary>
+    /// <summary>Command-line switches that map onto configuration keys (docs/CONFIGURATION.md).</summary>
     public static readonly Dictionary<string, string> SwitchMappings = new(StringComparer.Ordinal)
     {
         ["--data"] = "Patron:DataDir",

@@ -4,7 +4,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>Activities (SPEC section 3, Activities): a customer did something that earns points per the earn rules.</summary>
+/// <summary>Activities (docs/API.md, Activities): a customer did something that earns points per the earn rules.</summary>
 public static class ActivitiesEndpoints
 {
     private const int MaxPropertiesBytes = 16 * 1024;

@@ -7,7 +7,7 @@ using Patron.Storage;
 namespace Patron.Api;
 
 /// <summary>
-/// Program analytics over the last <c>days</c> UTC calendar days, today included (SPEC section 3,
+/// Program analytics over the last <c>days</c> UTC calendar days, today included (docs/API.md,
 /// Analytics). Any key may read them. Definitions are in docs/API.md, "Analytics".
 /// </summary>
 public static class AnalyticsEndpoints

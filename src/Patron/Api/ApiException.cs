@@ -3,7 +3,7 @@ using Patron.Domain;
 
 namespace Patron.Api;
 
-/// <summary>A failure with its place in the SPEC's error envelope (SPEC section 2).</summary>
+/// <summary>A failure with its place in the error envelope (docs/API.md) (docs/API.md).</summary>
 public sealed class ApiException(int status, string type, string code, string message, string? param = null)
     : Exception(message)
 {

@@ -43,7 +43,7 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
         }
 
         var key = cached.Row;
-        // The index found the row by hash; compare again in constant time, as SPEC section 7 asks.
+        // The index found the row by hash; compare again in constant time, as docs/SECURITY.md asks.
         if (key is null || !CryptographicOperations.FixedTimeEquals(
                 Encoding.ASCII.GetBytes(key.SecretHash), Encoding.ASCII.GetBytes(hash)))
         {

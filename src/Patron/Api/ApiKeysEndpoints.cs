@@ -4,7 +4,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>API keys of the caller's program (SPEC section 3, API keys; admin scope).</summary>
+/// <summary>API keys of the caller's program (docs/API.md API keys; admin scope).</summary>
 public static class ApiKeysEndpoints
 {
     public sealed record ApiKeyDto(

@@ -3,7 +3,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>Customers (SPEC section 3): list, create-or-update, get by any reference, patch, erase.</summary>
+/// <summary>Customers (docs/API.md): list, create-or-update, get by any reference, patch, erase.</summary>
 public static class CustomersEndpoints
 {
     public static RouteGroupBuilder MapCustomersApi(this RouteGroupBuilder api)

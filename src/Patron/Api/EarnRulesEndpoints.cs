@@ -7,7 +7,7 @@ using Patron.Storage;
 namespace Patron.Api;
 
 /// <summary>
-/// Earn rules and campaigns (SPEC section 3, Earn rules): any key may read them (a storefront shows
+/// Earn rules and campaigns (docs/API.md, Earn rules): any key may read them (a storefront shows
 /// "ways to earn"); creating, changing and deleting them needs the admin scope.
 /// </summary>
 public static class EarnRulesEndpoints
@@ -237,7 +237,7 @@ public static class EarnRulesEndpoints
         }
     }
 
-    /// <summary>The rule as a whole must make sense (SPEC section 3, Earn rules).</summary>
+    /// <summary>The rule as a whole must make sense (docs/API.md, Earn rules).</summary>
     private static void Validate(EarnRuleRow r, bool campaign)
     {
         if (campaign)

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Diagnostics;
 namespace Patron.Api;
 
 /// <summary>
-/// Every failure leaves as the SPEC's error envelope: our own <see cref="ApiException"/>s, the
+/// Every failure leaves as the error envelope (docs/API.md): our own <see cref="ApiException"/>s, the
 /// framework's bad requests, unknown routes and methods, and anything unexpected (as a 500 that
 /// names no internals).
 /// </summary>

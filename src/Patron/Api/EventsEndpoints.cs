@@ -5,7 +5,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>Every event ever emitted (SPEC section 3, Events).</summary>
+/// <summary>Every event ever emitted (docs/API.md, Events).</summary>
 public static class EventsEndpoints
 {
     public sealed record EventDto(string Id, string Type, DateTimeOffset CreatedAt, JsonElement Data)

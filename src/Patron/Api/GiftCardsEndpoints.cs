@@ -3,7 +3,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>Gift cards (SPEC section 3): issue, look up by code, load and spend, list movements.</summary>
+/// <summary>Gift cards (docs/API.md): issue, look up by code, load and spend, list movements.</summary>
 public static class GiftCardsEndpoints
 {
     public sealed class GiftCardInput

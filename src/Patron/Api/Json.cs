@@ -6,7 +6,7 @@ namespace Patron.Api;
 
 public static class PatronJson
 {
-    /// <summary>snake_case, nulls written, timestamps as ISO-8601 UTC with milliseconds (SPEC section 2).</summary>
+    /// <summary>snake_case, nulls written, timestamps as ISO-8601 UTC with milliseconds (docs/API.md).</summary>
     public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
 
     public static JsonSerializerOptions Configure(JsonSerializerOptions o)

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Patron.Api;
 
 /// <summary>
-/// List parameters (SPEC section 2): <c>limit</c> 1–100 (default 20) with either <c>page</c> (1-based,
+/// List parameters (docs/API.md): <c>limit</c> 1–100 (default 20) with either <c>page</c> (1-based,
 /// counted) or <c>starting_after</c> (a cursor on the time-ordered id, which stays fast on millions
 /// of rows and so skips the count).
 /// </summary>

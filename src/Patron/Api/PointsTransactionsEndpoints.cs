@@ -3,7 +3,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>The points ledger (SPEC section 3): post and list entries per customer, list and get globally.</summary>
+/// <summary>The points ledger (docs/API.md): post and list entries per customer, list and get globally.</summary>
 public static class PointsTransactionsEndpoints
 {
     public static RouteGroupBuilder MapPointsTransactionsApi(this RouteGroupBuilder api)

@@ -4,7 +4,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>The caller's program and its settings (SPEC section 3, Program).</summary>
+/// <summary>The caller's program and its settings (docs/API.md, Program).</summary>
 public static class ProgramEndpoints
 {
     public sealed record ReferralSettings(

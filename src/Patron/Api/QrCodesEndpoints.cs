@@ -4,7 +4,7 @@ using QRCoder;
 namespace Patron.Api;
 
 /// <summary>
-/// A customer's QR card (SPEC section 3, Customers): the customer's unguessable <c>qr_code</c> value as
+/// A customer's QR card (docs/API.md, Customers): the customer's unguessable <c>qr_code</c> value as
 /// an SVG or PNG image, for a till's scanner. The value itself is a customer reference.
 /// </summary>
 public static class QrCodesEndpoints

@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Patron.Api;
 
 /// <summary>
-/// A fixed one-minute window per API key (SPEC section 2). Counts are per process; with several
+/// A fixed one-minute window per API key (docs/API.md). Counts are per process; with several
 /// Patron processes on one PostgreSQL database each enforces the limit on its own share.
 /// </summary>
 public sealed class RateLimits(TimeProvider clock)

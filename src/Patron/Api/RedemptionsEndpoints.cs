@@ -2,7 +2,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>Redemptions, vouchers and stamp cards (SPEC section 3, Redemptions and Stamps).</summary>
+/// <summary>Redemptions, vouchers and stamp cards (docs/API.md, Redemptions and Stamps).</summary>
 public static class RedemptionsEndpoints
 {
     public sealed class RedemptionInput

@@ -2,7 +2,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>Referrals (SPEC section 3): who referred whom, and whether the referee's first paid order completed it.</summary>
+/// <summary>Referrals (docs/API.md): who referred whom, and whether the referee's first paid order completed it.</summary>
 public static class ReferralsEndpoints
 {
     public static RouteGroupBuilder MapReferralsApi(this RouteGroupBuilder api)

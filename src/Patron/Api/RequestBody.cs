@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 namespace Patron.Api;
 
 /// <summary>
-/// Reads a JSON request body with the SPEC's error rules: malformed JSON or a body that is not an
+/// Reads a JSON request body with the error rules (docs/API.md): malformed JSON or a body that is not an
 /// object is 400, a field of the wrong type is 422 naming the field, unknown fields are ignored,
 /// an empty body reads as <c>{}</c>. It also remembers a hash of the body for idempotency.
 /// </summary>

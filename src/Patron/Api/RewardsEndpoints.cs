@@ -5,7 +5,7 @@ using Patron.Storage;
 
 namespace Patron.Api;
 
-/// <summary>Rewards (SPEC section 3, Rewards): CRUD (admin), and the voucher code pool of a reward.</summary>
+/// <summary>Rewards (docs/API.md, Rewards): CRUD (admin), and the voucher code pool of a reward.</summary>
 public static class RewardsEndpoints
 {
     public sealed class VariableInput

@@ -5,7 +5,7 @@ using Patron.Storage;
 namespace Patron.Api;
 
 /// <summary>
-/// VIP tiers (SPEC section 3, VIP tiers): any key may read them (a storefront shows the tiers and
+/// VIP tiers (docs/API.md VIP tiers): any key may read them (a storefront shows the tiers and
 /// their benefits); creating, changing and deleting them needs the admin scope. Customers move
 /// between tiers in <see cref="Tiers.EvaluateAsync(WriteContext, string, string, string)"/> and
 /// <see cref="Jobs.VipTierJob"/>.

@@ -7,7 +7,7 @@ using Patron.Webhooks;
 namespace Patron.Api;
 
 /// <summary>
-/// Webhook endpoints and their deliveries (SPEC section 3, Webhook endpoints; section 4). Every
+/// Webhook endpoints and their deliveries (docs/API.md, Webhook endpoints; section 4). Every
 /// route needs the admin scope: endpoints are program configuration, and their delivery log shows
 /// the merchant's own infrastructure.
 /// </summary>

@@ -12,7 +12,7 @@ public readonly record struct Reply(int Status, object Body)
 }
 
 /// <summary>
-/// Runs an endpoint's write on the one write path with <c>Idempotency-Key</c> handling (SPEC section 2):
+/// Runs an endpoint's write on the one write path with <c>Idempotency-Key</c> handling (docs/API.md):
 /// the key, a hash of method + path + body, and the response are checked and stored in the same
 /// transaction as the write itself, so a retry can neither run twice nor replay a write that was lost.
 /// Only successful answers are stored: a refused request did nothing, and may be sent again. Stored

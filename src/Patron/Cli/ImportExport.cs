@@ -8,7 +8,7 @@ using Patron.Storage;
 namespace Patron.Cli;
 
 /// <summary>
-/// <c>import customers FILE.csv</c> and <c>export customers|ledger FILE</c> (SPEC section 1). Imports
+/// <c>import customers FILE.csv</c> and <c>export customers|ledger FILE</c> (docs/CONFIGURATION.md). Imports
 /// run through the same customer create-or-update code as the API, in batches of one transaction each.
 /// </summary>
 public static class ImportExport

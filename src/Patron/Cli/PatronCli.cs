@@ -6,7 +6,7 @@ using Patron.Storage;
 namespace Patron.Cli;
 
 /// <summary>
-/// The command-line verbs of the one executable (SPEC section 1). Every verb reads the same
+/// The command-line verbs of the one executable (docs/CONFIGURATION.md). Every verb reads the same
 /// configuration as <c>serve</c> (appsettings.json, environment, <c>--data</c>, <c>--Key=value</c>),
 /// and the writing verbs work beside a running server.
 /// </summary>

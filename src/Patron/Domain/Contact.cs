@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Patron.Domain;
 
-/// <summary>Validation and normalisation of the ways a customer can be found (SPEC section 3, Customers).</summary>
+/// <summary>Validation and normalisation of the ways a customer can be found (docs/API.md, Customers).</summary>
 public static class Contact
 {
     /// <summary>Trimmed and lower-cased, or null when it is not a plausible address.</summary>

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 
 namespace Patron.Domain;
 
-/// <summary>The activity types the SPEC names (section 3, Earn rules); any other valid name is a custom activity.</summary>
+/// <summary>The built-in activity types (docs/API.md, Earn rules); any other valid name is a custom activity.</summary>
 public static class ActivityTypes
 {
     public const string PlaceOrder = "place_order";

@@ -9,7 +9,7 @@ public static class EarnModes
     public const string Nearest = "nearest";
 }
 
-/// <summary>How many points a purchase earns (SPEC section 3, Program and Orders). Pure arithmetic.</summary>
+/// <summary>How many points a purchase earns (docs/API.md, Program and Orders). Pure arithmetic.</summary>
 public static class Earning
 {
     /// <summary>

@@ -25,7 +25,7 @@ public static class LedgerRules
         _ => new(points, 0, 0, 0),
     };
 
-    /// <summary>A deduction may not take the balance below zero (SPEC section 5, guarantee 1).</summary>
+    /// <summary>A deduction may not take the balance below zero (docs/ARCHITECTURE.md).</summary>
     public static bool Allowed(long balance, long points) => points >= 0 || balance + points >= 0;
 
     /// <summary>

@@ -1,6 +1,6 @@
 namespace Patron.Domain;
 
-/// <summary>A customer as the API shows it (SPEC section 3, Customers).</summary>
+/// <summary>A customer as the API shows it (docs/API.md, Customers).</summary>
 public sealed record CustomerDto(
     string Id,
     string? ExternalId,
@@ -60,7 +60,7 @@ public sealed record PointsTransactionDto(
     public string Kind => Type;
 }
 
-/// <summary>Ledger entry types (SPEC section 3). Clients may post the first three; the rest are the system's.</summary>
+/// <summary>Ledger entry types (docs/API.md). Clients may post the first three; the rest are the system's.</summary>
 public static class PointsTypes
 {
     public const string Earned = "earned";

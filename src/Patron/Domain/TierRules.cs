@@ -1,6 +1,6 @@
 namespace Patron.Domain;
 
-/// <summary>What qualifies a customer for a VIP tier (SPEC section 3, VIP tiers): one of the two.</summary>
+/// <summary>What qualifies a customer for a VIP tier (docs/API.md VIP tiers): one of the two.</summary>
 /// <param name="PointsRequired">Lifetime points at least this.</param>
 /// <param name="SpendRequiredE4">Spend (paid minus refunded) within the last <paramref name="SpendWindowDays"/> days at least this.</param>
 public sealed record TierThreshold(string Id, string Name, long? PointsRequired, long? SpendRequiredE4, int? SpendWindowDays)

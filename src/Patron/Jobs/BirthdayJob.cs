@@ -4,7 +4,7 @@ using Patron.Storage;
 namespace Patron.Jobs;
 
 /// <summary>
-/// Birthday points (SPEC section 3, Earn rules, <c>birthday</c>): on a customer's birthday (UTC; 29
+/// Birthday points (docs/API.md, Earn rules, <c>birthday</c>): on a customer's birthday (UTC; 29
 /// February falls on the 28th in other years) the birthday rule that applies to them awards its
 /// points once for that year. A birthday missed while Patron was not running is still awarded up to
 /// <see cref="EarnRulePolicy.BirthdayGraceDays"/> days later.

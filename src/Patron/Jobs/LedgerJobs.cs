@@ -2,7 +2,7 @@ using Patron.Storage;
 
 namespace Patron.Jobs;
 
-/// <summary>Pending points become available when due (SPEC section 3, Orders: paid plus points_delay_days).</summary>
+/// <summary>Pending points become available when due (docs/API.md, Orders: paid plus points_delay_days).</summary>
 public sealed class PendingPointsJob(Database database, IWritePath writes, TimeProvider clock) : IJob
 {
     public string Name => "pending-points";
@@ -22,7 +22,7 @@ public sealed class PendingPointsJob(Database database, IWritePath writes, TimeP
     }
 }
 
-/// <summary>What is left of each lot expires at its <c>expires_at</c>, oldest lots first (SPEC section 3, Program).</summary>
+/// <summary>What is left of each lot expires at its <c>expires_at</c>, oldest lots first (docs/API.md, Program).</summary>
 public sealed class PointsExpiryJob(Database database, IWritePath writes, TimeProvider clock) : IJob
 {
     public string Name => "points-expiry";
@@ -42,7 +42,7 @@ public sealed class PointsExpiryJob(Database database, IWritePath writes, TimePr
     }
 }
 
-/// <summary>Idempotency records older than 24 hours are deleted (SPEC section 2: keys live 24 h).</summary>
+/// <summary>Idempotency records older than 24 hours are deleted (docs/API.md: keys live 24 h).</summary>
 public sealed class IdempotencyCleanupJob(IWritePath writes) : IJob
 {
     public string Name => "idempotency-cleanup";

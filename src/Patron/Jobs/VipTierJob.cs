@@ -4,7 +4,7 @@ using Patron.Storage;
 namespace Patron.Jobs;
 
 /// <summary>
-/// Checks a program's customers against its VIP tiers (SPEC section 3, VIP tiers) when nothing a
+/// Checks a program's customers against its VIP tiers (docs/API.md VIP tiers) when nothing a
 /// customer did would: at once after a tier was created, changed or deleted, and daily while the
 /// program has spend tiers, because spend leaves a rolling window as time passes (lifetime points
 /// never fall, so points tiers need no daily check). Earning and orders evaluate their customer

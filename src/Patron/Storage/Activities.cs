@@ -6,7 +6,7 @@ using Patron.Domain;
 
 namespace Patron.Storage;
 
-/// <summary>An activity as the API shows it (SPEC section 3, Activities).</summary>
+/// <summary>An activity as the API shows it (docs/API.md, Activities).</summary>
 public sealed record ActivityDto(
     string Id,
     string Type,
@@ -24,7 +24,7 @@ public sealed record ActivityDto(
 }
 
 /// <summary>
-/// Earning from activities (SPEC section 3, Activities and Earn rules): picks the rule, checks its
+/// Earning from activities (docs/API.md, Activities and Earn rules): picks the rule, checks its
 /// per-customer limit with the customer's row locked (so concurrent activities cannot both pass a
 /// limit), posts the points through the ledger, and records the award and the activity.
 /// </summary>
@@ -116,7 +116,7 @@ public static class Activities
     }
 
     /// <summary>
-    /// A rule's per-customer limit (SPEC section 3): <c>once</c> ever, or a count per calendar day,
+    /// A rule's per-customer limit (docs/API.md): <c>once</c> ever, or a count per calendar day,
     /// week or month (UTC). A <c>birthday</c> rule awards once per birthday year, however it is asked.
     /// </summary>
     private static async Task CheckLimitAsync(WriteContext context, EarnRule rule, Request q, CustomerState customer, int birthdayYear)

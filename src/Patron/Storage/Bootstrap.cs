@@ -6,7 +6,7 @@ namespace Patron.Storage;
 
 /// <summary>
 /// Prepares a database for use: applies migrations, and on a database with no API key at all
-/// creates program <c>default</c> with one admin key (SPEC section 1). The key's secret is
+/// creates program <c>default</c> with one admin key (docs/CONFIGURATION.md). The key's secret is
 /// <c>Patron:Bootstrap:AdminKey</c> when set, else a new random one that is returned for printing once.
 /// </summary>
 public static class Bootstrap

@@ -85,8 +85,8 @@ public sealed record CustomerFields(
 public static class CustomerWrites
 {
     /// <summary>
-    /// Creates a customer, or updates the one matched on external_id, else email, else phone (SPEC
-    /// section 3). Initial points and a referral link apply only to a new customer.
+    /// Creates a customer, or updates the one matched on external_id, else email, else phone (docs/API.md,
+    /// Customers). Initial points and a referral link apply only to a new customer.
     /// </summary>
     public static async Task<(CustomerDto Customer, bool Created)> UpsertAsync(
         WriteContext context, string programId, CustomerFields fields, long initialPoints, string? referredBy, string actor)
@@ -182,7 +182,7 @@ public static class CustomerWrites
     }
 
     /// <summary>
-    /// Erases a customer (SPEC section 3): personal data goes; the row, its opaque id and the ledger stay,
+    /// Erases a customer (docs/API.md): personal data goes; the row, its opaque id and the ledger stay,
     /// so balances and history still add up. Their events are redacted, stored answers about them
     /// forgotten, and <c>customer.deleted</c> is emitted.
     /// </summary>

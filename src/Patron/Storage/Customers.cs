@@ -63,7 +63,7 @@ public static class Customers
         Notes: r.StringOrNull(20));
 
     /// <summary>
-    /// A customer of this program by any reference (SPEC section 3): Patron id, external id, email,
+    /// A customer of this program by any reference (docs/API.md): Patron id, external id, email,
     /// phone or QR value, in that order of precedence. Erased customers are not found.
     /// </summary>
     public static Task<CustomerDto?> FindAsync(Sql sql, string programId, string reference)
@@ -77,7 +77,7 @@ public static class Customers
 
     /// <summary>
     /// The customer that create-or-update applies to: matched on external_id, else email, else phone
-    /// (SPEC section 3), in one query.
+    /// (docs/API.md), in one query.
     /// </summary>
     public static Task<CustomerDto?> MatchAsync(Sql sql, string programId, string? externalId, string? email, string? phone) =>
         FirstMatchAsync(sql, programId, ("external_id", externalId), ("email", email), ("phone", phone));

@@ -3,7 +3,7 @@ using Patron.Domain;
 
 namespace Patron.Storage;
 
-/// <summary>Earn rules as the earning code needs them (SPEC section 3, Earn rules).</summary>
+/// <summary>Earn rules as the earning code needs them (docs/API.md, Earn rules).</summary>
 public static class EarnRules
 {
     public const string Columns =

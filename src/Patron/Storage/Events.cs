@@ -6,7 +6,7 @@ namespace Patron.Storage;
 
 /// <summary>
 /// The event outbox: every event is inserted in the same transaction as the change it describes
-/// (SPEC section 4), so a crash can never keep the change and lose its event, or the reverse.
+/// (docs/WEBHOOKS.md), so a crash can never keep the change and lose its event, or the reverse.
 /// </summary>
 public static class Events
 {
@@ -39,7 +39,7 @@ public static class Events
             "INSERT INTO events (id, program_id, type, data, created_at, subject_id) VALUES (@id, @program_id, @type, @data, @created_at, @subject)",
             ("id", id), ("program_id", programId), ("type", type),
             ("data", JsonSerializer.Serialize(data, PatronJson.Options)), ("created_at", context.NowMs), ("subject", SubjectOf(data)));
-        // The outbox's other half: this event's webhook deliveries, in the same transaction (SPEC section 4).
+        // The outbox's other half: this event's webhook deliveries, in the same transaction (docs/WEBHOOKS.md).
         await Webhooks.WebhookFanout.AddDeliveriesAsync(context, programId, id, type);
         return id;
     }
@@ -56,7 +56,7 @@ public static class Events
     };
 
     /// <summary>
-    /// Erasure (SPEC section 3): the customer's personal data leaves the events too. Events that
+    /// Erasure (docs/API.md): the customer's personal data leaves the events too. Events that
     /// carried the customer object keep only its id; other events about the customer hold no
     /// personal data of their own beyond what the merchant wrote in descriptions.
     /// </summary>

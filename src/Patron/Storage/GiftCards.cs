@@ -7,7 +7,7 @@ using Patron.Domain;
 namespace Patron.Storage;
 
 /// <summary>
-/// A gift card as the API shows it (SPEC section 3, Gift cards). <c>code</c> is the bearer secret: it is
+/// A gift card as the API shows it (docs/API.md, Gift cards). <c>code</c> is the bearer secret: it is
 /// shown at issue and echoed to whoever presents it, but never stored in clear, so it is null in events.
 /// </summary>
 public sealed record GiftCardDto(

@@ -126,7 +126,7 @@ public sealed class ProgramRow
     public long? PointValueE4 { get; set; }
 }
 
-/// <summary>A VIP tier (SPEC section 3, VIP tiers): one requirement, points or spend, and its benefits.</summary>
+/// <summary>A VIP tier (docs/API.md VIP tiers): one requirement, points or spend, and its benefits.</summary>
 public sealed class VipTierRow
 {
     public required string Id { get; set; }

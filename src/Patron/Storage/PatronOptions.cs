@@ -2,7 +2,7 @@ namespace Patron.Storage;
 
 public enum DatabaseProvider { Sqlite, Postgres }
 
-/// <summary>The <c>Patron</c> configuration section (SPEC section 1).</summary>
+/// <summary>The <c>Patron</c> configuration section (docs/CONFIGURATION.md).</summary>
 public sealed class PatronOptions
 {
     public string DataDir { get; set; } = "patron-data";
@@ -50,7 +50,7 @@ public sealed class AuthThrottleOptions
     public int MaxTrackedAddresses { get; set; } = 50_000;
 }
 
-/// <summary>The <c>Patron:Webhooks</c> section (SPEC sections 1, 4 and 7; docs/WEBHOOKS.md).</summary>
+/// <summary>The <c>Patron:Webhooks</c> section (docs/CONFIGURATION.md and docs/WEBHOOKS.md and docs/SECURITY.md; docs/WEBHOOKS.md).</summary>
 public sealed class WebhookOptions
 {
     /// <summary>Lets webhooks reach loopback and private addresses (development and tests); never link-local or metadata ones.</summary>
@@ -71,7 +71,7 @@ public sealed class WebhookOptions
     /// <summary>Deliveries in flight at once to one endpoint, so that a slow receiver cannot take every slot.</summary>
     public int MaxConcurrencyPerEndpoint { get; set; } = 16;
 
-    /// <summary>An attempt that has no answer within this time fails (SPEC section 4: 10 s).</summary>
+    /// <summary>An attempt that has no answer within this time fails (docs/WEBHOOKS.md: 10 s).</summary>
     public int TimeoutSeconds { get; set; } = 10;
 
     /// <summary>How long a claimed delivery belongs to its process; after that another process takes it over.</summary>
@@ -80,7 +80,7 @@ public sealed class WebhookOptions
 
 /// <summary>
 /// The <c>Patron:Server</c> section: the HTTP server's own limits, applied before a request reaches
-/// Patron's code (docs/CONFIGURATION.md). Request bodies are limited to 1 MiB by the API (SPEC section 2),
+/// Patron's code (docs/CONFIGURATION.md). Request bodies are limited to 1 MiB by the API (docs/API.md),
 /// not here.
 /// </summary>
 public sealed class ServerLimitOptions

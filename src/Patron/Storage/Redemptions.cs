@@ -38,7 +38,7 @@ public sealed record VoucherDto(
 }
 
 /// <summary>
-/// Redemptions (SPEC section 3, Redemptions): one write operation takes the points, claims or
+/// Redemptions (docs/API.md, Redemptions): one write operation takes the points, claims or
 /// generates the code and records both, so any failure after the deduction rolls the deduction back.
 /// </summary>
 public static class Redemptions
@@ -72,7 +72,7 @@ public static class Redemptions
         sql.SingleAsync($"SELECT {Columns} FROM redemptions WHERE program_id = @p AND id = @id",
             Mapper(nowMs), ("p", programId), ("id", id));
 
-    /// <summary>A customer redeems points for a reward (SPEC section 3, Redemptions).</summary>
+    /// <summary>A customer redeems points for a reward (docs/API.md, Redemptions).</summary>
     public static async Task<RedemptionDto> RedeemAsync(
         WriteContext context, string programId, string customerReference, string rewardId, long? pointsToRedeem, string createdBy)
     {
@@ -129,7 +129,7 @@ public static class Redemptions
         long balance = customer.PointsBalance;
         string? transactionId = null;
         // Deduct first, then take the code: if there is no code to take, the exception rolls the
-        // deduction back with the rest of the operation (SPEC: if any part fails nothing is deducted).
+        // deduction back with the rest of the operation (docs/API.md: if any part fails nothing is deducted).
         if (points > 0)
         {
             var posted = await Ledger.PostAsync(context, new Ledger.Entry(programId, customer.Id, -points, PointsTypes.Redeemed,
@@ -249,7 +249,7 @@ public static class Redemptions
     }
 }
 
-/// <summary>Voucher codes: the pool, generation, lookups and use (SPEC section 3, Rewards and Redemptions).</summary>
+/// <summary>Voucher codes: the pool, generation, lookups and use (docs/API.md, Rewards and Redemptions).</summary>
 public static class Vouchers
 {
     public const int MaxCodeLength = 100;
@@ -464,7 +464,7 @@ public static class Vouchers
     }
 
     /// <summary>
-    /// An order's <c>discount_codes</c> (SPEC section 3, Orders): each issued voucher among them is
+    /// An order's <c>discount_codes</c> (docs/API.md, Orders): each issued voucher among them is
     /// marked used by this order. Other codes (the merchant's own, used or expired ones) are left alone.
     /// </summary>
     public static async Task UseCodesAsync(WriteContext context, string programId, IEnumerable<string> codes, string orderId)

@@ -4,7 +4,7 @@ using Patron.Domain;
 
 namespace Patron.Storage;
 
-/// <summary>A referral as the API shows it (SPEC section 3, Referrals).</summary>
+/// <summary>A referral as the API shows it (docs/API.md, Referrals).</summary>
 public sealed record ReferralDto(
     string Id, string ReferrerId, string RefereeId, string Status, string? OrderId, long ReferrerPoints, long RefereePoints,
     DateTimeOffset? CompletedAt, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
@@ -92,7 +92,7 @@ public static class Referrals
 
         var referrer = await Customers.StateAsync(sql, programId, referral.ReferrerId);
         var referee = await Customers.StateAsync(sql, programId, customerId);
-        // A blocked customer earns nothing (SPEC section 3, Customers); an erased one keeps no new rewards.
+        // A blocked customer earns nothing (docs/API.md, Customers); an erased one keeps no new rewards.
         var referrerPoints = Earns(referrer) ? settings.ReferrerPoints : 0;
         var refereePoints = Earns(referee) ? settings.RefereePoints : 0;
 

@@ -3,7 +3,7 @@ using Patron.Domain;
 
 namespace Patron.Storage;
 
-/// <summary>Reward types, code sources and apply modes (SPEC section 3, Rewards).</summary>
+/// <summary>Reward types, code sources and apply modes (docs/API.md, Rewards).</summary>
 public static class RewardTypes
 {
     public const string AmountDiscount = "amount_discount";

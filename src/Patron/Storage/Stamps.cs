@@ -13,7 +13,7 @@ public sealed record StampsDto(
 }
 
 /// <summary>
-/// Stamp cards (SPEC section 3, Stamps): stamps add up on the customer; every <c>stamps_required</c>
+/// Stamp cards (docs/API.md, Stamps): stamps add up on the customer; every <c>stamps_required</c>
 /// of them become one redemption of the program's <c>stamp_reward_id</c> (no points spent), and the
 /// remainder stays on the card. A request's <c>reference</c> is unique per customer.
 /// </summary>

@@ -6,7 +6,7 @@ namespace Patron.Storage;
 /// <summary>A tier as events name it.</summary>
 public sealed record TierRef(string Id, string Name);
 
-/// <summary>The data of a <c>tier.changed</c> event (SPEC section 3, VIP tiers and Events).</summary>
+/// <summary>The data of a <c>tier.changed</c> event (docs/API.md VIP tiers and Events).</summary>
 public sealed record TierChange(string CustomerId, TierRef? PreviousTier, TierRef? NewTier, string Direction, string Reason)
 {
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
@@ -14,7 +14,7 @@ public sealed record TierChange(string CustomerId, TierRef? PreviousTier, TierRe
 }
 
 /// <summary>
-/// VIP tiers as the earning code needs them (SPEC section 3, VIP tiers): the multiplier, and the
+/// VIP tiers as the earning code needs them (docs/API.md VIP tiers): the multiplier, and the
 /// evaluation that moves a customer to the highest tier they qualify for.
 /// </summary>
 public static class Tiers

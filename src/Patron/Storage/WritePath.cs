@@ -63,7 +63,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         _connection.Open();
         using (var pragma = _connection.CreateCommand())
         {
-            // FULL: a commit is on disk before any caller hears of it (SPEC section 5, guarantee 2).
+            // FULL: a commit is on disk before any caller hears of it (docs/ARCHITECTURE.md guarantee 2).
             // 16 MiB of page cache: enough for the indexes a write touches, small enough that the scan
             // SQLite makes of it at each commit stays cheap. Savepoint journals live in memory.
             pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;";

@@ -6,7 +6,7 @@ using Patron.Storage;
 namespace Patron.Webhooks;
 
 /// <summary>
-/// Endpoint secrets at rest (SPEC section 7): Patron must sign with the plain secret, so it cannot
+/// Endpoint secrets at rest (docs/SECURITY.md): Patron must sign with the plain secret, so it cannot
 /// keep only a hash; it keeps the secret encrypted with AES-256-GCM instead, bound to its endpoint
 /// id (a ciphertext copied onto another endpoint does not decrypt). The key comes from
 /// <c>Patron:Webhooks:EncryptionKey</c> (base64 of 32 bytes) or, when that is not set, from the file

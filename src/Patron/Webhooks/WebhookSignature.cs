@@ -5,7 +5,7 @@ using System.Text;
 namespace Patron.Webhooks;
 
 /// <summary>
-/// Signs and verifies Patron's webhook deliveries (SPEC section 4). Each delivery carries two
+/// Signs and verifies Patron's webhook deliveries (docs/WEBHOOKS.md). Each delivery carries two
 /// signatures made with the endpoint's secret (<c>whsec_</c> + base64 of 32 random bytes):
 /// <list type="bullet">
 /// <item>Standard Webhooks: <c>webhook-id</c>, <c>webhook-timestamp</c> (Unix seconds) and

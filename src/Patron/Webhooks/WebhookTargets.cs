@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace Patron.Webhooks;
 
-/// <summary>What kind of place an address is, for the SSRF rules (SPEC section 7).</summary>
+/// <summary>What kind of place an address is, for the SSRF rules (docs/SECURITY.md).</summary>
 public enum TargetKind
 {
     Public,
@@ -26,7 +26,7 @@ public sealed record UrlProblem(string Code, string Message)
 public sealed class WebhookTargetRefusedException(string message) : Exception(message);
 
 /// <summary>
-/// SSRF protection for webhooks (SPEC sections 4 and 7). A target is checked twice: its URL at
+/// SSRF protection for webhooks (docs/WEBHOOKS.md and docs/SECURITY.md). A target is checked twice: its URL at
 /// registration, and every address actually connected to at delivery (the connection callback
 /// resolves the name itself, so a name that later resolves elsewhere, DNS rebinding, is caught
 /// too). Loopback and private addresses are refused unless <c>Patron:Webhooks:AllowPrivateTargets</c>

@@ -6,7 +6,7 @@ using Shouldly;
 
 namespace Patron.Tests.Api;
 
-/// <summary>API keys over HTTP (SPEC section 2, Auth; section 3, API keys).</summary>
+/// <summary>API keys over HTTP (docs/API.md, Auth; section 3, API keys).</summary>
 public sealed class ApiKeysApiTests
 {
     private const string Keys = "/api/v1/api_keys";

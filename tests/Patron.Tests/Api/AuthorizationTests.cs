@@ -6,7 +6,7 @@ using Shouldly;
 namespace Patron.Tests.Api;
 
 /// <summary>
-/// SPEC section 2 (scopes, key lifecycle, tenancy), section 5 guarantee 4 and section 7 (broken
+/// docs/API.md (scopes, key lifecycle, tenancy), section 5 guarantee 4 and section 7 (broken
 /// object-level authorisation): a key only does what its scope allows, only while it is valid, and
 /// only ever inside its own program.
 /// </summary>

@@ -6,7 +6,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 namespace Patron.Tests.Api;
 
 /// <summary>
-/// Real parallel HTTP requests against one server (SPEC section 5, guarantees 1 and 3): no interleaving
+/// Real parallel HTTP requests against one server (docs/ARCHITECTURE.md guarantees 1 and 3): no interleaving
 /// may overspend, lose an update, or credit a reference or an Idempotency-Key twice.
 /// </summary>
 public sealed class ConcurrencyTests

@@ -10,7 +10,7 @@ using Shouldly;
 
 namespace Patron.Tests.Api;
 
-/// <summary>SPEC section 2 (ids, timestamps, objects, lists, deletes) and section 1 (health, readiness, OpenAPI, docs).</summary>
+/// <summary>docs/API.md (ids, timestamps, objects, lists, deletes) and section 1 (health, readiness, OpenAPI, docs).</summary>
 public sealed partial class ConventionsTests(SharedServers servers) : IClassFixture<SharedServers>
 {
     private const string V1 = "/api/v1";
@@ -45,7 +45,7 @@ public sealed partial class ConventionsTests(SharedServers servers) : IClassFixt
         entry.Str("customer_id").ShouldBe(customer.Str("id"));
         key.Str("id").ShouldMatch("^key_[0-9A-Za-z]+$");
         key.Str("object").ShouldBe("api_key");
-        // SPEC section 2: sk_ followed by at least 32 URL-safe random characters.
+        // docs/API.md: sk_ followed by at least 32 URL-safe random characters.
         key.Str("secret").ShouldMatch("^sk_[A-Za-z0-9_-]{32,}$");
         key.Str("expires_at").ShouldBe("2099-01-01T00:00:00.000Z");
         program.Str("id").ShouldBe(tenant.ProgramId);

@@ -5,7 +5,7 @@ using Shouldly;
 
 namespace Patron.Tests.Api;
 
-/// <summary>Customers over HTTP (SPEC section 3, Customers): create-or-update, validation, PATCH, lists, erasure.</summary>
+/// <summary>Customers over HTTP (docs/API.md, Customers): create-or-update, validation, PATCH, lists, erasure.</summary>
 public sealed class CustomersApiTests
 {
     private const string Customers = "/api/v1/customers";

@@ -5,7 +5,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Api;
 
-/// <summary><c>Idempotency-Key</c> on POST (SPEC section 2, Idempotency; section 5, guarantee 3).</summary>
+/// <summary><c>Idempotency-Key</c> on POST (docs/API.md, Idempotency; section 5, guarantee 3).</summary>
 public sealed class IdempotencyTests
 {
     private const string Customers = "/api/v1/customers";

@@ -8,14 +8,14 @@ using Shouldly;
 namespace Patron.Tests.Api;
 
 /// <summary>
-/// SPEC sections 2 and 5: no request, however malformed, gets a 500 or an HTML page; bad input gets a
+/// docs/API.md and docs/ARCHITECTURE.md: no request, however malformed, gets a 500 or an HTML page; bad input gets a
 /// 4xx with the error envelope, and nothing is half-written.
 /// </summary>
 public sealed class MalformedRequestTests
 {
     private const string V1 = "/api/v1";
 
-    /// <summary>One malformed request, what it must answer, and (when the SPEC fixes it) its code and param.</summary>
+    /// <summary>One malformed request, what it must answer, and (when docs/API.md fixes it) its code and param.</summary>
     private sealed record Case(string Name, Func<HttpRequestMessage> Request, int Status, string? Code = null, string? Param = null, HttpClient? Client = null);
 
     [Theory, DatabaseData]
@@ -272,7 +272,7 @@ public sealed class MalformedRequestTests
         }
     }
 
-    /// <summary>The error type SPEC section 2 gives each status.</summary>
+    /// <summary>The error type docs/API.md gives each status.</summary>
     public static string TypeFor(int status) => status switch
     {
         401 => "authentication_error",

@@ -6,7 +6,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Api;
 
-/// <summary>The points ledger over HTTP (SPEC section 3, Points ledger and Events; section 5, guarantees 1 and 5).</summary>
+/// <summary>The points ledger over HTTP (docs/API.md, Points ledger and Events; section 5, guarantees 1 and 5).</summary>
 public sealed class PointsLedgerApiTests
 {
     private const string Customers = "/api/v1/customers";

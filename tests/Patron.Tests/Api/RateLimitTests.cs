@@ -7,7 +7,7 @@ using Shouldly;
 namespace Patron.Tests.Api;
 
 /// <summary>
-/// SPEC section 2: per-key rate limits with <c>RateLimit-*</c> headers, and 429 with <c>Retry-After</c>
+/// docs/API.md: per-key rate limits with <c>RateLimit-*</c> headers, and 429 with <c>Retry-After</c>
 /// and <c>retry_after</c> past the limit; <c>Patron:RateLimit:PerMinute</c> is the default for keys that set none.
 /// </summary>
 public sealed class RateLimitTests

@@ -5,7 +5,7 @@ using Shouldly;
 
 namespace Patron.Tests.Cli;
 
-/// <summary><c>patron export customers|ledger FILE</c> (SPEC section 1, API.md "Command-line import and export"), beside a running server.</summary>
+/// <summary><c>patron export customers|ledger FILE</c> (docs/CONFIGURATION.md API.md "Command-line import and export"), beside a running server.</summary>
 public sealed class ExportCliTests
 {
     private const string CustomersHeader =

@@ -4,7 +4,7 @@ using Shouldly;
 
 namespace Patron.Tests.Cli;
 
-/// <summary><c>patron import customers FILE.csv</c> (SPEC section 1, API.md "Command-line import and export"), beside a running server.</summary>
+/// <summary><c>patron import customers FILE.csv</c> (docs/CONFIGURATION.md API.md "Command-line import and export"), beside a running server.</summary>
 public sealed class ImportCustomersCliTests
 {
     private const string Header = "external_id,email,phone,first_name,last_name,birthday,points";

@@ -8,7 +8,7 @@ using Shouldly;
 
 namespace Patron.Tests.Cli;
 
-/// <summary><c>patron programs create|list</c> and <c>patron keys create|list|revoke</c> (SPEC section 1), beside a running server.</summary>
+/// <summary><c>patron programs create|list</c> and <c>patron keys create|list|revoke</c> (docs/CONFIGURATION.md), beside a running server.</summary>
 public sealed partial class ProgramsAndKeysCliTests
 {
     private const string Timestamp = @"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$";

@@ -9,7 +9,7 @@ using Shouldly;
 namespace Patron.Tests.Customers;
 
 /// <summary>
-/// A customer's QR card (SPEC section 3, Customers). No QR decoder restores from this machine's
+/// A customer's QR card (docs/API.md, Customers). No QR decoder restores from this machine's
 /// package feed (ZXing.Net, ZXingCpp and QRCodeDecoderLibrary are all missing), so the PNG is checked
 /// module by module: the image is parsed here (zlib + PNG filters, no imaging library), every module's
 /// centre pixel is read, and the grid must equal QRCoder's own encoding of the customer's qr_code,

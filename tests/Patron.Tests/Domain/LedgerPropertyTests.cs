@@ -8,7 +8,7 @@ using Shouldly;
 namespace Patron.Tests.Domain;
 
 /// <summary>
-/// Properties of the points ledger (SPEC section 3 "Points ledger", section 5 guarantee 1): first of
+/// Properties of the points ledger (docs/API.md "Points ledger", section 5 guarantee 1): first of
 /// the pure rules in <see cref="LedgerRules"/>, then of the running server over HTTP.
 /// </summary>
 public sealed class LedgerPropertyTests

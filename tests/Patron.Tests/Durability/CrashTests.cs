@@ -8,7 +8,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 namespace Patron.Tests.Durability;
 
 /// <summary>
-/// SPEC section 5: an acknowledged write survives a crash, and nothing is ever applied twice. The
+/// docs/ARCHITECTURE.md: an acknowledged write survives a crash, and nothing is ever applied twice. The
 /// server runs as its own process, is SIGKILLed under load with requests in flight, and a new
 /// process on the same database must show every acknowledged entry exactly once and balances that
 /// match their ledgers.

@@ -7,7 +7,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 namespace Patron.Tests.Durability;
 
 /// <summary>
-/// SPEC section 1: any number of Patron processes may serve one PostgreSQL database at once, and the
+/// docs/CONFIGURATION.md: any number of Patron processes may serve one PostgreSQL database at once, and the
 /// guarantees of section 5 hold across them. Two real server processes share one database here.
 /// </summary>
 [Trait(TestDatabases.Trait, TestDatabases.Postgres)]

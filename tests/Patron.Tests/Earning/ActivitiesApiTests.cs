@@ -8,7 +8,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
-/// <summary>Activities earning per the earn rules (SPEC section 3, Activities and Earn rules; section 5, guarantee 3).</summary>
+/// <summary>Activities earning per the earn rules (docs/API.md, Activities and Earn rules; section 5, guarantee 3).</summary>
 public sealed class ActivitiesApiTests
 {
     // Thursday 2026-01-15 12:00 UTC.

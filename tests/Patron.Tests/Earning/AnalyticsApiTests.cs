@@ -8,7 +8,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
-/// <summary>GET /analytics (SPEC section 3, Analytics) against a scenario whose every figure is known.</summary>
+/// <summary>GET /analytics (docs/API.md, Analytics) against a scenario whose every figure is known.</summary>
 public sealed class AnalyticsApiTests
 {
     private const string Analytics = "/api/v1/analytics";

@@ -6,7 +6,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
-/// <summary>Birthday points from the background job (SPEC section 3, Earn rules: <c>birthday</c>).</summary>
+/// <summary>Birthday points from the background job (docs/API.md, Earn rules: <c>birthday</c>).</summary>
 public sealed class BirthdayJobTests
 {
     [Theory, DatabaseData]

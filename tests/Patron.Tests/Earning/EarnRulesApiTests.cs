@@ -8,7 +8,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Earning;
 
-/// <summary>Earn rules and campaigns over HTTP (SPEC section 3, Earn rules).</summary>
+/// <summary>Earn rules and campaigns over HTTP (docs/API.md, Earn rules).</summary>
 public sealed class EarnRulesApiTests
 {
     [Theory, DatabaseData]

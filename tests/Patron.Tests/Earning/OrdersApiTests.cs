@@ -7,7 +7,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 namespace Patron.Tests.Earning;
 
 /// <summary>
-/// The order lifecycle over HTTP (SPEC section 3, Orders and Customers; section 5, guarantees 1 and 3):
+/// The order lifecycle over HTTP (docs/API.md, Orders and Customers; section 5, guarantees 1 and 3):
 /// earning on payment, proportional reversal on refunds, full reversal on cancellation, debt, idempotent
 /// full-state updates and the races a shop's retries produce.
 /// </summary>

@@ -9,7 +9,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 namespace Patron.Tests.Earning;
 
 /// <summary>
-/// Random order lifecycles through the API against one SQLite server with a fake clock (SPEC section 3,
+/// Random order lifecycles through the API against one SQLite server with a fake clock (docs/API.md,
 /// Orders, Customers and Points ledger; section 5, guarantee 1): orders created placed or paid, payments,
 /// partial, full and excessive refunds, cancellations, resent full states, point spends, manual awards and
 /// clock moves with the jobs run, under a points delay and an expiry. After every step the customer's

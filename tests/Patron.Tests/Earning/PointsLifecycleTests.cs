@@ -7,7 +7,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 namespace Patron.Tests.Earning;
 
 /// <summary>
-/// Points through time with a fake clock (SPEC section 3, Program and Orders): pending until paid plus
+/// Points through time with a fake clock (docs/API.md, Program and Orders): pending until paid plus
 /// <c>points_delay_days</c>, then available; what is left of each lot expires after
 /// <c>points_expiry_days</c>, oldest lots first; the jobs are safe to run again.
 /// </summary>

@@ -10,7 +10,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 namespace Patron.Tests.Earning;
 
 /// <summary>
-/// Customers moving between VIP tiers (SPEC section 3, VIP tiers and Events): promotion on lifetime
+/// Customers moving between VIP tiers (docs/API.md VIP tiers and Events): promotion on lifetime
 /// points and on spend, demotion when spend leaves a tier's window or a tier changes, the tier's
 /// multiplier on earning, and <c>tier.changed</c>.
 /// </summary>

@@ -6,7 +6,7 @@ using Shouldly;
 
 namespace Patron.Tests.Earning;
 
-/// <summary>VIP tiers over HTTP (SPEC section 3, VIP tiers): CRUD, validation, scopes and tenancy.</summary>
+/// <summary>VIP tiers over HTTP (docs/API.md VIP tiers): CRUD, validation, scopes and tenancy.</summary>
 public sealed class VipTiersApiTests
 {
     private const string Tiers = "/api/v1/vip_tiers";

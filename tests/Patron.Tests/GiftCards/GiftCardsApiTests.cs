@@ -5,7 +5,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.GiftCards;
 
-/// <summary>Gift cards (SPEC section 3): issue, look up, load, spend, never below zero, references credit once.</summary>
+/// <summary>Gift cards (docs/API.md): issue, look up, load, spend, never below zero, references credit once.</summary>
 public sealed class GiftCardsApiTests
 {
     private const string Cards = "/api/v1/gift_cards";

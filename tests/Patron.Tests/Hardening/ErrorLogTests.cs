@@ -7,7 +7,7 @@ using Shouldly;
 namespace Patron.Tests.Hardening;
 
 /// <summary>
-/// No personal data in logs (SPEC section 7): a path can name a customer by email or phone, so an
+/// No personal data in logs (docs/SECURITY.md): a path can name a customer by email or phone, so an
 /// unexpected error is logged with its route, not its path.
 /// </summary>
 public sealed class ErrorLogTests

@@ -6,7 +6,7 @@ using static Patron.Tests.Infrastructure.TestKit;
 namespace Patron.Tests.Referrals;
 
 /// <summary>
-/// Referrals (SPEC section 3): the referee's first paid order, at least the program's minimum, credits
+/// Referrals (docs/API.md): the referee's first paid order, at least the program's minimum, credits
 /// the referrer and the referee their configured points once, whatever is retried or raced.
 /// </summary>
 public sealed class ReferralsApiTests

@@ -6,7 +6,7 @@ using static Patron.Tests.Rewards.RewardsTestKit;
 
 namespace Patron.Tests.Rewards;
 
-/// <summary>Redemptions and vouchers (SPEC section 3, Redemptions; section 5, guarantees 1, 3 and 5).</summary>
+/// <summary>Redemptions and vouchers (docs/API.md, Redemptions; section 5, guarantees 1, 3 and 5).</summary>
 public sealed class RedemptionsApiTests
 {
     [Theory, DatabaseData]

@@ -7,7 +7,7 @@ using static Patron.Tests.Rewards.RewardsTestKit;
 
 namespace Patron.Tests.Rewards;
 
-/// <summary>Rewards CRUD (SPEC section 3, Rewards): every type, fixed and variable pricing, validation, admin only.</summary>
+/// <summary>Rewards CRUD (docs/API.md, Rewards): every type, fixed and variable pricing, validation, admin only.</summary>
 public sealed class RewardsApiTests
 {
     [Theory, DatabaseData]

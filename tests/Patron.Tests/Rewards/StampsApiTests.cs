@@ -5,7 +5,7 @@ using static Patron.Tests.Rewards.RewardsTestKit;
 
 namespace Patron.Tests.Rewards;
 
-/// <summary>Stamp cards (SPEC section 3, Stamps).</summary>
+/// <summary>Stamp cards (docs/API.md, Stamps).</summary>
 public sealed class StampsApiTests
 {
     private static string StampsPath(string customer) => $"/api/v1/customers/{customer}/stamps";

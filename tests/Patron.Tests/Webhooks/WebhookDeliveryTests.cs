@@ -9,14 +9,14 @@ using Shouldly;
 namespace Patron.Tests.Webhooks;
 
 /// <summary>
-/// What a receiver gets (SPEC section 4): one signed POST per event and subscribed endpoint, the
+/// What a receiver gets (docs/WEBHOOKS.md): one signed POST per event and subscribed endpoint, the
 /// event as <c>GET /events/{id}</c> shows it, both signatures verifiable with the endpoint secret.
 /// The dispatcher is driven by hand after moving a manual clock.
 /// </summary>
 public sealed class WebhookDeliveryTests
 {
     [Theory, DatabaseData]
-    public async Task Every_event_type_reaches_a_subscribed_endpoint_signed_both_ways_as_SPEC_section_4_describes(string database)
+    public async Task Every_event_type_reaches_a_subscribed_endpoint_signed_both_ways_as_docs_WEBHOOKS_describes(string database)
     {
         var clock = new ManualClock();
         await using var receiver = await WebhookReceiver.StartAsync();
@@ -27,7 +27,7 @@ public sealed class WebhookDeliveryTests
         var customer = await server.Client.CustomerAsync("ada@example.com");
         (await server.Client.PatchJsonAsync($"/api/v1/customers/{customer}", new { first_name = "Ada" })).Code.ShouldBe(200);
         (await server.Client.PostJsonAsync($"/api/v1/customers/{customer}/points_transactions", new { points = 25 })).Code.ShouldBe(201);
-        // ... and one of every type in SPEC section 3, written to the outbox the way every module writes its events.
+        // ... and one of every type in docs/API.md written to the outbox the way every module writes its events.
         foreach (var type in EventTypes.All)
         {
             await server.EmitAsync(type, new { @object = "test", customer_id = customer, about = type });

@@ -7,7 +7,7 @@ using Shouldly;
 namespace Patron.Tests.Webhooks;
 
 /// <summary>
-/// Delivery survives crashes and shares work safely (SPEC section 4; section 1: any number of
+/// Delivery survives crashes and shares work safely (docs/WEBHOOKS.md; section 1: any number of
 /// instances on one PostgreSQL database): deliveries are written with their events, a SIGKILLed
 /// process's claimed deliveries are taken over when their lease ends, and two processes never send
 /// the same delivery at once.

@@ -9,7 +9,7 @@ using Shouldly;
 
 namespace Patron.Tests.Webhooks;
 
-/// <summary>Webhook endpoints over HTTP (SPEC section 3, Webhook endpoints): admin CRUD, secret once, tenancy.</summary>
+/// <summary>Webhook endpoints over HTTP (docs/API.md, Webhook endpoints): admin CRUD, secret once, tenancy.</summary>
 public sealed class WebhookEndpointsApiTests
 {
     private const string Endpoints = WebhookKit.Endpoints;

@@ -8,7 +8,7 @@ using Shouldly;
 namespace Patron.Tests.Webhooks;
 
 /// <summary>
-/// The event types an endpoint can subscribe to are the ones Patron emits (SPEC section 3, Events;
+/// The event types an endpoint can subscribe to are the ones Patron emits (docs/API.md, Events;
 /// docs/WEBHOOKS.md): each reaches an endpoint subscribed to it when its action happens.
 /// </summary>
 public sealed class WebhookEventTests

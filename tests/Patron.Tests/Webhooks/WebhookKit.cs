@@ -87,7 +87,7 @@ public static class WebhookKit
         e.ValueKind == JsonValueKind.Null ? null : DateTimeOffset.Parse(e.GetString()!, CultureInfo.InvariantCulture);
 
     /// <summary>
-    /// Checks both signatures of a received delivery against SPEC section 4, computing the HMACs here
+    /// Checks both signatures of a received delivery against docs/WEBHOOKS.md computing the HMACs here
     /// rather than through Patron's own helper, so that a mistake shared by signer and helper cannot pass.
     /// </summary>
     public static void ShouldBeSignedAsSpecified(this WebhookReceiver.Received request, string secret, long expectedTimestamp)

@@ -4,7 +4,7 @@ using Shouldly;
 
 namespace Patron.Tests.Webhooks;
 
-/// <summary>The public signing helper (SPEC section 4), checked against the Standard Webhooks reference vector.</summary>
+/// <summary>The public signing helper (docs/WEBHOOKS.md), checked against the Standard Webhooks reference vector.</summary>
 public sealed class WebhookSignatureTests
 {
     // The test vector published with the Standard Webhooks reference libraries: a signature they make.

@@ -8,7 +8,7 @@ using Shouldly;
 namespace Patron.Tests.Webhooks;
 
 /// <summary>
-/// SSRF (SPEC sections 4 and 7): loopback, private, link-local and metadata targets are refused at
+/// SSRF (docs/WEBHOOKS.md and docs/SECURITY.md): loopback, private, link-local and metadata targets are refused at
 /// registration and at delivery unless <c>Patron:Webhooks:AllowPrivateTargets</c> is true, and
 /// even then link-local and metadata addresses stay refused. No test here sends anything anywhere
 /// but 127.0.0.1.

@@ -5,7 +5,7 @@ using Shouldly;
 
 namespace Patron.Tests.Webhooks;
 
-/// <summary>SPEC section 4: a 2xx within 10 s is success; a receiver that says nothing for longer fails the attempt.</summary>
+/// <summary>docs/WEBHOOKS.md: a 2xx within 10 s is success; a receiver that says nothing for longer fails the attempt.</summary>
 public sealed class WebhookTimeoutTests
 {
     [Theory, DatabaseData]

@@ -1,4 +1,4 @@
--- Gift cards and referrals (SPEC section 3). Money columns (_e4) are integer ten-thousandths.
+-- Gift cards and referrals (docs/API.md). Money columns (_e4) are integer ten-thousandths.
 
 -- A gift card's code is a bearer secret, like a card number: only its SHA-256 (hex, of the code
 -- without separators, upper case) is kept, with the last four characters as a hint.

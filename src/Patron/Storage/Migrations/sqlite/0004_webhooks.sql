@@ -1,4 +1,4 @@
--- Webhooks (SPEC sections 3 and 4). One delivery row per (event, subscribed endpoint) is written in
+-- Webhooks (docs/API.md and docs/WEBHOOKS.md). One delivery row per (event, subscribed endpoint) is written in
 -- the event's own transaction, so that a crash loses neither; the dispatcher claims due rows.
 
 CREATE TABLE webhook_endpoints (

@@ -1,4 +1,4 @@
--- Activities (SPEC section 3, Activities): one row per activity that earned, so that a repeated
+-- Activities (docs/API.md, Activities): one row per activity that earned, so that a repeated
 -- `reference` answers the original result, and for the audit trail.
 CREATE TABLE activities (
     id                    TEXT    NOT NULL PRIMARY KEY,

@@ -1,4 +1,4 @@
--- VIP tiers (SPEC section 3, VIP tiers) and analytics (SPEC section 3, Analytics).
+-- VIP tiers (docs/API.md VIP tiers) and analytics (docs/API.md, Analytics).
 
 -- A deleted tier is kept (deleted_at set) so that the tier.changed events of its former members
 -- can still name it; everything else reads live tiers only. Live names are unique in a program,

@@ -1,4 +1,4 @@
--- Rewards, voucher codes, redemptions and stamp cards (SPEC section 3: Rewards, Redemptions, Stamps).
+-- Rewards, voucher codes, redemptions and stamp cards (docs/API.md: Rewards, Redemptions, Stamps).
 
 -- A deleted reward is kept (deleted_at set): its redemptions still name it.
 CREATE TABLE rewards (
