@@ -6,6 +6,7 @@ public static class DialectRegistration
     /// <summary>The dialects Patron speaks, each under its own base path.</summary>
     public static IReadOnlyList<Dialect> All { get; } =
     [
+        new LoyaltyLion.LoyaltyLionDialect(),
     ];
 
     public static IServiceCollection AddDialects(this IServiceCollection services)
