@@ -96,10 +96,13 @@ internal static class LoyaltyLionInput
             return known;
         }
         var fields = CustomerFields.From(new CustomerInput { ExternalId = merchantId, Email = email });
-        if (fields.Email is { Length: > 0 } e && await Customers.ByColumnAsync(context.Sql, programId, "email", e) is { ExternalId: not null })
+        if (fields.Email is { Length: > 0 } e && await Customers.ByColumnAsync(context.Sql, programId, "email", e) is { ExternalId: { } other } byEmail)
         {
-            throw OperationException.Conflict("customer_email_in_use",
-                "'customer_email' belongs to a customer with another customer_id.", "customer_email");
+            // The same customer, committed by a concurrent request between the two reads, or another one.
+            return other == merchantId
+                ? byEmail
+                : throw OperationException.Conflict("customer_email_in_use",
+                    "'customer_email' belongs to a customer with another customer_id.", "customer_email");
         }
         return (await CustomerWrites.UpsertAsync(context, programId, fields, 0, referredBy, actor)).Customer;
     }

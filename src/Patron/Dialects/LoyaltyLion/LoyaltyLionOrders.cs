@@ -40,11 +40,14 @@ internal static class LoyaltyLionOrders
         public string? Date { get; set; }
     }
 
-    /// <summary>An order as LoyaltyLion shows it. Amounts are decimal strings; <c>id</c> is the merchant's id too.</summary>
+    /// <summary>
+    /// An order as LoyaltyLion shows it. Amounts are decimal strings; <c>id</c> is the merchant's id too. The
+    /// order's points (approved: credited now, after refunds; pending: not spendable yet) are Patron's addition.
+    /// </summary>
     public sealed record LoyaltyLionOrder(
         string Id, string MerchantId, string Total, string TotalPaid, string TotalRefunded,
         string PaymentStatus, string RefundStatus, string CancellationStatus, List<DiscountCode> DiscountCodes,
-        OrderCustomer Customer, long PointsEarned, long PointsPending, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+        OrderCustomer Customer, long PointsApproved, long PointsPending, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
     public sealed record DiscountCode(string Code);
 
@@ -241,7 +244,7 @@ internal static class LoyaltyLionOrders
                     ? [.. o.DiscountCodes.EnumerateArray().Select(c => new DiscountCode(c.GetString() ?? ""))]
                     : [],
                 new OrderCustomer(o.CustomerId, customer?.ExternalId, customer?.Email),
-                o.PointsEarned, o.PointsPending, o.CreatedAt, o.UpdatedAt));
+                o.PointsCredited, o.PointsPending, o.CreatedAt, o.UpdatedAt));
         }
         return shown;
     }
