@@ -557,6 +557,24 @@ public sealed partial class LoyaltyLionTests
         (await CustomerAsync(native, "e-1")).Long("points_balance").ShouldBe(0);
     }
 
+    [Theory, DatabaseData]
+    public async Task The_dialect_is_its_own_OpenAPI_document(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+
+        var doc = await server.ClientWithKey(null).GetJsonAsync("/openapi/loyaltylion.json");
+
+        doc.Code.ShouldBe(200, doc.Raw);
+        doc["info"].GetProperty("title").GetString().ShouldBe("Patron: the LoyaltyLion dialect");
+        var paths = doc["paths"].EnumerateObject().Select(p => p.Name).ToList();
+        paths.ShouldContain($"{Base}/activities");
+        paths.ShouldContain($"{Base}/orders");
+        paths.ShouldContain($"{Base}/orders/{{merchant_id}}/refund");
+        paths.ShouldContain($"{Base}/customers/{{merchant_id}}");
+        paths.ShouldContain($"{Base}/rewards/{{id}}/voucher_codes");
+        paths.ShouldAllBe(p => p.StartsWith(Base));
+    }
+
     // ---- The migration guide ----
 
     [Theory, DatabaseData]
