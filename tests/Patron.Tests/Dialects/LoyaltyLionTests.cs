@@ -522,6 +522,8 @@ public sealed partial class LoyaltyLionTests
         ShouldBeLoyaltyLionError(await ll.PostJsonAsync($"{Base}/activities", """{"name": "$signup", "customer_id": "b-1", "properties": [1]}"""), 422, "parameter_invalid");
         ShouldBeLoyaltyLionError(await ll.PostJsonAsync($"{Base}/orders/none/refund", new { }), 422, "parameter_missing");
         ShouldBeLoyaltyLionError(await ll.PostJsonAsync($"{Base}/orders/none/paid"), 404, "resource_missing");
+        ShouldBeLoyaltyLionError(await ll.DeleteJsonAsync($"{Base}/orders/none"), 405, "method_not_allowed");
+        ShouldBeLoyaltyLionError(await ll.SendRawAsync(HttpMethod.Post, $"{Base}/orders", "merchant_id=B-1", "text/plain"), 415, "unsupported_media_type");
 
         (await server.Client.GetJsonAsync("/api/v1/customers")).Long("total_count").ShouldBe(0);
         (await server.Client.GetJsonAsync("/api/v1/orders")).Long("total_count").ShouldBe(0);

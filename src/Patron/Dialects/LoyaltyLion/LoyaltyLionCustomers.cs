@@ -27,7 +27,7 @@ internal static class LoyaltyLionCustomers
 
     public sealed record CustomerList(List<LoyaltyLionCustomer> Customers, LoyaltyLionOrders.Cursor Cursor);
 
-    /// <summary>The body of POST /rewards/{id}/voucher_codes: <c>{"codes": [...]}</c> (a bare array is taken too).</summary>
+    /// <summary>The answer to POST /rewards/{id}/voucher_codes (whose body is <c>{"codes": [...]}</c>, or a bare array).</summary>
     public sealed record ImportAnswer(string RewardId, int Received, int Imported, int DuplicateCount, List<string> Duplicates);
 
     public static void MapLoyaltyLionCustomers(this RouteGroupBuilder routes)
