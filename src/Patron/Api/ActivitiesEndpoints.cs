@@ -7,8 +7,6 @@ namespace Patron.Api;
 /// <summary>Activities (docs/API.md, Activities): a customer did something that earns points per the earn rules.</summary>
 public static class ActivitiesEndpoints
 {
-    private const int MaxPropertiesBytes = 16 * 1024;
-
     public sealed class ActivityInput
     {
         public string? CustomerId { get; set; }
@@ -33,42 +31,19 @@ public static class ActivitiesEndpoints
     {
         var input = await http.ReadJsonAsync<ActivityInput>();
         var customerRef = input.CustomerId?.Trim() is { Length: > 0 } c ? c : throw ApiException.Missing("customer_id");
-        var rawType = input.Type?.Trim() is { Length: > 0 } t ? t : throw ApiException.Missing("type");
-        if (!ActivityTypes.IsValid(rawType))
-        {
-            throw ApiException.Invalid("type",
-                $"'type' must be 1 to {ActivityTypes.MaxLength} letters, digits, '_', '-', '.' or ':' (an optional leading '$' is allowed).");
-        }
-        var type = ActivityTypes.Canonical(rawType);
-        if (type == ActivityTypes.PlaceOrder)
-        {
-            throw ApiException.Invalid("type", "Orders earn points through POST /orders, not as activities.");
-        }
+        var type = Activities.CheckType(input.Type, "type");
         if (input.Points is < 1 or > LedgerRules.MaxPointsPerEntry)
         {
             throw ApiException.Invalid("points", "'points' must be a whole number of at least 1.");
         }
-        if (input.Reference is { } r && (r.Length is 0 or > 200))
-        {
-            throw ApiException.Invalid("reference", "'reference' must be 1 to 200 characters.");
-        }
-        string? properties = null;
-        if (input.Properties is { ValueKind: not JsonValueKind.Null } p)
-        {
-            properties = p.ValueKind == JsonValueKind.Object
-                ? p.GetRawText()
-                : throw ApiException.Invalid("properties", "'properties' must be a JSON object.");
-            if (System.Text.Encoding.UTF8.GetByteCount(properties) > MaxPropertiesBytes)
-            {
-                throw ApiException.Invalid("properties", $"'properties' is limited to {MaxPropertiesBytes} bytes of JSON.");
-            }
-        }
+        var reference = Activities.CheckReference(input.Reference, "reference");
+        var properties = Activities.CheckProperties(input.Properties, "properties");
 
         return await writes.RunAsync(http, caller, async context =>
         {
             var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, customerRef);
             var (activity, created) = await Activities.RecordAsync(context, new Activities.Request(
-                caller.ProgramId, customer.Id, type, input.Points, input.Reference, properties, caller.KeyId));
+                caller.ProgramId, customer.Id, type, input.Points, reference, properties, caller.KeyId));
             return created ? Reply.Created(activity) : Reply.Ok(activity);
         });
     }

@@ -9,6 +9,7 @@ public static class DialectRegistration
         new LoyaltyDog.LoyaltyDogDialect(),
         new LoyaltyPlus.LoyaltyPlusDialect(),
         new LoyaltyLoop.LoyaltyLoopDialect(),
+        new LoyaltyLion.LoyaltyLionDialect(),
     ];
 
     public static IServiceCollection AddDialects(this IServiceCollection services)

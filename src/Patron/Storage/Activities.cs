@@ -47,6 +47,51 @@ public static class Activities
         string Id, string Type, string CustomerId, long PointsAwarded, string? RuleId, string? Reference,
         string? Properties, string? TransactionId, string CreatedBy, long CreatedAt);
 
+    /// <summary>The most JSON an activity's properties may hold.</summary>
+    public const int MaxPropertiesBytes = 16 * 1024;
+
+    /// <summary>The most characters of an activity's reference (its idempotency key per customer).</summary>
+    public const int MaxReferenceLength = 200;
+
+    /// <summary>
+    /// An activity type as a caller names it, checked and made canonical (<c>$signup</c> is <c>signup</c>).
+    /// Orders earn through the order operations, never as an activity.
+    /// </summary>
+    public static string CheckType(string? raw, string param)
+    {
+        var trimmed = raw?.Trim() is { Length: > 0 } t ? t : throw OperationException.Missing(param);
+        if (!ActivityTypes.IsValid(trimmed))
+        {
+            throw OperationException.Invalid(param,
+                $"'{param}' must be 1 to {ActivityTypes.MaxLength} letters, digits, '_', '-', '.' or ':' (an optional leading '$' is allowed).");
+        }
+        var type = ActivityTypes.Canonical(trimmed);
+        return type == ActivityTypes.PlaceOrder
+            ? throw OperationException.Invalid(param, "Orders earn points through the orders endpoints, not as activities.")
+            : type;
+    }
+
+    /// <summary>A reference, if given: 1 to <see cref="MaxReferenceLength"/> characters.</summary>
+    public static string? CheckReference(string? reference, string param) =>
+        reference is { Length: 0 or > MaxReferenceLength }
+            ? throw OperationException.Invalid(param, $"'{param}' must be 1 to {MaxReferenceLength} characters.")
+            : reference;
+
+    /// <summary>Properties, if given: a JSON object of at most <see cref="MaxPropertiesBytes"/> bytes, as its JSON text.</summary>
+    public static string? CheckProperties(JsonElement? properties, string param)
+    {
+        if (properties is not { ValueKind: not JsonValueKind.Null } p)
+        {
+            return null;
+        }
+        var json = p.ValueKind == JsonValueKind.Object
+            ? p.GetRawText()
+            : throw OperationException.Invalid(param, $"'{param}' must be a JSON object.");
+        return System.Text.Encoding.UTF8.GetByteCount(json) > MaxPropertiesBytes
+            ? throw OperationException.Invalid(param, $"'{param}' is limited to {MaxPropertiesBytes} bytes of JSON.")
+            : json;
+    }
+
     public static async Task<(ActivityDto Activity, bool Created)> RecordAsync(WriteContext context, Request q)
     {
         var sql = context.Sql;

@@ -221,6 +221,34 @@ public static class Customers
             .Take(limit).ToList();
     }
 
+    /// <summary>
+    /// A page of the program's live customers in creation order (oldest first), optionally only the one
+    /// with an email or external id; <paramref name="afterId"/> is a cursor (a customer id). Reads
+    /// <paramref name="take"/> rows, so a caller asking one more than it shows learns whether more follow.
+    /// </summary>
+    public static Task<List<CustomerDto>> PageAfterAsync(
+        Sql sql, string programId, string? email, string? externalId, int take, string? afterId)
+    {
+        var where = "program_id = @p AND deleted_at IS NULL";
+        var args = new List<(string, object?)> { ("p", programId), ("n", take) };
+        if (!string.IsNullOrEmpty(email))
+        {
+            where += " AND email = @e";
+            args.Add(("e", Contact.NormalizeEmail(email) ?? email));
+        }
+        if (!string.IsNullOrEmpty(externalId))
+        {
+            where += " AND external_id = @x";
+            args.Add(("x", externalId));
+        }
+        if (!string.IsNullOrEmpty(afterId))
+        {
+            where += " AND id > @after";
+            args.Add(("after", afterId));
+        }
+        return sql.ListAsync($"SELECT {Columns} FROM customers WHERE {where} ORDER BY id LIMIT @n", Map, [.. args]);
+    }
+
     public static string SearchText(string? firstName, string? lastName, string? email) =>
         string.Join(' ', new[] { firstName, lastName, email }.Where(s => !string.IsNullOrEmpty(s))).ToLowerInvariant();
 }
