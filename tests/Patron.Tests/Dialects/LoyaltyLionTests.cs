@@ -86,7 +86,9 @@ public sealed partial class LoyaltyLionTests
         placed["customer"].GetProperty("email").GetString().ShouldBe("1001@example.com");
         placed["customer"].GetProperty("id").GetString()!.ShouldStartWith("cus_");
         placed.Long("points_approved").ShouldBe(0);
-        placed.Long("points_pending").ShouldBe(0);
+        // Pending from the moment it is placed until it is paid, as the native customer shows them.
+        placed.Long("points_pending").ShouldBe(120);
+        (await server.Client.GetJsonAsync($"/api/v1/customers/{placed["customer"].GetProperty("id").GetString()}")).Long("pending_points").ShouldBe(120);
         placed["created_at"].ValueKind.ShouldBe(JsonValueKind.String);
         placed["updated_at"].ValueKind.ShouldBe(JsonValueKind.String);
 
