@@ -59,6 +59,66 @@ public sealed partial class LoyaltyLionTests
         error.GetProperty("details").GetProperty("code").GetString().ShouldBe(code, response.Raw);
     }
 
+    // ---- Claimed rewards ----
+
+    [Theory, DatabaseData]
+    public async Task A_claimed_reward_spends_the_points_in_LoyaltyLion_s_shape_and_a_refund_gives_them_back(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ll = await BasicClientAsync(server);
+        var created = await server.Client.PostJsonAsync(CustomersPath, new { external_id = "c-77", email = UniqueEmail(), initial_points = 1000 });
+        created.Code.ShouldBe(201, created.Raw);
+        var reward = await Patron.Tests.Rewards.RewardsTestKit.NewRewardAsync(server.Client,
+            new { name = "$5 off", type = "amount_discount", value = 5, points_cost = 300 });
+
+        var claimed = await ll.PostJsonAsync($"{Base}/customers/c-77/claimed_rewards", new { reward_id = reward });
+
+        claimed.Code.ShouldBe(201, claimed.Raw);
+        var c = claimed["claimed_reward"];
+        c.GetProperty("id").GetString()!.ShouldStartWith("red_");
+        c.GetProperty("point_cost").GetInt64().ShouldBe(300);
+        c.GetProperty("claimed_at").ValueKind.ShouldBe(JsonValueKind.String);
+        c.GetProperty("redeemable").GetProperty("redeemable_type").GetString().ShouldBe("voucher");
+        c.GetProperty("redeemable").GetProperty("code").GetString().ShouldNotBeNullOrEmpty();
+        c.GetProperty("redeemable").GetProperty("fulfilled").GetBoolean().ShouldBeFalse();
+        c.GetProperty("reward").GetProperty("id").GetString().ShouldBe(reward);
+        c.GetProperty("reward").GetProperty("title").GetString().ShouldBe("$5 off");
+        c.GetProperty("reward").GetProperty("discount_type").GetString().ShouldBe("flat");
+        c.GetProperty("reward").GetProperty("discount_amount").GetDecimal().ShouldBe(5m);
+        (await BalanceAsync(server.Client, "c-77")).ShouldBe(700);
+        var native = await server.Client.GetJsonAsync($"/api/v1/redemptions/{c.GetProperty("id").GetString()}");
+        native.Code.ShouldBe(200, native.Raw);
+        native.Str("discount_code").ShouldBe(c.GetProperty("redeemable").GetProperty("code").GetString());
+
+        var refunded = await ll.PostJsonAsync($"{Base}/customers/c-77/claimed_rewards/{c.GetProperty("id").GetString()}/refund");
+
+        refunded.Code.ShouldBe(200, refunded.Raw);
+        refunded["claimed_reward"].GetProperty("redeemable").GetProperty("refunded").GetBoolean().ShouldBeTrue();
+        (await BalanceAsync(server.Client, "c-77")).ShouldBe(1000);
+        ShouldBeLoyaltyLionError(await ll.PostJsonAsync($"{Base}/customers/nobody/claimed_rewards", new { reward_id = reward }), 404, "resource_missing");
+        ShouldBeLoyaltyLionError(await ll.PostJsonAsync($"{Base}/customers/c-77/claimed_rewards", new { }), 422, "parameter_missing");
+    }
+
+    [Theory, DatabaseData]
+    public async Task Thirty_parallel_claims_on_one_balance_never_spend_more_than_it_holds(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ll = await BasicClientAsync(server);
+        (await server.Client.PostJsonAsync(CustomersPath, new { external_id = "c-30", email = UniqueEmail(), initial_points = 1000 })).Code.ShouldBe(201);
+        var reward = await Patron.Tests.Rewards.RewardsTestKit.NewRewardAsync(server.Client,
+            new { name = "Coffee", type = "custom", points_cost = 70 });
+
+        var answers = await ParallelAsync(30, _ => ll.PostJsonAsync($"{Base}/customers/c-30/claimed_rewards", new { reward_id = reward }));
+
+        answers.Count(a => a.Code == 201).ShouldBe(14);
+        foreach (var refused in answers.Where(a => a.Code != 201))
+        {
+            ShouldBeLoyaltyLionError(refused, 422, "insufficient_points");
+        }
+        (await BalanceAsync(server.Client, "c-30")).ShouldBe(1000 - (14 * 70));
+        (await LedgerAsync(server.Client, "c-30")).Sum(e => e.Points).ShouldBe(1000 - (14 * 70));
+    }
+
     // ---- Orders ----
 
     [Theory, DatabaseData]

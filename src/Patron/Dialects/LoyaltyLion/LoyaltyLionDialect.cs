@@ -55,6 +55,7 @@ public sealed class LoyaltyLionDialect : Dialect
         routes.MapLoyaltyLionActivities();
         routes.MapLoyaltyLionOrders();
         routes.MapLoyaltyLionCustomers();
+        routes.MapLoyaltyLionClaimedRewards();
     }
 
     private sealed record ErrorEnvelope(ErrorBody Error);
