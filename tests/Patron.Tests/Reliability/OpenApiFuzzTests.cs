@@ -46,6 +46,7 @@ public sealed class OpenApiFuzzTests
             var answer = await plain.GetJsonAsync($"/openapi/{name}.json");
             answer.Code.ShouldBe(200, $"/openapi/{name}.json: {answer.Raw}");
             var fuzzer = new OpenApiFuzzer(name, plain, admin.Secret, read.Secret, keep, answer.Body, seed, native);
+            fuzzer.Know("programs", server.ProgramId);
             fuzzer.Operations().ShouldNotBeEmpty($"/openapi/{name}.json documents no operation");
             await fuzzer.RunAsync(DateTimeOffset.UtcNow + budget, cancellation);
             runs.Add(fuzzer);

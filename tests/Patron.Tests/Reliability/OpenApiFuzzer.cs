@@ -96,6 +96,13 @@ public sealed class OpenApiFuzzer
         return operations;
     }
 
+    /// <summary>Tells the fuzzer an id it cannot learn from answers (e.g. the program id a dialect puts in its paths).</summary>
+    public void Know(string collection, string id) => Remember(_ids, collection, id);
+
+    /// <summary>A camelCase name (customerId) as snake_case (customer_id).</summary>
+    private static string Snake(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+
     /// <summary>Sends requests round the operations until <paramref name="until"/>; each round in a new random order.</summary>
     public async Task RunAsync(DateTimeOffset until, CancellationToken cancellation)
     {
@@ -310,7 +317,6 @@ public sealed class OpenApiFuzzer
         return literal switch
         {
             "deliveries" => "webhook_deliveries",
-            "transactions" => "gift_card_transactions",
             _ => literal,
         };
     }
@@ -328,6 +334,11 @@ public sealed class OpenApiFuzzer
                 continue;
             }
             var collection = i > 0 ? segments[i - 1] : "";
+            if (collection == "programs")
+            {
+                segments[i] = index++ == garbled ? Uri.EscapeDataString(GarbageId()) : Pick(_ids.GetValueOrDefault("programs") ?? ["missing"]);
+                continue;
+            }
             string value;
             if (index++ == garbled)
             {
@@ -451,6 +462,7 @@ public sealed class OpenApiFuzzer
 
     private string Text(string name, JsonElement schema)
     {
+        name = Snake(name);
         if (schema.TryGetProperty("enum", out var choices) && choices.GetArrayLength() > 0)
         {
             return choices[_random.Next(choices.GetArrayLength())].GetString() ?? "";
@@ -568,34 +580,35 @@ public sealed class OpenApiFuzzer
         foreach (var property in element.EnumerateObject())
         {
             var value = property.Value;
-            if (property.Name == "data" && value.ValueKind == JsonValueKind.Array)
+            var name = Snake(property.Name);
+            if (name == "data" && value.ValueKind == JsonValueKind.Array)
             {
                 Harvest(collection, value, top, depth + 1);
                 continue;
             }
             if (value.ValueKind == JsonValueKind.String && value.GetString() is { Length: > 0 and < 200 } text)
             {
-                if (top && property.Name == "id")
+                if (top && name == "id")
                 {
                     Remember(_ids, collection, text);
                 }
-                else if (top && property.Name == "code")
+                else if (top && name == "code")
                 {
                     Remember(_codes, collection, text);
                     Remember(_codes, "any", text);
                 }
-                else if (property.Name.EndsWith("_id", StringComparison.Ordinal))
+                else if (name.EndsWith("_id", StringComparison.Ordinal))
                 {
-                    Remember(_ids, Plural(property.Name[..^3]), text);
+                    Remember(_ids, Plural(name[..^3]), text);
                 }
-                else if (property.Name.EndsWith("_code", StringComparison.Ordinal) || property.Name == "code")
+                else if (name.EndsWith("_code", StringComparison.Ordinal) || name == "code")
                 {
-                    Remember(_codes, Plural(property.Name.Replace("_code", "", StringComparison.Ordinal)), text);
+                    Remember(_codes, Plural(name.Replace("_code", "", StringComparison.Ordinal)), text);
                     Remember(_codes, "any", text);
                 }
-                else if (property.Name is "type" or "status" or "email" or "limit_period" or "currency" or "apply_mode" or "code_source" or "scope")
+                else if (name is "type" or "status" or "email" or "limit_period" or "currency" or "apply_mode" or "code_source" or "scope")
                 {
-                    Remember(_words, property.Name, text);
+                    Remember(_words, name, text);
                 }
             }
             else if (value.ValueKind is JsonValueKind.Object or JsonValueKind.Array)
