@@ -105,13 +105,16 @@ public sealed class PostgresRestartTests
             await cluster.StartServerAsync();
             Volatile.Write(ref down, 0);
             Interlocked.Exchange(ref restartedAt, Stopwatch.GetTimestamp());
+            var recovery = Stopwatch.StartNew();
             var recovered = await Task.WhenAny(servedAgain.Task, Task.Delay(RecoveryLimit, cancellation)) == servedAgain.Task;
+            recovery.Stop();
             await Task.Delay(TimeSpan.FromSeconds(1), cancellation);
             await stop.CancelAsync();
             await Task.WhenAll(writers);
 
             TestContext.Current.TestOutputHelper?.WriteLine(
-                $"{acknowledged.Count} acknowledged ({beforeRestart} before the restart), {unavailable.Count} answered 503 ({refusedWhileDown} while down), {wrong.Count} other answers");
+                $"{acknowledged.Count} acknowledged ({beforeRestart} before the restart), {unavailable.Count} answered 503 ({refusedWhileDown} while down), {wrong.Count} other answers; "
+                + $"first write acknowledged {recovery.ElapsedMilliseconds} ms after PostgreSQL was back");
             wrong.ShouldBeEmpty(patron.Output);
             beforeRestart.ShouldBeGreaterThan(0, "no write was acknowledged before the restart");
             refusedWhileDown.ShouldBeGreaterThan(0, "no write was refused while PostgreSQL was down: the outage was not observed");
