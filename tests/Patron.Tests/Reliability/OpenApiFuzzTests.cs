@@ -57,7 +57,9 @@ public sealed class OpenApiFuzzTests
         var (customers, ledgerEntries) = await CheckLedgersAsync(checker);
         var summary = string.Join("; ", runs.Select((r, i) =>
             $"{documents[i].Name}: {r.Requests} requests over {r.PerOperation.Count} operations "
-            + $"({string.Join(", ", r.ByStatusClass.OrderBy(c => c.Key).Select(c => $"{c.Value}x{c.Key}xx"))})"))
+            + $"({string.Join(", ", r.ByStatusClass.OrderBy(c => c.Key).Select(c => $"{c.Value}x{c.Key}xx"))}; "
+            + $"points entries posted: {r.SuccessesPerOperation.Where(o => o.Key.StartsWith("POST", StringComparison.Ordinal) && o.Key.EndsWith("points_transactions", StringComparison.Ordinal)).Sum(o => o.Value)} of "
+            + $"{r.PerOperation.Where(o => o.Key.StartsWith("POST", StringComparison.Ordinal) && o.Key.EndsWith("points_transactions", StringComparison.Ordinal)).Sum(o => o.Value)})"))
             + $"; ledger invariant checked for {customers} customers ({ledgerEntries} entries)";
         var line = $"{DateTimeOffset.UtcNow:u} {database} seed={seed} budget={seconds}s elapsed={(DateTimeOffset.UtcNow - started).TotalSeconds:F0}s {summary}";
         TestContext.Current.TestOutputHelper?.WriteLine(line);

@@ -38,6 +38,8 @@ public sealed class OpenApiFuzzer
     private int _counter;
     /// <summary>The collection the request being built goes to, for words that depend on it (a ledger entry's type).</summary>
     private string _context = "";
+    /// <summary>The last id BuildPath put in a path, and its collection: a successful DELETE takes it out of the pool.</summary>
+    private (string Collection, string Value) _lastPathId;
 
     private readonly HashSet<string> _keep;
 
@@ -65,6 +67,12 @@ public sealed class OpenApiFuzzer
     public Dictionary<int, int> ByStatusClass { get; } = [];
     public Dictionary<string, int> PerOperation { get; } = new(StringComparer.Ordinal);
     public Dictionary<string, int> SuccessesPerOperation { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Properties a valid request nearly always needs (the schemas mark nothing required): never left out.</summary>
+    private static readonly HashSet<string> Core = new(StringComparer.Ordinal)
+    {
+        "points", "amount", "total", "customer_id", "customerId", "reward_id", "email", "name", "url", "initial_balance", "stamps",
+    };
 
     /// <summary>A few words each property is known to take, before the answers teach more.</summary>
     private static readonly Dictionary<string, string[]> Hints = new(StringComparer.Ordinal)
@@ -156,6 +164,7 @@ public sealed class OpenApiFuzzer
     /// <summary>Sends one request (valid or broken by <paramref name="mutation"/>) and checks the answer.</summary>
     public async Task SendAsync(Operation operation, Mutation mutation, CancellationToken cancellation)
     {
+        _lastPathId = ("", "");
         var path = BuildPath(operation, mutation == Mutation.GarbagePathId);
         var query = BuildQuery(mutation == Mutation.GarbageQuery);
         var bodySchema = RequestSchema(operation.Definition);
@@ -227,6 +236,11 @@ public sealed class OpenApiFuzzer
         if (status is >= 200 and < 300)
         {
             SuccessesPerOperation[operation.Key] = SuccessesPerOperation.GetValueOrDefault(operation.Key) + 1;
+            if (operation.Method == "delete" && _ids.TryGetValue(_lastPathId.Collection, out var deleted))
+            {
+                // Gone (an erased customer, a deleted reward): later valid requests should not keep meeting a 404.
+                deleted.Remove(_lastPathId.Value);
+            }
             if (responseType is not null && responseType.Contains("json", StringComparison.Ordinal) && raw.Length > 0)
             {
                 using var parsed = JsonDocument.Parse(raw);
@@ -366,6 +380,7 @@ public sealed class OpenApiFuzzer
                         ? Pick(emails) : Pick(pool))
                     : "missing-" + _random.Next(1000).ToString(CultureInfo.InvariantCulture);
             }
+            _lastPathId = (collection, value);
             segments[i] = Uri.EscapeDataString(value);
         }
         return string.Join('/', segments);
@@ -420,7 +435,7 @@ public sealed class OpenApiFuzzer
                     var required = schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()).ToHashSet() : [];
                     foreach (var property in properties.EnumerateObject())
                     {
-                        if (!required.Contains(property.Name) && _random.Next(10) < 4)
+                        if (!required.Contains(property.Name) && !Core.Contains(property.Name) && _random.Next(10) < 4)
                         {
                             continue;
                         }
@@ -478,7 +493,8 @@ public sealed class OpenApiFuzzer
         }
         if (name == "type" && _context == "points_transactions" && _random.Next(5) > 0)
         {
-            return Pick(["earned", "redeemed", "adjusted"]);
+            // "adjusted" takes either sign, so most of these are accepted and move the balance.
+            return Pick(["adjusted", "adjusted", "earned", "redeemed"]);
         }
         var unique = (++_counter).ToString(CultureInfo.InvariantCulture) + "-" + RandomString(6);
         if (name.EndsWith("_id", StringComparison.Ordinal) && name != "external_id" && name != "product_id")
