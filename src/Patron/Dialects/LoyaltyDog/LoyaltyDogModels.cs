@@ -8,7 +8,11 @@ using Patron.Storage;
 
 namespace Patron.Dialects.LoyaltyDog;
 
-/// <summary>LoyaltyDog speaks camelCase JSON; timestamps and everything else as the native API writes them.</summary>
+/// <summary>
+/// LoyaltyDog speaks camelCase JSON; timestamps and everything else as the native API writes them. The answers'
+/// records spell their camelCase names out, because the OpenAPI document is written with the native snake_case
+/// policy and would otherwise show names that are never sent.
+/// </summary>
 public static class LoyaltyDogJson
 {
     public static readonly JsonSerializerOptions Options = CamelCase();
@@ -76,9 +80,20 @@ public sealed class LoyaltyDogTransactionInput
 
 /// <summary>A customer as LoyaltyDog answers it. <c>walletPassUrl</c> is always null: Patron has no wallet passes yet.</summary>
 public sealed record LoyaltyDogCustomer(
-    string Id, string ProgramId, string? Email, string? Phone, string? ExternalId, string? FirstName, string? LastName,
-    string Status, long PointsBalance, long PendingPoints, long LifetimePoints, string? WalletPassUrl,
-    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    string Id,
+    [property: JsonPropertyName("programId")] string ProgramId,
+    string? Email,
+    string? Phone,
+    [property: JsonPropertyName("externalId")] string? ExternalId,
+    [property: JsonPropertyName("firstName")] string? FirstName,
+    [property: JsonPropertyName("lastName")] string? LastName,
+    string Status,
+    [property: JsonPropertyName("pointsBalance")] long PointsBalance,
+    [property: JsonPropertyName("pendingPoints")] long PendingPoints,
+    [property: JsonPropertyName("lifetimePoints")] long LifetimePoints,
+    [property: JsonPropertyName("walletPassUrl")] string? WalletPassUrl,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt)
 {
     public static LoyaltyDogCustomer From(string programId, CustomerDto c) => new(
         c.Id, programId, c.Email, c.Phone, c.ExternalId, c.FirstName, c.LastName, c.Status, c.PointsBalance,
@@ -87,7 +102,12 @@ public sealed record LoyaltyDogCustomer(
 
 /// <summary>A customer's points as <c>GET .../balance</c> answers them.</summary>
 public sealed record LoyaltyDogBalance(
-    string CustomerId, string ProgramId, long Points, long PendingPoints, long LifetimePoints, long PointsSpent);
+    [property: JsonPropertyName("customerId")] string CustomerId,
+    [property: JsonPropertyName("programId")] string ProgramId,
+    long Points,
+    [property: JsonPropertyName("pendingPoints")] long PendingPoints,
+    [property: JsonPropertyName("lifetimePoints")] long LifetimePoints,
+    [property: JsonPropertyName("pointsSpent")] long PointsSpent);
 
 /// <summary>
 /// One points transaction: a Patron ledger entry. <c>points</c> is signed as it moved the balance (a redeem is
@@ -95,8 +115,19 @@ public sealed record LoyaltyDogBalance(
 /// sale an earn was for (null for other types).
 /// </summary>
 public sealed record LoyaltyDogTransaction(
-    string Id, string ProgramId, string CustomerId, string Type, long? Amount, string? Currency, long Points, long Balance,
-    string Status, DateTimeOffset? AvailableAt, string? Reference, string? Description, DateTimeOffset CreatedAt)
+    string Id,
+    [property: JsonPropertyName("programId")] string ProgramId,
+    [property: JsonPropertyName("customerId")] string CustomerId,
+    string Type,
+    long? Amount,
+    string? Currency,
+    long Points,
+    long Balance,
+    string Status,
+    [property: JsonPropertyName("availableAt")] DateTimeOffset? AvailableAt,
+    string? Reference,
+    string? Description,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt)
 {
     public const string Earn = "earn";
     public const string Redeem = "redeem";
@@ -137,8 +168,16 @@ public sealed record LoyaltyDogTransaction(
 
 /// <summary>A gift card in minor units of its currency. <c>code</c> only when it was presented (it is stored as a hash).</summary>
 public sealed record LoyaltyDogGiftCard(
-    string Id, string? Code, string CodeLast4, long Balance, long InitialBalance, string Currency, string Status,
-    DateTimeOffset? ExpiresAt, string? CustomerId, DateTimeOffset CreatedAt)
+    string Id,
+    string? Code,
+    [property: JsonPropertyName("codeLast4")] string CodeLast4,
+    long Balance,
+    [property: JsonPropertyName("initialBalance")] long InitialBalance,
+    string Currency,
+    string Status,
+    [property: JsonPropertyName("expiresAt")] DateTimeOffset? ExpiresAt,
+    [property: JsonPropertyName("customerId")] string? CustomerId,
+    [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt)
 {
     public static LoyaltyDogGiftCard From(GiftCardDto g) => new(
         g.Id, g.Code, g.CodeLast4, Money.ToMinor(g.Balance, g.Currency), Money.ToMinor(g.InitialBalance, g.Currency), g.Currency,
