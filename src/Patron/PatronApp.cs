@@ -78,6 +78,7 @@ public static class PatronApp
                 doc.Info.Description = "Self-hosted loyalty engine. Authenticate with Authorization: Bearer <secret key>.";
                 return Task.CompletedTask;
             });
+            o.AddDocumentTransformer(Api.FreeFormJsonSchemas.TransformAsync);
         });
         services.AddDialects();
 

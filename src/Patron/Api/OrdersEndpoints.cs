@@ -104,13 +104,23 @@ public static class OrdersEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
-        var paging = Paging.From(request);
+        // Orders are keyed by the merchant's id, so the cursor is checked against the orders below, not by shape.
+        var paging = Paging.From(request, cursorIsId: false);
         var status = request.Query["status"].ToString();
+        if (status.Length > 0 && status is not (OrderStatus.Placed or OrderStatus.Paid or OrderStatus.Refunded or OrderStatus.Cancelled))
+        {
+            throw ApiException.Invalid("status", "'status' must be 'placed', 'paid', 'refunded' or 'cancelled'.");
+        }
         var customerRef = request.Query["customer_id"].ToString();
         return TypedResults.Ok(await db.ReadAsync(async sql =>
         {
             var filter = (await new ListFilter(caller.ProgramId).AddCustomerAsync(sql, customerRef)).Add("status = @s", "s", status);
             var (where, args) = (filter.Where, filter.Args);
+            if (paging.StartingAfter is { } after
+                && await sql.ScalarAsync("SELECT 1 FROM orders WHERE program_id = @p AND id = @after", ("p", caller.ProgramId), ("after", after)) is null)
+            {
+                throw ApiException.Invalid("starting_after", $"No such order: '{after}'.");
+            }
             long? total = paging.StartingAfter is null
                 ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM orders WHERE {where}", [.. args]))
                 : null;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
 
 namespace Patron.Api;
 
@@ -8,17 +9,29 @@ namespace Patron.Api;
 /// counted) or <c>starting_after</c> (a cursor on the time-ordered id, which stays fast on millions
 /// of rows and so skips the count).
 /// </summary>
-public sealed record Paging(int Limit, int Page, string? StartingAfter)
+public sealed partial record Paging(int Limit, int Page, string? StartingAfter)
 {
     public int Offset => StartingAfter is null ? (Page - 1) * Limit : 0;
 
-    public static Paging From(HttpRequest request)
+    /// <summary>
+    /// Reads the list parameters. A <c>starting_after</c> must have the shape of a Patron id
+    /// (<c>prefix_</c> and 26 base32 characters) unless <paramref name="cursorIsId"/> is false, for a list
+    /// keyed by the caller's own ids (orders), which checks its cursor names one of its objects itself.
+    /// </summary>
+    public static Paging From(HttpRequest request, bool cursorIsId = true)
     {
         var limit = Int(request, "limit", 20, 1, 100);
         var page = Int(request, "page", 1, 1, 1_000_000);
         var after = request.Query["starting_after"].ToString();
+        if (after.Length > 0 && cursorIsId && !IdShape().IsMatch(after))
+        {
+            throw ApiException.Invalid("starting_after", "'starting_after' must be the id of an object of this list (the last id of the previous page).");
+        }
         return new Paging(limit, page, after.Length == 0 ? null : after);
     }
+
+    [GeneratedRegex("^[a-z][a-z0-9]*_[0-9A-HJKMNP-TV-Z]{26}$", RegexOptions.CultureInvariant)]
+    private static partial Regex IdShape();
 
     private static int Int(HttpRequest request, string name, int fallback, int min, int max)
     {

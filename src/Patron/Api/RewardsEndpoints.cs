@@ -52,8 +52,8 @@ public static class RewardsEndpoints
         group.MapPatch("/{id}", Update).WithSummary("Change a reward (admin)").Accepts<RewardInput>("application/json").Produces<RewardDto>();
         group.MapDelete("/{id}", Delete).WithSummary("Delete a reward; its redemptions stay (admin)").Produces<DeletedObject>();
         group.MapPost("/{id}/voucher_codes", ImportCodes)
-            .WithSummary("Add codes to a pool reward: a JSON array of strings, or text/csv with one code per line (admin)")
-            .Accepts<List<string>>("application/json", "text/csv").Produces<Vouchers.ImportResult>(201);
+            .WithSummary("Add codes to a pool reward: a JSON array of strings, or text/csv or text/plain with one code per line (admin)")
+            .Accepts<List<string>>("application/json", "text/csv", "text/plain").Produces<Vouchers.ImportResult>(201);
         group.MapGet("/{id}/voucher_codes/stats", Stats).WithSummary("How many codes the reward has, available, issued and used (admin)")
             .Produces<Vouchers.PoolStats>();
         return group;
@@ -166,7 +166,7 @@ public static class RewardsEndpoints
         if (!contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
         {
             throw new ApiException(415, "invalid_request_error", "unsupported_media_type",
-                "Send voucher codes as a JSON array (application/json) or as text/csv, one code per line.");
+                "Send voucher codes as a JSON array (application/json) or as text/csv or text/plain, one code per line.");
         }
         JsonDocument doc;
         try
