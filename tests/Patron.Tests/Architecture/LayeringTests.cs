@@ -31,6 +31,18 @@ public sealed class LayeringTests
     }
 
     [Fact]
+    public void Dialects_call_the_core_never_a_native_endpoint()
+    {
+        var endpoints = typeof(global::Patron.Domain.Limits).Assembly.GetTypes()
+            .Where(t => t.Namespace == "Patron.Api" && t.Name.EndsWith("Endpoints", StringComparison.Ordinal))
+            .Select(t => t.FullName!)
+            .ToArray();
+        endpoints.ShouldNotBeEmpty();
+        ShouldPass(Patron.That().ResideInNamespace("Patron.Dialects").ShouldNot()
+            .HaveDependencyOnAny(endpoints).GetResult(), "a dialect is a front door over the core, beside the native API");
+    }
+
+    [Fact]
     public void Storage_and_jobs_do_not_reach_into_operations_or_the_command_line()
     {
         ShouldPass(Patron.That().ResideInNamespace("Patron.Storage").Or().ResideInNamespace("Patron.Jobs").ShouldNot()
