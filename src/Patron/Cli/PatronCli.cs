@@ -213,9 +213,18 @@ public static class PatronCli
 
     private static Command Import()
     {
-        var file = new Argument<string>("file") { Description = "CSV with a header row: external_id, email, phone, first_name, last_name, birthday, status, points." };
+        var file = new Argument<string>("file")
+        {
+            Description = "CSV with a header row: external_id, email, phone, first_name, last_name, birthday, status, points (or points_balance, as export writes it).",
+        };
         var program = ProgramOption();
-        var customers = new Command("customers", "Create or update customers from a CSV file, with their opening points balances.") { file, program, DataOption() };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Check every row and report what would happen; write nothing." };
+        var updateExisting = new Option<bool>("--update-existing") { Description = "Update a customer found by email or phone alone (otherwise such a row is a conflict)." };
+        var reportFile = new Option<string>("--report") { Description = "Write one CSV line per row (line, outcome, customer_id, detail) to this file." };
+        var customers = new Command("customers", "Create or update customers from a CSV file, with their opening points balances.")
+        {
+            file, program, dryRun, updateExisting, reportFile, DataOption(),
+        };
         customers.TreatUnmatchedTokensAsErrors = false;
         customers.SetAction(async (ParseResult parse, CancellationToken _) =>
         {
@@ -230,12 +239,16 @@ public static class PatronCli
             // On SQLite the importer gets the group-commit writer: one long-lived connection, prepared statements.
             await using var writer = database.IsSqlite ? new SqliteWritePath(database, TimeProvider.System) : null;
             IWritePath writes = writer is not null ? writer : WritePath(database);
-            var progress = new ImportExport.Progress("imported");
+            await using var report = parse.GetValue(reportFile) is { } reportPath ? new StreamWriter(reportPath) : null;
+            var options = new ImportExport.ImportOptions(parse.GetValue(dryRun), parse.GetValue(updateExisting), report);
+            var progress = new ImportExport.Progress(options.DryRun ? "checked" : "imported");
             var result = await ImportExport.ImportCustomersAsync(writes, programId, path, Console.Error,
-                (fraction, rows) => progress.Report(fraction, rows), rowPerOperation: writer is not null);
+                (fraction, rows) => progress.Report(fraction, rows), rowPerOperation: writer is not null, options);
             progress.Report(1, result.Created + result.Updated, final: true);
-            Console.WriteLine($"Created {result.Created}, updated {result.Updated}, rejected {result.Rejected}.");
-            return result.Rejected == 0 ? 0 : 1;
+            Console.WriteLine(options.DryRun
+                ? $"Dry run, nothing written: would create {result.Created}, update {result.Updated}; conflicts {result.Conflicts}, rejected {result.Rejected}."
+                : $"Created {result.Created}, updated {result.Updated}, conflicts {result.Conflicts}, rejected {result.Rejected}.");
+            return result.Rejected == 0 && result.Conflicts == 0 ? 0 : 1;
         });
         return new Command("import", "Import data from files.") { customers, ImportVouchers() };
     }

@@ -37,10 +37,10 @@ public sealed class ImportCustomersCliTests
         known.Code.ShouldBe(201, known.Raw);
         var file = await server.WriteFileAsync("customers.csv", Rows);
 
-        var run = await server.CliAsync("import", "customers", file);
+        var run = await server.CliAsync("import", "customers", file, "--update-existing");
 
         run.Exit.ShouldBe(1, run.Output);
-        run.Stdout.ShouldContain("Created 3, updated 1, rejected 4.");
+        run.Stdout.ShouldContain("Created 3, updated 1, conflicts 0, rejected 4.");
         var errors = CliRun.Lines(run.Stderr).Where(l => l.StartsWith("line ", StringComparison.Ordinal)).ToList();
         errors.Count.ShouldBe(4, run.Stderr);
         errors[0].ShouldStartWith("line 7:");
@@ -54,11 +54,14 @@ public sealed class ImportCustomersCliTests
 
         await ShouldHoldTheImportAsync(client, known.Str("id"));
 
-        // The same file again: every good row is now an update, and nothing is credited twice.
+        // The same file again, without --update-existing: rows found by external_id are updates, rows found
+        // by email alone are conflicts that change nothing, and nothing is credited twice.
         var again = await server.CliAsync("import", "customers", file);
 
         again.Exit.ShouldBe(1, again.Output);
-        again.Stdout.ShouldContain("Created 0, updated 4, rejected 4.");
+        again.Stdout.ShouldContain("Created 0, updated 2, conflicts 2, rejected 4.");
+        again.Stderr.ShouldContain("line 3: conflict: matches customer");
+        again.Stderr.ShouldContain("line 5: conflict: matches customer " + known.Str("id") + " by email");
         await ShouldHoldTheImportAsync(client, known.Str("id"));
 
         var missing = await server.CliAsync("import", "customers", "missing.csv");
@@ -131,7 +134,7 @@ public sealed class ImportCustomersCliTests
         var run = await server.CliAsync("import", "customers", file);
 
         run.Exit.ShouldBe(0, run.Output);
-        run.Stdout.ShouldContain($"Created {count}, updated 0, rejected 0.");
+        run.Stdout.ShouldContain($"Created {count}, updated 0, conflicts 0, rejected 0.");
         run.Stderr.ShouldNotContain("line ");
         var customers = await server.Client.AllAsync("/api/v1/customers");
         customers.Count.ShouldBe(count);
@@ -167,7 +170,7 @@ public sealed class ImportCustomersCliTests
 
         var run = await server.CliAsync("import", "customers", file);
 
-        run.Stdout.ShouldContain("Created 1, updated 0, rejected 2.", customMessage: run.Output);
+        run.Stdout.ShouldContain("Created 1, updated 0, conflicts 0, rejected 2.", customMessage: run.Output);
         run.Exit.ShouldBe(1, run.Output);
         run.Stderr.ShouldContain("line 3:");
         run.Stderr.ShouldContain("line 4:");
@@ -189,7 +192,7 @@ public sealed class ImportCustomersCliTests
 
         var run = await server.CliAsync("import", "customers", file);
 
-        run.Stdout.ShouldContain("Created 2, updated 0, rejected 1.", customMessage: run.Output);
+        run.Stdout.ShouldContain("Created 2, updated 0, conflicts 0, rejected 1.", customMessage: run.Output);
         run.Exit.ShouldBe(1, run.Output);
         run.Stderr.ShouldContain("line 3:");
         (await client.GetJsonAsync("/api/v1/customers/first@example.com")).Long("points_balance").ShouldBe(1);
@@ -217,7 +220,7 @@ public sealed class ImportCustomersCliTests
         var run = await server.CliAsync("import", "customers", file, "--program", otherProgram);
 
         run.Exit.ShouldBe(0, run.Output);
-        run.Stdout.ShouldContain("Created 1, updated 0, rejected 0.");
+        run.Stdout.ShouldContain("Created 1, updated 0, conflicts 0, rejected 0.");
         var imported = await other.GetJsonAsync("/api/v1/customers/known@example.com");
         imported.Str("first_name").ShouldBe("Other");
         imported.Long("points_balance").ShouldBe(7);
