@@ -30,8 +30,13 @@ public sealed class ImportRoundTripCliTests
         }
         var named = await client.PostJsonAsync(CustomersPath, new
         {
-            external_id = "till-42", email = "named@example.com", phone = "+44 7700 900123",
-            first_name = "Ada, \"the\" first", last_name = "=Lovelace", birthday = "1815-12-10", initial_points = 99,
+            external_id = "till-42",
+            email = "named@example.com",
+            phone = "+44 7700 900123",
+            first_name = "Ada, \"the\" first",
+            last_name = "=Lovelace",
+            birthday = "1815-12-10",
+            initial_points = 99,
         });
         named.Code.ShouldBe(201, named.Raw);
         var blocked = await client.PatchJsonAsync($"{CustomersPath}/{named.Str("id")}", new { status = "blocked" });
