@@ -91,14 +91,14 @@ static (long, long) SylvanCsv(TextReader reader)
 static (long, long) CsvHelperCsv(TextReader reader)
 {
     long records = 0, checksum = 0;
-    var configuration = new CsvHelper.Configuration.CsvConfiguration(CultureInfo.InvariantCulture) { HasHeaderRecord = false };
-    using var parser = new CsvHelper.CsvParser(reader, configuration);
-    while (parser.Read())
+    using var csv = CsvHelper.CsvReader.Create(reader, new CsvHelper.CsvReaderOptions { HasHeader = false }, true);
+    using var data = new CsvHelper.CsvDataReader(csv, false);
+    while (data.Read())
     {
         records++;
-        for (var i = 0; i < parser.Count; i++)
+        for (var i = 0; i < data.FieldCount; i++)
         {
-            checksum = Sum(checksum, parser[i]);
+            checksum = Sum(checksum, data.GetString(i));
         }
     }
     return (records, checksum);
