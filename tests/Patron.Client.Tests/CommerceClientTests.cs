@@ -14,7 +14,8 @@ public sealed class CommerceClientTests
         await using var server = await PatronServer.StartAsync(database);
         using var patron = server.Client();
         var customer = await patron.Customers.CreateAsync(new() { Email = ClientKit.UniqueEmail() }, cancellationToken: Ct);
-        var orderId = "order/" + Guid.NewGuid().ToString("N");
+        // A merchant id with characters a path must escape.
+        var orderId = "order #" + Guid.NewGuid().ToString("N");
 
         var placed = await patron.Orders.CreateAsync(new()
         {
