@@ -19,7 +19,10 @@ public sealed class CommerceClientTests
 
         var placed = await patron.Orders.CreateAsync(new()
         {
-            Id = orderId, CustomerId = customer.Email, Total = 54.20m, Status = "placed",
+            Id = orderId,
+            CustomerId = customer.Email,
+            Total = 54.20m,
+            Status = "placed",
             Items = new[] { new { sku = "A1", quantity = 2 } },
         }, cancellationToken: Ct);
         placed.Id.ShouldBe(orderId);
@@ -61,7 +64,11 @@ public sealed class CommerceClientTests
         using var patron = server.Client();
         var reward = await patron.Rewards.CreateAsync(new()
         {
-            Name = "Five off", Type = "amount_discount", Value = 5m, PointsCost = 500, CodePrefix = "FIVE-",
+            Name = "Five off",
+            Type = "amount_discount",
+            Value = 5m,
+            PointsCost = 500,
+            CodePrefix = "FIVE-",
         }, cancellationToken: Ct);
         reward.Id.ShouldStartWith("rwd_");
         reward.DiscountValue.ShouldBe(5m);

@@ -17,8 +17,13 @@ public sealed class CustomersClientTests
 
         var created = await patron.Customers.CreateAsync(new()
         {
-            Email = email.ToUpperInvariant(), FirstName = "Ada", LastName = "Lovelace", Phone = "+44 7700 900123",
-            Birthday = "1815-12-10", ExternalId = "shop-42", InitialPoints = 50,
+            Email = email.ToUpperInvariant(),
+            FirstName = "Ada",
+            LastName = "Lovelace",
+            Phone = "+44 7700 900123",
+            Birthday = "1815-12-10",
+            ExternalId = "shop-42",
+            InitialPoints = 50,
         }, cancellationToken: Ct);
 
         created.Object.ShouldBe("customer");

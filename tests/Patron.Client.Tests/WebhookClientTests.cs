@@ -30,7 +30,9 @@ public sealed class WebhookClientTests
         using var patron = server.Client();
         var endpoint = await patron.WebhookEndpoints.CreateAsync(new()
         {
-            Url = receiver.Url(), Events = [EventTypes.CustomerCreated, EventTypes.PointsCreated], Description = "client test",
+            Url = receiver.Url(),
+            Events = [EventTypes.CustomerCreated, EventTypes.PointsCreated],
+            Description = "client test",
         }, cancellationToken: Ct);
         endpoint.Secret.ShouldNotBeNull().ShouldStartWith("whsec_");
         endpoint.Events.ShouldBe([EventTypes.CustomerCreated, EventTypes.PointsCreated]);
