@@ -50,7 +50,7 @@ public static class ActivitiesEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "type", "customer_id");
         var type = request.Query["type"].ToString();
         var customerRef = request.Query["customer_id"].ToString();
         return TypedResults.Ok(await db.ReadAsync(async sql =>

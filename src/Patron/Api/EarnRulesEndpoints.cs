@@ -67,7 +67,7 @@ public static class EarnRulesEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database database)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "enabled", "type");
         var enabled = request.Query["enabled"].ToString() switch
         {
             "" => (bool?)null,

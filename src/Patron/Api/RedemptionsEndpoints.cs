@@ -70,7 +70,7 @@ public static class RedemptionsEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db, TimeProvider clock)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "reward_id", "status", "customer_id");
         var where = "program_id = @p";
         var args = new List<(string, object?)> { ("p", caller.ProgramId) };
         var q = request.Query;
