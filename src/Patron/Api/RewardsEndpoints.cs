@@ -41,7 +41,7 @@ public static class RewardsEndpoints
         public bool? Enabled { get; set; }
     }
 
-    private const long MaxPoints = 1_000_000_000;
+    private const long MaxPoints = Limits.MaxRewardCost;
 
     public static RouteGroupBuilder MapRewardsApi(this RouteGroupBuilder api)
     {
