@@ -8,8 +8,8 @@ namespace Patron.Api;
 /// Reads a JSON request body with the error rules (docs/API.md): malformed JSON or a body that is not an
 /// object is 400, a field of the wrong type is 422 naming the field, an empty body reads as <c>{}</c>.
 /// On the native API (<c>/api/v1</c>) a field the operation does not take is 400 <c>parameter_unknown</c>
-/// naming it (a nested one by its path, <c>referral.pionts</c>, <c>items[0].x</c>); free-form objects
-/// (<c>metadata</c>, <c>properties</c>, <c>items</c>) take any key. Dialects follow their own service and
+/// naming it (a nested one by its path: <c>referral.pionts</c>, <c>[i]</c> for an array element); free-form objects
+/// (an activity's <c>properties</c>, an order's <c>items</c>) take any key. Dialects follow their own service and
 /// ignore unknown fields. It also remembers a hash of the body for idempotency.
 /// </summary>
 public static class RequestBody
