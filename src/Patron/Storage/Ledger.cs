@@ -188,13 +188,12 @@ public static class Ledger
     /// </summary>
     private static async Task<OperationException> NotMovedAsync(Sql sql, string programId, string customerId, long points)
     {
-        var balance = await sql.ScalarAsync("SELECT points_balance FROM customers WHERE id = @c AND program_id = @p",
-            ("c", customerId), ("p", programId));
-        if (balance is null)
+        // Decided by the sign alone: re-reading the balance could see a later commit (PostgreSQL) and misname the cause.
+        if (await sql.ScalarAsync("SELECT id FROM customers WHERE id = @c AND program_id = @p", ("c", customerId), ("p", programId)) is null)
         {
             return OperationException.NotFound("customer", customerId);
         }
-        return points < 0 && Convert.ToInt64(balance) + points < 0
+        return points < 0
             ? OperationException.Unprocessable("insufficient_points", $"The customer does not have {-points} points to deduct.", "points")
             : OperationException.Unprocessable("balance_limit",
                 $"This would take the customer past {Limits.MaxBalance} points held (available and pending together).", "points");
