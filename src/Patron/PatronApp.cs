@@ -83,6 +83,7 @@ public static class PatronApp
         services.AddDialects();
 
         var app = builder.Build();
+        app.UsePatronForwardedHeaders(); // only from Patron:ForwardedHeaders proxies (docs/OPERATIONS.md)
         app.Use(ServerLimits.MarkInApplication);
         app.UseMiddleware<MetricsMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();

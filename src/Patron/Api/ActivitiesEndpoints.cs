@@ -34,7 +34,7 @@ public static class ActivitiesEndpoints
         var type = Activities.CheckType(input.Type, "type");
         if (input.Points is < 1 or > LedgerRules.MaxPointsPerEntry)
         {
-            throw ApiException.Invalid("points", "'points' must be a whole number of at least 1.");
+            throw ApiException.Invalid("points", $"'points' must be a whole number from 1 to {LedgerRules.MaxPointsPerEntry}.");
         }
         var reference = Activities.CheckReference(input.Reference, "reference");
         var properties = Activities.CheckProperties(input.Properties, "properties");
@@ -50,7 +50,7 @@ public static class ActivitiesEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "type", "customer_id");
         var type = request.Query["type"].ToString();
         var customerRef = request.Query["customer_id"].ToString();
         return TypedResults.Ok(await db.ReadAsync(async sql =>

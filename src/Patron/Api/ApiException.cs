@@ -19,6 +19,10 @@ public sealed class ApiException(int status, string type, string code, string me
     public static ApiException Missing(string param) =>
         new(422, "invalid_request_error", "parameter_missing", $"Missing required parameter: {param}.", param);
 
+    /// <summary>A body field or query parameter the operation does not take (a typo is never a silent no-op).</summary>
+    public static ApiException UnknownParameter(string param) =>
+        new(400, "invalid_request_error", "parameter_unknown", $"Received unknown parameter: {param}.", param);
+
     public static ApiException Invalid(string param, string message) =>
         new(422, "invalid_request_error", "parameter_invalid", message, param);
 

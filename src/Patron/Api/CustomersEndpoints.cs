@@ -24,7 +24,7 @@ public static class CustomersEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "email", "phone", "external_id", "status", "tier", "search");
         var where = "program_id = @p AND deleted_at IS NULL";
         var args = new List<(string, object?)> { ("p", caller.ProgramId) };
         var q = request.Query;

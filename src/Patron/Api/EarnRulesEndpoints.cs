@@ -14,8 +14,8 @@ public static class EarnRulesEndpoints
 {
     private const int MaxTiers = 50;
     private const long MaxLimitCount = 1_000;
-    private const decimal MaxMultiplier = 100m;
-    private const decimal MaxPointsPerUnit = 1_000_000m;
+    private const decimal MaxMultiplier = Limits.MaxMultiplier;
+    private const decimal MaxPointsPerUnit = Limits.MaxPointsPerUnit;
 
     public sealed record EarnRuleDto(
         string Id, string? Name, string Type, long Points, decimal? PointsPerUnit, decimal Multiplier, bool Campaign,
@@ -67,7 +67,7 @@ public static class EarnRulesEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database database)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "enabled", "type");
         var enabled = request.Query["enabled"].ToString() switch
         {
             "" => (bool?)null,
@@ -272,7 +272,7 @@ public static class EarnRulesEndpoints
         {
             if (r.Points is < 1 or > LedgerRules.MaxPointsPerEntry)
             {
-                throw r.Points == 0 ? ApiException.Missing("points") : ApiException.Invalid("points", "'points' must be a whole number of at least 1.");
+                throw r.Points == 0 ? ApiException.Missing("points") : ApiException.Invalid("points", $"'points' must be a whole number from 1 to {Limits.MaxPoints}.");
             }
             if (r.PointsPerUnitE4 is not null)
             {

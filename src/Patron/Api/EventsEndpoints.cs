@@ -34,7 +34,7 @@ public static class EventsEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "type");
         var type = request.Query["type"].ToString();
         if (type.Length > 0 && !EventTypes.IsKnown(type))
         {

@@ -41,7 +41,7 @@ public static class GiftCardsEndpoints
         var initial = input.InitialBalance ?? throw ApiException.Missing("initial_balance");
         if (initial is < 0 or > GiftCards.MaxAmount || decimal.Round(initial, 4) != initial)
         {
-            throw ApiException.Invalid("initial_balance", "'initial_balance' must be an amount from 0, with at most 4 decimals.");
+            throw ApiException.Invalid("initial_balance", $"'initial_balance' must be an amount from 0 to {GiftCards.MaxAmount}, with at most 4 decimals.");
         }
         if (input.Currency is { } c && (c.Length != 3 || !c.All(char.IsAsciiLetter)))
         {
@@ -86,7 +86,7 @@ public static class GiftCardsEndpoints
         var amount = input.Amount ?? throw ApiException.Missing("amount");
         if (amount == 0 || amount is > GiftCards.MaxAmount or < -GiftCards.MaxAmount || decimal.Round(amount, 4) != amount)
         {
-            throw ApiException.Invalid("amount", "'amount' must be a non-zero amount (negative to spend, positive to load) with at most 4 decimals.");
+            throw ApiException.Invalid("amount", $"'amount' must be a non-zero amount from -{GiftCards.MaxAmount} to {GiftCards.MaxAmount} (negative to spend, positive to load) with at most 4 decimals.");
         }
         if (input.Reference is { } r && (r.Length is 0 or > 200))
         {

@@ -105,7 +105,7 @@ public static class OrdersEndpoints
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
         // Orders are keyed by the merchant's id, so the cursor is checked against the orders below, not by shape.
-        var paging = Paging.From(request, cursorIsId: false);
+        var paging = Paging.From(request, cursorIsId: false, "status", "customer_id");
         var status = request.Query["status"].ToString();
         if (status.Length > 0 && status is not (OrderStatus.Placed or OrderStatus.Paid or OrderStatus.Refunded or OrderStatus.Cancelled))
         {

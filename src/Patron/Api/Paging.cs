@@ -13,13 +13,28 @@ public sealed partial record Paging(int Limit, int Page, string? StartingAfter)
 {
     public int Offset => StartingAfter is null ? (Page - 1) * Limit : 0;
 
+    /// <summary>The parameters every list takes; each list names its own filters besides.</summary>
+    private static readonly string[] Common = ["limit", "page", "starting_after"];
+
+    /// <summary>Reads the list parameters of a list whose only other query parameters are <paramref name="filters"/>.</summary>
+    public static Paging From(HttpRequest request, params string[] filters) => From(request, true, filters);
+
     /// <summary>
-    /// Reads the list parameters. A <c>starting_after</c> must have the shape of a Patron id
+    /// Reads the list parameters. A query parameter that is neither a list parameter nor one of
+    /// <paramref name="filters"/> is 400 <c>parameter_unknown</c> naming it, so that a misspelt filter
+    /// never silently lists everything. A <c>starting_after</c> must have the shape of a Patron id
     /// (<c>prefix_</c> and 26 base32 characters) unless <paramref name="cursorIsId"/> is false, for a list
     /// keyed by the caller's own ids (orders), which checks its cursor names one of its objects itself.
     /// </summary>
-    public static Paging From(HttpRequest request, bool cursorIsId = true)
+    public static Paging From(HttpRequest request, bool cursorIsId, params string[] filters)
     {
+        foreach (var name in request.Query.Keys)
+        {
+            if (!Common.Contains(name, StringComparer.Ordinal) && !filters.Contains(name, StringComparer.Ordinal))
+            {
+                throw ApiException.UnknownParameter(name);
+            }
+        }
         var limit = Int(request, "limit", 20, 1, 100);
         var page = Int(request, "page", 1, 1, 1_000_000);
         var after = request.Query["starting_after"].ToString();

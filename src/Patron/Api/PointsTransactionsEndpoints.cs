@@ -39,7 +39,7 @@ public static class PointsTransactionsEndpoints
         }
         if (points is > LedgerRules.MaxPointsPerEntry or < -LedgerRules.MaxPointsPerEntry)
         {
-            throw ApiException.Invalid("points", "'points' is out of range.");
+            throw ApiException.Invalid("points", $"'points' must be from -{Limits.MaxPoints} to {Limits.MaxPoints}.");
         }
         // 'type' is the caller's label. earned, adjusted and redeemed are also the entry's kind; any other
         // label is kept as given and the kind follows the sign, as when no type is sent.
@@ -96,7 +96,7 @@ public static class PointsTransactionsEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "type", "customer_id");
         var type = request.Query["type"].ToString();
         var customerRef = request.Query["customer_id"].ToString();
         return TypedResults.Ok(await db.ReadAsync(async sql =>

@@ -129,9 +129,9 @@ public static class ProgramEndpoints
         {
             throw ApiException.Invalid("currency", "'currency' must be a three-letter ISO 4217 code such as EUR.");
         }
-        if (i.PointsPerUnit is < 0 or > 1_000_000)
+        if (i.PointsPerUnit is < 0 or > Limits.MaxPointsPerUnit)
         {
-            throw ApiException.Invalid("points_per_unit", "'points_per_unit' must be from 0 to 1000000.");
+            throw ApiException.Invalid("points_per_unit", $"'points_per_unit' must be from 0 to {Limits.MaxPointsPerUnit}.");
         }
         if (i.EarnMode is { } mode && mode is not (EarnModes.Spend or EarnModes.Units or EarnModes.Stamps))
         {
@@ -149,7 +149,7 @@ public static class ProgramEndpoints
         {
             throw ApiException.Invalid("points_expiry_days", "'points_expiry_days' must be from 0 (never) to 36500.");
         }
-        if (i.PointValue is < 0 or > 1_000_000 || (i.PointValue is { } pv && pv != 0 && Money.ToE4(pv) == 0))
+        if (i.PointValue is < 0 or > Limits.MaxPointValue || (i.PointValue is { } pv && pv != 0 && Money.ToE4(pv) == 0))
         {
             throw ApiException.Invalid("point_value", "'point_value' must be from 0.0001 to 1000000 (0 clears it).");
         }
@@ -163,13 +163,24 @@ public static class ProgramEndpoints
         {
             throw ApiException.Invalid("plan", $"'plan' must be 1 to {MaxPlanLength} letters, digits, '_', '-' or '.'.");
         }
-        if (i.StampsRequired is < 1 or > 100)
+        if (i.StampsRequired is < 1 or > Limits.MaxStampsRequired)
         {
-            throw ApiException.Invalid("stamps_required", "'stamps_required' must be from 1 to 100.");
+            throw ApiException.Invalid("stamps_required", $"'stamps_required' must be from 1 to {Limits.MaxStampsRequired}.");
         }
-        if (i.Referral is { } r && (r.ReferrerPoints is < 0 || r.RefereePoints is < 0 || r.MinOrderTotal is < 0))
+        if (i.Referral is { } r)
         {
-            throw ApiException.Invalid("referral", "Referral points and the minimum order total cannot be negative.");
+            foreach (var (name, points) in new[] { ("referrer_points", r.ReferrerPoints), ("referee_points", r.RefereePoints) })
+            {
+                if (points is { } p && !Limits.IsPoints(p))
+                {
+                    throw ApiException.Invalid($"referral.{name}", $"'referral.{name}' must be a whole number from 0 to {Limits.MaxPoints}.");
+                }
+            }
+            if (r.MinOrderTotal is { } min && !Limits.IsAmount(min))
+            {
+                throw ApiException.Invalid("referral.min_order_total",
+                    $"'referral.min_order_total' must be an amount from 0 to {Limits.MaxAmount}, with at most {Limits.AmountDecimals} decimals.");
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using Patron.Domain;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -49,9 +50,9 @@ public static class RedemptionsEndpoints
     {
         var input = await http.ReadJsonAsync<RedemptionInput>();
         var rewardId = string.IsNullOrWhiteSpace(input.RewardId) ? throw ApiException.Missing("reward_id") : input.RewardId.Trim();
-        if (input.PointsToRedeem is < 1)
+        if (input.PointsToRedeem is < 1 or > Limits.MaxRewardCost)
         {
-            throw ApiException.Invalid("points_to_redeem", "'points_to_redeem' must be a positive number of points.");
+            throw ApiException.Invalid("points_to_redeem", $"'points_to_redeem' must be a whole number from 1 to {Limits.MaxRewardCost}.");
         }
         return await writes.RunAsync(http, caller, async context => Reply.Created(
             await Redemptions.RedeemAsync(context, caller.ProgramId, reference, rewardId, input.PointsToRedeem, caller.KeyId)));
@@ -70,7 +71,7 @@ public static class RedemptionsEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db, TimeProvider clock)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "reward_id", "status", "customer_id");
         var where = "program_id = @p";
         var args = new List<(string, object?)> { ("p", caller.ProgramId) };
         var q = request.Query;

@@ -15,7 +15,7 @@ public static class ReferralsEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "status", "referrer_id", "referee_id");
         var status = request.Query["status"].ToString();
         if (status.Length > 0 && status is not (ReferralStatus.Pending or ReferralStatus.Completed or ReferralStatus.Ineligible))
         {

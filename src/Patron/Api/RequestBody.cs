@@ -6,13 +6,23 @@ namespace Patron.Api;
 
 /// <summary>
 /// Reads a JSON request body with the error rules (docs/API.md): malformed JSON or a body that is not an
-/// object is 400, a field of the wrong type is 422 naming the field, unknown fields are ignored,
-/// an empty body reads as <c>{}</c>. It also remembers a hash of the body for idempotency.
+/// object is 400, a field of the wrong type is 422 naming the field, an empty body reads as <c>{}</c>.
+/// On the native API (<c>/api/v1</c>) a field the operation does not take is 400 <c>parameter_unknown</c>
+/// naming it (a nested one by its path: <c>referral.pionts</c>, <c>[i]</c> for an array element); free-form objects
+/// (an activity's <c>properties</c>, an order's <c>items</c>) take any key. Dialects follow their own service and
+/// ignore unknown fields. It also remembers a hash of the body for idempotency.
 /// </summary>
 public static class RequestBody
 {
     public const int MaxBytes = 1024 * 1024;
     private const string HashItem = "patron.body-hash";
+    private static readonly PathString NativeApi = "/api/v1";
+
+    /// <summary>The native API's options: the same, but a field no property maps is an error.</summary>
+    private static readonly JsonSerializerOptions Strict = new(PatronJson.Options)
+    {
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+    };
 
     public static async Task<T> ReadJsonAsync<T>(this HttpContext http) where T : class, new()
     {
@@ -27,10 +37,11 @@ public static class RequestBody
                 "Request bodies must be JSON, sent with Content-Type: application/json.");
         }
 
+        var strict = http.Request.Path.StartsWithSegments(NativeApi);
         T body;
         try
         {
-            body = JsonSerializer.Deserialize<T>(bytes, PatronJson.Options)
+            body = JsonSerializer.Deserialize<T>(bytes, strict ? Strict : PatronJson.Options)
                 ?? throw ApiException.Malformed("The request body must be a JSON object.", "invalid_body");
         }
         catch (JsonException e)
@@ -55,6 +66,11 @@ public static class RequestBody
                 throw ApiException.Malformed("The request body must be a JSON object.", "invalid_body");
             }
             var param = ParamFromPath(e.Path);
+            if (strict && param is not null && ReadsWithUnknownFields<T>(bytes))
+            {
+                // Only the unknown field failed: the same body read leniently is fine.
+                throw ApiException.UnknownParameter(param);
+            }
             throw ApiException.Invalid(param ?? "body", param is null
                 ? "The request body has a value of the wrong type."
                 : $"Parameter '{param}' has the wrong type.");
@@ -64,6 +80,19 @@ public static class RequestBody
             RejectNul(body);
         }
         return body;
+    }
+
+    private static bool ReadsWithUnknownFields<T>(byte[] bytes)
+    {
+        try
+        {
+            JsonSerializer.Deserialize<T>(bytes, PatronJson.Options);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

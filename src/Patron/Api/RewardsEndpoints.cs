@@ -41,7 +41,7 @@ public static class RewardsEndpoints
         public bool? Enabled { get; set; }
     }
 
-    private const long MaxPoints = 1_000_000_000;
+    private const long MaxPoints = Limits.MaxRewardCost;
 
     public static RouteGroupBuilder MapRewardsApi(this RouteGroupBuilder api)
     {
@@ -61,7 +61,7 @@ public static class RewardsEndpoints
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "enabled");
         var where = "program_id = @p AND deleted_at IS NULL";
         var args = new List<(string, object?)> { ("p", caller.ProgramId) };
         switch (request.Query["enabled"].ToString())

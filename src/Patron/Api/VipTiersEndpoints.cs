@@ -17,8 +17,8 @@ public static class VipTiersEndpoints
     private const int MaxNameLength = 100;
     private const int DefaultWindowDays = 365;
     private const int MaxWindowDays = 3_650;
-    private const decimal MaxMultiplier = 100m;
-    private const decimal MaxMoney = 1_000_000_000m;
+    private const decimal MaxMultiplier = Limits.MaxMultiplier;
+    private const decimal MaxMoney = Limits.MaxSpendThreshold;
 
     public sealed record VipTierDto(
         string Id, string Name, long? PointsRequired, decimal? SpendRequired, int? SpendWindowDays, decimal Multiplier,
@@ -211,7 +211,7 @@ public static class VipTiersEndpoints
         if (i.PointsRequired is { } points)
         {
             r.PointsRequired = points is >= 1 and <= LedgerRules.MaxPointsPerEntry ? points
-                : throw ApiException.Invalid("points_required", "'points_required' must be a whole number of at least 1.");
+                : throw ApiException.Invalid("points_required", $"'points_required' must be a whole number from 1 to {Limits.MaxPoints}.");
             r.SpendRequiredE4 = null;
             r.SpendWindowDays = null;
         }

@@ -171,7 +171,7 @@ public static class WebhooksEndpoints
     private static async Task<IResult> ListDeliveries(string id, HttpRequest request, Caller caller, Database database)
     {
         caller.RequireAdmin();
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "status", "event_type", "event_id");
         var status = request.Query["status"].ToString();
         if (status.Length > 0 && !WebhookDeliveryStatus.IsValid(status))
         {

@@ -14,7 +14,9 @@ public static class Earning
 {
     /// <summary>
     /// <paramref name="quantity"/> (money spent, or units bought) times points per unit times every
-    /// multiplier (tier, campaign), rounded once at the end as the program says.
+    /// multiplier (tier, campaign), rounded once at the end as the program says. Saturating (docs/API.md,
+    /// Limits): the multipliers together count as at most <see cref="Limits.MaxCombinedMultiplier"/>, and
+    /// the result is at most <see cref="Limits.MaxPoints"/>, so no input overflows.
     /// </summary>
     public static long Points(decimal quantity, decimal pointsPerUnit, string rounding, params decimal[] multipliers)
     {
@@ -22,15 +24,14 @@ public static class Earning
         {
             return 0;
         }
-        var exact = quantity * pointsPerUnit;
-        foreach (var m in multipliers)
-        {
-            exact *= m;
-        }
+        // One more than the bound, so that rounding cannot bring a saturated value back under it.
+        const decimal cap = Limits.MaxPoints + 1m;
+        var exact = Limits.SaturatingMultiply(
+            Limits.SaturatingMultiply(quantity, pointsPerUnit, cap), Limits.CombineMultipliers(multipliers), cap);
         var rounded = rounding == EarnModes.Nearest
             ? decimal.Round(exact, 0, MidpointRounding.AwayFromZero)
             : decimal.Floor(exact);
-        return (long)Math.Min(rounded, LedgerRules.MaxPointsPerEntry);
+        return (long)Math.Min(rounded, Limits.MaxPoints);
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ public static class LedgerRules
     public readonly record struct CounterDeltas(long Balance, long Lifetime, long Spent, long Expired);
 
     /// <summary>The largest amount one entry may move: keeps balances and counters far from the 64-bit limit.</summary>
-    public const long MaxPointsPerEntry = 1_000_000_000_000;
+    public const long MaxPointsPerEntry = Limits.MaxPoints;
 
     /// <summary>
     /// <c>lifetime_points</c> counts every point ever earned (positive earned and adjusted entries);

@@ -26,7 +26,8 @@ public static class EarnRules
 
     /// <summary>
     /// The product of the multipliers of every enabled campaign (a rule with a multiplier other than 1)
-    /// of this type that is running now and applies to the customer's tier. 1 when there is none.
+    /// of this type that is running now and applies to the customer's tier. 1 when there is none; at most
+    /// <see cref="Limits.MaxCombinedMultiplier"/> (stacked multipliers saturate, docs/API.md "Limits").
     /// A campaign multiplies its own type only: a <c>review</c> campaign leaves orders and signups alone.
     /// </summary>
     public static async Task<decimal> CampaignMultiplierAsync(Sql sql, string programId, string type, string? tierId, long nowMs)
@@ -44,7 +45,7 @@ public static class EarnRules
         {
             if (AppliesToTier(tiers, tierId))
             {
-                product *= multiplier;
+                product = Limits.SaturatingMultiply(product, multiplier, Limits.MaxCombinedMultiplier);
             }
         }
         return product;

@@ -59,7 +59,7 @@ public static class GiftCards
     public const int CodeLength = 16;
 
     /// <summary>Largest amount of one card or movement: a trillion in the major unit, as for orders.</summary>
-    public const decimal MaxAmount = 1_000_000_000_000m;
+    public const decimal MaxAmount = Limits.MaxAmount;
 
     private const string Columns =
         "id, code_last4, balance_e4, initial_balance_e4, currency, status, expires_at, customer_id, created_at, updated_at";

@@ -69,10 +69,15 @@ public static class Ledger
         long? expiresAt = null;
         if (pending)
         {
+            // Pending points count toward the balance bound, so that they always fit once available.
             balance = Convert.ToInt64(await sql.ScalarAsync(
-                "UPDATE customers SET pending_points = pending_points + @pts, updated_at = @now WHERE id = @c AND program_id = @p RETURNING points_balance",
-                ("pts", e.Points), ("now", context.NowMs), ("c", e.CustomerId), ("p", e.ProgramId))
-                ?? throw OperationException.NotFound("customer", e.CustomerId));
+                """
+                UPDATE customers SET pending_points = pending_points + @pts, updated_at = @now
+                WHERE id = @c AND program_id = @p AND (@pts <= 0 OR points_balance + pending_points <= @maxb - @pts)
+                RETURNING points_balance
+                """,
+                ("pts", e.Points), ("now", context.NowMs), ("c", e.CustomerId), ("p", e.ProgramId), ("maxb", Limits.MaxBalance))
+                ?? throw await NotMovedAsync(sql, e.ProgramId, e.CustomerId, e.Points));
         }
         else
         {
@@ -124,14 +129,16 @@ public static class Ledger
             SET points_balance = points_balance + @b, lifetime_points = lifetime_points + @l,
                 points_spent = points_spent + @s, points_expired = points_expired + @x, updated_at = @now
             WHERE id = @c AND program_id = @p AND (@b >= 0 OR @debt = 1 OR points_balance + @b >= 0)
+              AND (@b <= 0 OR points_balance + pending_points <= @maxb - @b)
+              AND lifetime_points <= @maxl - @l AND points_spent <= @maxl - @s AND points_expired <= @maxl - @x
             RETURNING points_balance
             """,
             ("b", d.Balance), ("l", d.Lifetime), ("s", d.Spent), ("x", d.Expired), ("now", context.NowMs),
-            ("debt", LedgerRules.MayCreateDebt(type) ? 1 : 0), ("c", customerId), ("p", programId));
+            ("debt", LedgerRules.MayCreateDebt(type) ? 1 : 0), ("c", customerId), ("p", programId),
+            ("maxb", Limits.MaxBalance), ("maxl", Limits.MaxLifetimePoints));
         if (after is null)
         {
-            throw OperationException.Unprocessable("insufficient_points",
-                $"The customer does not have {-points} points to deduct.", "points");
+            throw await NotMovedAsync(sql, programId, customerId, points);
         }
         var balance = Convert.ToInt64(after);
         var before = balance - points;
@@ -173,6 +180,23 @@ public static class Ledger
             }
         }
         return (balance, 0, null);
+    }
+
+    /// <summary>
+    /// Why a balance update matched no row: no such customer, a deduction larger than the balance, or a
+    /// credit that would pass the bounds of docs/API.md "Limits" (checked arithmetic: refused, never wrapped).
+    /// </summary>
+    private static async Task<OperationException> NotMovedAsync(Sql sql, string programId, string customerId, long points)
+    {
+        // Decided by the sign alone: re-reading the balance could see a later commit (PostgreSQL) and misname the cause.
+        if (await sql.ScalarAsync("SELECT id FROM customers WHERE id = @c AND program_id = @p", ("c", customerId), ("p", programId)) is null)
+        {
+            return OperationException.NotFound("customer", customerId);
+        }
+        return points < 0
+            ? OperationException.Unprocessable("insufficient_points", $"The customer does not have {-points} points to deduct.", "points")
+            : OperationException.Unprocessable("balance_limit",
+                $"This would take the customer past {Limits.MaxBalance} points held (available and pending together).", "points");
     }
 
     /// <summary>

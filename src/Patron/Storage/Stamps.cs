@@ -19,7 +19,7 @@ public sealed record StampsDto(
 /// </summary>
 public static class Stamps
 {
-    public const int MaxPerRequest = 10;
+    public const int MaxPerRequest = Limits.MaxStampsPerRequest;
     private const int MaxRewardsPerRequest = 100;
 
     public sealed record Result(object Body, bool Created);

@@ -75,7 +75,7 @@ public static class OrderPricing
         var perUnit = await EarnRules.PlaceOrderPointsPerUnitAsync(sql, programId, customer.TierId, context.NowMs) ?? settings.PointsPerUnit;
         var tier = await Tiers.MultiplierAsync(sql, customer.TierId);
         var campaign = await EarnRules.CampaignMultiplierAsync(sql, programId, "place_order", customer.TierId, context.NowMs);
-        return perUnit * tier * campaign;
+        return perUnit * Limits.CombineMultipliers(tier, campaign);
     }
 
     /// <summary>
@@ -91,8 +91,15 @@ public static class OrderPricing
         var spentDelta = after.SpentE4 - (before?.SpentE4 ?? 0);
         if (spentDelta != 0)
         {
-            await sql.ExecuteAsync("UPDATE customers SET total_spent_e4 = total_spent_e4 + @d, updated_at = @now WHERE id = @c",
-                ("d", spentDelta), ("now", context.NowMs), ("c", after.CustomerId));
+            // total_spent is bounded (Limits.MaxTotalSpent) so that it and every sum over it stay in 64 bits.
+            var moved = await sql.ExecuteAsync(
+                "UPDATE customers SET total_spent_e4 = total_spent_e4 + @d, updated_at = @now WHERE id = @c AND (@d <= 0 OR total_spent_e4 <= @max - @d)",
+                ("d", spentDelta), ("now", context.NowMs), ("c", after.CustomerId), ("max", Money.ToE4(Limits.MaxTotalSpent)));
+            if (moved == 0)
+            {
+                throw OperationException.Unprocessable("spend_limit",
+                    $"This change would take the customer's total_spent past {Limits.MaxTotalSpent}.", "total");
+            }
         }
 
         // Pending entries of this order that are already due become available first, so that a
