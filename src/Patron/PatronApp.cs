@@ -79,6 +79,7 @@ public static class PatronApp
                 return Task.CompletedTask;
             });
             o.AddDocumentTransformer(Api.FreeFormJsonSchemas.TransformAsync);
+            o.AddDocumentTransformer(Api.OpenApiConventions.TransformAsync);
         });
         services.AddDialects();
 
