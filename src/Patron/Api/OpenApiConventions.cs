@@ -37,9 +37,44 @@ public static class OpenApiConventions
     /// <summary>Verbs for action routes (<c>POST /orders/{id}/paid</c>) whose last segment is not a verb already.</summary>
     private static readonly Dictionary<string, string> ActionVerbs = new(StringComparer.Ordinal) { ["paid"] = "pay" };
 
-    public static void Configure(OpenApiOptions options) => options.AddDocumentTransformer(TransformAsync);
-
     public static Task TransformAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        AddSecurityScheme(document, "A secret API key: `Authorization: Bearer sk_...`. Read keys may only GET; admin keys may also configure the program.");
+        document.Components!.Schemas ??= new Dictionary<string, IOpenApiSchema>();
+        document.Components.Schemas[ErrorSchema] = ErrorEnvelopeSchema();
+        SchemaDocumentation.Describe(document.Components.Schemas);
+        AddComponents(document);
+        foreach (var (path, method, operation, description) in Operations(document, context))
+        {
+            Describe(document, path, method, operation, description);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// A dialect's document gets the security scheme every dialect accepts (a Patron key as a bearer token)
+    /// and operationIds; its errors and lists keep the shapes of the service it mirrors.
+    /// </summary>
+    public static Task TransformDialectAsync(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        AddSecurityScheme(document, "A Patron secret API key as a bearer token, which every dialect accepts; some also take it where the "
+            + "service they mirror expects it (docs/migrate/).");
+        var taken = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (path, method, operation, description) in Operations(document, context))
+        {
+            var basePath = string.Join('/', path.Split('/').Take(4));
+            var id = operation.OperationId ?? OperationId(method, path[basePath.Length..], IsList(operation));
+            for (var n = 2; !taken.Add(id); n++)
+            {
+                id = OperationId(method, path[basePath.Length..], IsList(operation)) + n.ToString(CultureInfo.InvariantCulture);
+            }
+            operation.OperationId = id;
+            operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, document)] = [] }];
+        }
+        return Task.CompletedTask;
+    }
+
+    private static void AddSecurityScheme(OpenApiDocument document, string description)
     {
         document.Components ??= new OpenApiComponents();
         document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
@@ -48,28 +83,18 @@ public static class OpenApiConventions
             Type = SecuritySchemeType.Http,
             Scheme = "bearer",
             BearerFormat = "sk_...",
-            Description = "A secret API key: `Authorization: Bearer sk_...`. Read keys may only GET; admin keys may also configure the program.",
+            Description = description,
         };
-        document.Components.Schemas ??= new Dictionary<string, IOpenApiSchema>();
-        document.Components.Schemas[ErrorSchema] = ErrorEnvelopeSchema();
-        SchemaDocumentation.Describe(document.Components.Schemas);
-        AddComponents(document);
+    }
 
+    private static List<(string Path, HttpMethod Method, OpenApiOperation Operation, ApiDescription? Description)> Operations(
+        OpenApiDocument document, OpenApiDocumentTransformerContext context)
+    {
         var descriptions = context.DescriptionGroups.SelectMany(g => g.Items).ToList();
-        foreach (var (path, item) in document.Paths)
-        {
-            if (item.Operations is null)
-            {
-                continue;
-            }
-            foreach (var (method, operation) in item.Operations)
-            {
-                var description = descriptions.FirstOrDefault(d =>
-                    string.Equals(d.HttpMethod, method.Method, StringComparison.OrdinalIgnoreCase) && NormalPath(d.RelativePath) == path);
-                Describe(document, path, method, operation, description);
-            }
-        }
-        return Task.CompletedTask;
+        return [.. from path in document.Paths
+                   from operation in path.Value.Operations ?? []
+                   select (path.Key, operation.Key, operation.Value, descriptions.FirstOrDefault(d =>
+                       string.Equals(d.HttpMethod, operation.Key.Method, StringComparison.OrdinalIgnoreCase) && NormalPath(d.RelativePath) == path.Key))];
     }
 
     private static string NormalPath(string? relativePath)
