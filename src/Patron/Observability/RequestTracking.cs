@@ -53,7 +53,10 @@ public sealed partial class RequestTrackingMiddleware(RequestDelegate next, Patr
         finally
         {
             var elapsed = Stopwatch.GetTimestamp() - start;
-            var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? "(unmatched)";
+            // A group's "/" route reads "/api/v1/customers/": named as the API documents it, without the slash.
+            var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText is { } pattern
+                ? (pattern.Length > 1 ? pattern.TrimEnd('/') : pattern)
+                : "(unmatched)";
             var status = http.Response.StatusCode;
             metrics.Record(http.Request.Method, route, status, elapsed);
             if (_logger.IsEnabled(LogLevel.Information))

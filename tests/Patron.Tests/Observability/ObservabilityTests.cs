@@ -108,8 +108,9 @@ public sealed class ObservabilityTests
             JsonElement? logged = null;
             for (var wait = 0; wait < 50 && logged is null; wait++)
             {
-                logged = process.Output.Split('\n').Where(l => l.TrimStart().StartsWith('{') && l.Contains(id, StringComparison.Ordinal))
-                    .Select(l => (JsonElement?)JsonDocument.Parse(l).RootElement.Clone()).FirstOrDefault();
+                // Each line of the output is as the process wrote it, after the stream's "[out] " mark.
+                logged = process.Output.Split('\n').Where(l => l.Contains('{', StringComparison.Ordinal) && l.Contains(id, StringComparison.Ordinal))
+                    .Select(l => (JsonElement?)JsonDocument.Parse(l[l.IndexOf('{', StringComparison.Ordinal)..]).RootElement.Clone()).FirstOrDefault();
                 await Task.Delay(100, TestContext.Current.CancellationToken);
             }
             var line = logged.ShouldNotBeNull($"no JSON line with {id} in:\n{process.Output}");
