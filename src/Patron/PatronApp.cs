@@ -79,13 +79,14 @@ public static class PatronApp
                 return Task.CompletedTask;
             });
             o.AddDocumentTransformer(Api.FreeFormJsonSchemas.TransformAsync);
+            o.AddDocumentTransformer(Api.OpenApiConventions.TransformAsync);
         });
         services.AddDialects();
 
         var app = builder.Build();
         app.UsePatronForwardedHeaders(); // only from Patron:ForwardedHeaders proxies (docs/OPERATIONS.md)
         app.Use(ServerLimits.MarkInApplication);
-        app.UseMiddleware<MetricsMiddleware>();
+        app.UseMiddleware<RequestTrackingMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(ErrorHandlingMiddleware.StatusCodePage);
         app.Use(ServerLimits.RejectControlCharactersInHeaders);
@@ -103,20 +104,20 @@ public static class PatronApp
 
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
-        app.MapGet("/readyz", async (Database db) =>
+        app.MapGet("/readyz", Readiness.CheckAsync).ExcludeFromDescription();
+        app.MapGet("/metrics", async (PatronMetrics metrics, IWritePath writes, Database db) =>
         {
+            WebhookFigures? webhooks = null;
             try
             {
-                await db.ReadAsync(sql => sql.ScalarAsync("SELECT 1"));
-                return Results.Ok(new { status = "ready" });
+                webhooks = await PatronMetrics.ReadWebhookFiguresAsync(db);
             }
-            catch (Exception)
+            catch (Exception e) when (Database.IsUnavailable(e) || e is System.Data.Common.DbException)
             {
-                return Results.Json(new { status = "database unreachable" }, statusCode: 503);
+                // The rest of the figures are still worth serving.
             }
+            return Results.Text(metrics.Render(writes, webhooks), "text/plain; version=0.0.4");
         }).ExcludeFromDescription();
-        app.MapGet("/metrics", (PatronMetrics metrics, IWritePath writes) =>
-            Results.Text(metrics.Render(writes), "text/plain; version=0.0.4")).ExcludeFromDescription();
 
         var api = app.MapGroup("/api/v1");
         api.MapProgramApi();

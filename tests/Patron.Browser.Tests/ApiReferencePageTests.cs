@@ -35,4 +35,37 @@ public sealed class ApiReferencePageTests(BrowserFixture browser)
         documents.Count.ShouldBeGreaterThan(1, "each dialect has its own document");
         elsewhere.ShouldBeEmpty();
     }
+
+    [BrowserFact]
+    public async Task A_user_enters_a_key_in_the_api_reference_and_tries_a_call_that_answers_200()
+    {
+        await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
+        await using var context = await browser.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        var sentKey = new List<string?>();
+        page.Request += (_, request) =>
+        {
+            if (request.Url.EndsWith("/api/v1/program", StringComparison.Ordinal))
+            {
+                lock (sentKey)
+                {
+                    sentKey.Add(request.Headers.TryGetValue("authorization", out var value) ? value : null);
+                }
+            }
+        };
+        await page.GotoAsync(new Uri(server.BaseAddress, "/docs/").ToString());
+
+        await page.Locator(".btn.authorize").First.ClickAsync();
+        await page.Locator(".auth-container input").First.FillAsync(server.AdminKey);
+        await page.Locator(".auth-btn-wrapper .btn.modal-btn.auth.authorize").First.ClickAsync();
+        await page.Locator(".btn-done").First.ClickAsync();
+        var operation = page.Locator("#operations-Program-getProgram");
+        await operation.Locator(".opblock-summary").First.ClickAsync();
+        await operation.Locator(".try-out__btn").ClickAsync();
+        await operation.Locator(".execute").ClickAsync();
+
+        await Assertions.Expect(operation.Locator(".live-responses-table .response-col_status").First).ToHaveTextAsync("200");
+        await Assertions.Expect(operation.Locator(".live-responses-table .response-col_description").First).ToContainTextAsync(server.ProgramId);
+        sentKey.ShouldBe([$"Bearer {server.AdminKey}"]);
+    }
 }

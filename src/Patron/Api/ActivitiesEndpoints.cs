@@ -22,7 +22,8 @@ public static class ActivitiesEndpoints
         group.MapPost("/", Create).WithSummary("Record an activity; it earns per the matching enabled earn rule, or the explicit points")
             .Accepts<ActivityInput>("application/json").Produces<ActivityDto>(201).Produces<ActivityDto>();
         group.MapGet("/", List).WithSummary("Activities that earned, most recent first; ?customer_id= and ?type= filter")
-            .Produces<ListEnvelope<ActivityDto>>();
+            .Produces<ListEnvelope<ActivityDto>>()
+            .WithQuery(QueryParameter.Customer(), QueryParameter.Text("type", "An activity type, such as `signup` or `review`."));
         group.MapGet("/{id}", Get).WithSummary("One activity").Produces<ActivityDto>();
         return group;
     }

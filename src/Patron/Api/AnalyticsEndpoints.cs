@@ -36,7 +36,8 @@ public static class AnalyticsEndpoints
     {
         api.MapGet("/analytics", Get).WithTags("Analytics")
             .WithSummary("Customers, points earned, redeemed and expired, liability and top rewards over the last ?days=1..365 days")
-            .Produces<AnalyticsDto>();
+            .Produces<AnalyticsDto>()
+            .WithQuery(QueryParameter.Integer("days", "The period: the last `days` days, from 1 to 365 (default 30).", 1, AnalyticsWindow.MaxDays));
         return api;
     }
 

@@ -56,6 +56,7 @@ public sealed record ErrorBody(
     string Code,
     string Message,
     string? Param,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RetryAfter = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RetryAfter = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RequestId = null);
 
 public sealed record ErrorEnvelope(ErrorBody Error);

@@ -10,7 +10,13 @@ public static class CustomersEndpoints
     {
         var group = api.MapGroup("/customers").WithTags("Customers");
         group.MapGet("/", List).WithSummary("List customers")
-            .Produces<ListEnvelope<CustomerDto>>();
+            .Produces<ListEnvelope<CustomerDto>>()
+            .WithQuery(QueryParameter.Text("email", "An email address, matched after normalising (trimmed, lower-cased)."),
+                QueryParameter.Text("phone", "A phone number, matched after normalising to E.164."),
+                QueryParameter.Text("external_id", "The merchant's own id of the customer."),
+                QueryParameter.OneOf("status", "The customer's status.", "active", "blocked"),
+                QueryParameter.Text("tier", "A VIP tier's id or name."),
+                QueryParameter.Text("search", "Text found in the customer's name, email or phone (case-insensitive)."));
         group.MapPost("/", CreateOrUpdate).WithSummary("Create a customer, or update the one with the same external_id, email or phone")
             .Accepts<CustomerInput>("application/json").Produces<CustomerDto>(201).Produces<CustomerDto>();
         group.MapGet("/{reference}", Get).WithSummary("Get a customer by id, external_id, email, phone or QR value")

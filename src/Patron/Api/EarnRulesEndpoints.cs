@@ -55,7 +55,9 @@ public static class EarnRulesEndpoints
     {
         var group = api.MapGroup("/earn_rules").WithTags("Earn rules");
         group.MapGet("/", List).WithSummary("List earn rules and campaigns; ?enabled=true|false and ?type= filter")
-            .Produces<ListEnvelope<EarnRuleDto>>();
+            .Produces<ListEnvelope<EarnRuleDto>>()
+            .WithQuery(QueryParameter.Boolean("enabled", "Only enabled (`true`) or disabled (`false`) rules."),
+                QueryParameter.Text("type", "An activity type the rule earns on, such as `purchase` or `signup`."));
         group.MapPost("/", Create).WithSummary("Create an earn rule, or a campaign (a rule with a multiplier) (admin)")
             .Accepts<EarnRuleInput>("application/json").Produces<EarnRuleDto>(201);
         group.MapGet("/{id}", Get).WithSummary("One earn rule").Produces<EarnRuleDto>();

@@ -68,7 +68,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             return;
         }
         http.Response.ContentType = "application/json; charset=utf-8";
-        var body = new ErrorEnvelope(new ErrorBody(e.Type, e.Code, e.Message, e.Param, e.RetryAfter));
+        var body = new ErrorEnvelope(new ErrorBody(e.Type, e.Code, e.Message, e.Param, e.RetryAfter, Observability.RequestIds.Of(http)));
         await JsonSerializer.SerializeAsync(http.Response.Body, body, PatronJson.Options);
     }
 

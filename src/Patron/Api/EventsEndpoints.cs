@@ -27,7 +27,8 @@ public static class EventsEndpoints
         var group = api.MapGroup("/events").WithTags("Events");
         group.MapGet("/", List).WithSummary("Events, most recent first, filtered by type")
             .WithDescription($"`type` filters by one event type: {string.Join(", ", EventTypes.All.Select(t => $"`{t}`"))}.")
-            .Produces<ListEnvelope<EventDto>>();
+            .Produces<ListEnvelope<EventDto>>()
+            .WithQuery(QueryParameter.OneOf("type", "One event type.", [.. EventTypes.All]));
         group.MapGet("/{id}", Get).WithSummary("One event").Produces<EventDto>();
         return group;
     }

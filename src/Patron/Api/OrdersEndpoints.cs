@@ -35,7 +35,8 @@ public static class OrdersEndpoints
         var group = api.MapGroup("/orders").WithTags("Orders");
         group.MapPost("/", Upsert).WithSummary("Create an order, or update it to the full state given (by the merchant's order id)")
             .Accepts<OrderInput>("application/json").Produces<OrderDto>(201).Produces<OrderDto>();
-        group.MapGet("/", List).WithSummary("Orders, most recent first, filtered by customer_id and status").Produces<ListEnvelope<OrderDto>>();
+        group.MapGet("/", List).WithSummary("Orders, most recent first, filtered by customer_id and status").Produces<ListEnvelope<OrderDto>>()
+            .WithQuery(QueryParameter.Customer(), QueryParameter.OneOf("status", "The order's state.", "placed", "paid", "refunded", "cancelled"));
         group.MapGet("/{id}", Get).WithSummary("One order").Produces<OrderDto>();
         group.MapPatch("/{id}", Patch).WithSummary("Edit an order's total, status, codes or items").Accepts<OrderInput>("application/json").Produces<OrderDto>();
         group.MapPost("/{id}/paid", Paid).WithSummary("Mark an order paid: its points start (pending for points_delay_days)").Produces<OrderDto>();

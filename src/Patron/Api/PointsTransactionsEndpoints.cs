@@ -16,7 +16,8 @@ public static class PointsTransactionsEndpoints
 
         var global = api.MapGroup("/points_transactions").WithTags("Points ledger");
         global.MapGet("/", List).WithSummary("All ledger entries, filtered by customer_id and type (the label shown as type, exactly)")
-            .Produces<ListEnvelope<PointsTransactionDto>>();
+            .Produces<ListEnvelope<PointsTransactionDto>>()
+            .WithQuery(QueryParameter.Customer(), QueryParameter.Text("type", "The entry's type as shown (a kind or the caller's own label), matched exactly."));
         global.MapGet("/{id}", Get).WithSummary("One ledger entry").Produces<PointsTransactionDto>();
         return api;
     }

@@ -35,7 +35,9 @@ public static class RedemptionsEndpoints
 
         var group = api.MapGroup("").WithTags("Redemptions");
         group.MapGet("/redemptions", List).WithSummary("All redemptions; ?customer_id=, ?reward_id=, ?status= filter")
-            .Produces<ListEnvelope<RedemptionDto>>();
+            .Produces<ListEnvelope<RedemptionDto>>()
+            .WithQuery(QueryParameter.Customer(), QueryParameter.Text("reward_id", "A reward's id."),
+                QueryParameter.OneOf("status", "The redemption's state.", "issued", "used", "expired", "cancelled"));
         group.MapGet("/redemptions/{id}", Get).WithSummary("One redemption").Produces<RedemptionDto>();
         group.MapPost("/redemptions/{id}/cancel", Cancel).WithSummary("Cancel a redemption whose code is unused: the points come back")
             .Produces<RedemptionDto>();

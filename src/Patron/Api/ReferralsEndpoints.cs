@@ -9,7 +9,9 @@ public static class ReferralsEndpoints
     {
         var group = api.MapGroup("/referrals").WithTags("Referrals");
         group.MapGet("/", List).WithSummary("Referrals, most recent first, filtered by referrer_id, referee_id and status")
-            .Produces<ListEnvelope<ReferralDto>>();
+            .Produces<ListEnvelope<ReferralDto>>()
+            .WithQuery(QueryParameter.Customer("referrer_id"), QueryParameter.Customer("referee_id"),
+                QueryParameter.OneOf("status", "The referral's state.", "pending", "completed", "ineligible"));
         return group;
     }
 

@@ -46,7 +46,8 @@ public static class RewardsEndpoints
     public static RouteGroupBuilder MapRewardsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/rewards").WithTags("Rewards");
-        group.MapGet("/", List).WithSummary("List rewards; ?enabled=true|false filters").Produces<ListEnvelope<RewardDto>>();
+        group.MapGet("/", List).WithSummary("List rewards; ?enabled=true|false filters").Produces<ListEnvelope<RewardDto>>()
+            .WithQuery(QueryParameter.Boolean("enabled", "Only enabled (`true`) or disabled (`false`) rewards."));
         group.MapPost("/", Create).WithSummary("Create a reward (admin)").Accepts<RewardInput>("application/json").Produces<RewardDto>(201);
         group.MapGet("/{id}", Get).WithSummary("One reward").Produces<RewardDto>();
         group.MapPatch("/{id}", Update).WithSummary("Change a reward (admin)").Accepts<RewardInput>("application/json").Produces<RewardDto>();

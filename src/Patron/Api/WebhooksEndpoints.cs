@@ -49,7 +49,9 @@ public static class WebhooksEndpoints
         endpoints.MapDelete("/{id}", Delete).WithSummary("Delete a webhook endpoint and its delivery log (admin)").Produces<DeletedObject>();
         endpoints.MapGet("/{id}/deliveries", ListDeliveries)
             .WithSummary("The endpoint's delivery log, most recent first; ?status=pending|succeeded|failed, ?event_type=, ?event_id= (admin)")
-            .Produces<ListEnvelope<WebhookDeliveryDto>>();
+            .Produces<ListEnvelope<WebhookDeliveryDto>>()
+            .WithQuery(QueryParameter.OneOf("status", "The delivery's state.", "pending", "succeeded", "failed"),
+                QueryParameter.Text("event_type", "An event type, such as `customer.created`."), QueryParameter.Text("event_id", "An event's id."));
 
         var deliveries = api.MapGroup("/webhook_deliveries").WithTags("Webhooks");
         deliveries.MapGet("/{id}", GetDelivery).WithSummary("One webhook delivery (admin)").Produces<WebhookDeliveryDto>();

@@ -26,6 +26,7 @@ public static class DialectRegistration
                     doc.Info.Description = $"{dialect.Title}'s API served by Patron under {dialect.BasePath}. See docs/migrate/{dialect.Name}.md.";
                     return Task.CompletedTask;
                 });
+                o.AddDocumentTransformer(Api.OpenApiConventions.TransformDialectAsync);
             });
         }
         return services;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -6,54 +7,88 @@ using Patron.Storage;
 namespace Patron.Observability;
 
 /// <summary>
-/// Request counts and latencies, write-path batching, and process figures, served as Prometheus
-/// text at <c>/metrics</c> (the Prometheus exporter packages are not used: the format is simple).
+/// Request counts and latencies per route, the write path's queue and batches, the webhook backlog and
+/// failures, and process figures, served as Prometheus text at <c>/metrics</c>. Written by hand rather than
+/// with an exporter package: docs/ARCHITECTURE.md ("Metrics") says why.
 /// </summary>
 public sealed class PatronMetrics
 {
     private static readonly double[] BucketsSeconds = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
-    private readonly long[] _byClass = new long[6];
-    private readonly long[] _buckets = new long[BucketsSeconds.Length + 1];
-    private long _durationMicros;
+    private readonly ConcurrentDictionary<(string Method, string Route), RouteFigures> _routes = new();
 
-    public void Record(int status, long elapsedTicks)
+    public void Record(string method, string route, int status, long elapsedTicks)
     {
-        Interlocked.Increment(ref _byClass[Math.Clamp(status / 100, 0, 5)]);
+        var figures = _routes.GetOrAdd((method, route), _ => new RouteFigures());
+        Interlocked.Increment(ref figures.ByClass[Math.Clamp(status / 100, 0, 5)]);
         var seconds = (double)elapsedTicks / Stopwatch.Frequency;
         var i = 0;
         while (i < BucketsSeconds.Length && seconds > BucketsSeconds[i])
         {
             i++;
         }
-        Interlocked.Increment(ref _buckets[i]);
-        Interlocked.Add(ref _durationMicros, (long)(seconds * 1_000_000));
+        Interlocked.Increment(ref figures.Buckets[i]);
+        Interlocked.Add(ref figures.DurationMicros, (long)(seconds * 1_000_000));
     }
 
-    public string Render(IWritePath writePath)
+    /// <summary>The text exposition; <paramref name="webhooks"/> are counts read from the database (null when it is unreachable).</summary>
+    public string Render(IWritePath writePath, WebhookFigures? webhooks)
     {
         var sb = new StringBuilder();
         var inv = CultureInfo.InvariantCulture;
-        sb.Append("# HELP patron_http_requests_total HTTP requests answered, by status class.\n# TYPE patron_http_requests_total counter\n");
-        for (var c = 1; c <= 5; c++)
+        var routes = _routes.OrderBy(r => r.Key.Route, StringComparer.Ordinal).ThenBy(r => r.Key.Method, StringComparer.Ordinal).ToList();
+        sb.Append("# HELP patron_http_requests_total HTTP requests answered, by method, route and status class.\n# TYPE patron_http_requests_total counter\n");
+        foreach (var ((method, route), figures) in routes)
         {
-            sb.Append(inv, $"patron_http_requests_total{{class=\"{c}xx\"}} {Interlocked.Read(ref _byClass[c])}\n");
+            for (var c = 1; c <= 5; c++)
+            {
+                if (Interlocked.Read(ref figures.ByClass[c]) is var count and > 0)
+                {
+                    sb.Append(inv, $"patron_http_requests_total{{method=\"{method}\",route=\"{Escape(route)}\",class=\"{c}xx\"}} {count}\n");
+                }
+            }
         }
-        sb.Append("# HELP patron_http_request_duration_seconds Time to answer a request.\n# TYPE patron_http_request_duration_seconds histogram\n");
-        long cumulative = 0;
-        for (var i = 0; i < _buckets.Length; i++)
+        sb.Append("# HELP patron_http_request_duration_seconds Time to answer a request, by method and route.\n# TYPE patron_http_request_duration_seconds histogram\n");
+        foreach (var ((method, route), figures) in routes)
         {
-            cumulative += Interlocked.Read(ref _buckets[i]);
-            var le = i < BucketsSeconds.Length ? BucketsSeconds[i].ToString(inv) : "+Inf";
-            sb.Append(inv, $"patron_http_request_duration_seconds_bucket{{le=\"{le}\"}} {cumulative}\n");
+            var labels = $"method=\"{method}\",route=\"{Escape(route)}\"";
+            long cumulative = 0;
+            for (var i = 0; i < figures.Buckets.Length; i++)
+            {
+                cumulative += Interlocked.Read(ref figures.Buckets[i]);
+                var le = i < BucketsSeconds.Length ? BucketsSeconds[i].ToString(inv) : "+Inf";
+                sb.Append(inv, $"patron_http_request_duration_seconds_bucket{{{labels},le=\"{le}\"}} {cumulative}\n");
+            }
+            sb.Append(inv, $"patron_http_request_duration_seconds_sum{{{labels}}} {Interlocked.Read(ref figures.DurationMicros) / 1_000_000.0}\n");
+            sb.Append(inv, $"patron_http_request_duration_seconds_count{{{labels}}} {cumulative}\n");
         }
-        sb.Append(inv, $"patron_http_request_duration_seconds_sum {Interlocked.Read(ref _durationMicros) / 1_000_000.0}\n");
-        sb.Append(inv, $"patron_http_request_duration_seconds_count {cumulative}\n");
         if (writePath is SqliteWritePath sqlite)
         {
+            sb.Append("# HELP patron_write_queue_depth Write operations waiting for the SQLite group-commit writer.\n# TYPE patron_write_queue_depth gauge\n");
+            sb.Append(inv, $"patron_write_queue_depth {sqlite.QueueDepth}\n");
+            sb.Append("# HELP patron_write_batch_size Write operations committed together in one transaction by the SQLite group-commit writer.\n# TYPE patron_write_batch_size histogram\n");
+            var sizes = sqlite.BatchSizes;
+            long cumulative = 0;
+            for (var i = 0; i < sizes.Length; i++)
+            {
+                cumulative += sizes[i];
+                var le = i < SqliteWritePath.BatchSizeBounds.Length ? SqliteWritePath.BatchSizeBounds[i].ToString(inv) : "+Inf";
+                sb.Append(inv, $"patron_write_batch_size_bucket{{le=\"{le}\"}} {cumulative}\n");
+            }
+            sb.Append(inv, $"patron_write_batch_size_sum {sqlite.Operations}\n");
+            sb.Append(inv, $"patron_write_batch_size_count {sqlite.Batches}\n");
             sb.Append("# HELP patron_write_batches_total Transactions committed by the SQLite group-commit writer.\n# TYPE patron_write_batches_total counter\n");
             sb.Append(inv, $"patron_write_batches_total {sqlite.Batches}\n");
             sb.Append("# HELP patron_write_operations_total Write operations committed by the SQLite group-commit writer.\n# TYPE patron_write_operations_total counter\n");
             sb.Append(inv, $"patron_write_operations_total {sqlite.Operations}\n");
+        }
+        if (webhooks is { } w)
+        {
+            sb.Append("# HELP patron_webhook_backlog Webhook deliveries waiting to be sent or retried.\n# TYPE patron_webhook_backlog gauge\n");
+            sb.Append(inv, $"patron_webhook_backlog {w.Pending}\n");
+            sb.Append("# HELP patron_webhook_retrying Pending webhook deliveries whose earlier attempts failed.\n# TYPE patron_webhook_retrying gauge\n");
+            sb.Append(inv, $"patron_webhook_retrying {w.Retrying}\n");
+            sb.Append("# HELP patron_webhook_failed Webhook deliveries that failed for good (every attempt used).\n# TYPE patron_webhook_failed gauge\n");
+            sb.Append(inv, $"patron_webhook_failed {w.Failed}\n");
         }
         using var process = Process.GetCurrentProcess();
         sb.Append("# TYPE process_resident_memory_bytes gauge\n");
@@ -62,20 +97,28 @@ public sealed class PatronMetrics
         sb.Append(inv, $"dotnet_gc_heap_bytes {GC.GetTotalMemory(false)}\n");
         return sb.ToString();
     }
-}
 
-public sealed class MetricsMiddleware(RequestDelegate next, PatronMetrics metrics)
-{
-    public async Task InvokeAsync(HttpContext http)
+    /// <summary>The webhook deliveries of every program: pending (of which retrying) and failed for good.</summary>
+    public static Task<WebhookFigures> ReadWebhookFiguresAsync(Database database) =>
+        database.ReadAsync(async sql =>
+        {
+            var rows = await sql.ListAsync(
+                "SELECT status, CASE WHEN attempts > 0 THEN 1 ELSE 0 END, COUNT(*) FROM webhook_deliveries WHERE status <> 'succeeded' GROUP BY status, CASE WHEN attempts > 0 THEN 1 ELSE 0 END",
+                r => (Status: r.GetString(0), Retried: Convert.ToInt32(r.GetValue(1), CultureInfo.InvariantCulture) == 1, Count: Convert.ToInt64(r.GetValue(2), CultureInfo.InvariantCulture)));
+            return new WebhookFigures(
+                rows.Where(r => r.Status == Webhooks.WebhookDeliveryStatus.Pending).Sum(r => r.Count),
+                rows.Where(r => r.Status == Webhooks.WebhookDeliveryStatus.Pending && r.Retried).Sum(r => r.Count),
+                rows.Where(r => r.Status == Webhooks.WebhookDeliveryStatus.Failed).Sum(r => r.Count));
+        });
+
+    private static string Escape(string label) => label.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n");
+
+    private sealed class RouteFigures
     {
-        var start = Stopwatch.GetTimestamp();
-        try
-        {
-            await next(http);
-        }
-        finally
-        {
-            metrics.Record(http.Response.StatusCode, Stopwatch.GetTimestamp() - start);
-        }
+        public readonly long[] ByClass = new long[6];
+        public readonly long[] Buckets = new long[BucketsSeconds.Length + 1];
+        public long DurationMicros;
     }
 }
+
+public readonly record struct WebhookFigures(long Pending, long Retrying, long Failed);

@@ -78,6 +78,16 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     public long Batches { get; private set; }
     public long Operations { get; private set; }
 
+    /// <summary>Upper bounds of the batch-size histogram (<see cref="BatchSizes"/>), for /metrics.</summary>
+    public static readonly int[] BatchSizeBounds = [1, 2, 4, 8, 16, 32, 64, 128, MaxBatch];
+    private readonly long[] _batchSizes = new long[BatchSizeBounds.Length + 1];
+
+    /// <summary>Committed batches counted by size, one count per bucket of <see cref="BatchSizeBounds"/>.</summary>
+    public long[] BatchSizes => [.. _batchSizes];
+
+    /// <summary>Write operations waiting for the writer.</summary>
+    public int QueueDepth => _queue.Reader.Count;
+
     public async Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation)
     {
         var work = new Work<T>(operation);
@@ -177,6 +187,8 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
 
         Batches++;
         Operations += batch.Count;
+        var bucket = Array.FindIndex(BatchSizeBounds, b => batch.Count <= b);
+        Interlocked.Increment(ref _batchSizes[bucket < 0 ? BatchSizeBounds.Length : bucket]);
         foreach (var work in batch)
         {
             work.Complete();
