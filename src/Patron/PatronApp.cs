@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Patron.Api;
 using Patron.Dialects;
 using Patron.Jobs;
+using Patron.Mcp;
 using Patron.Observability;
 using Patron.Storage;
 
@@ -81,6 +82,7 @@ public static class PatronApp
             o.AddDocumentTransformer(Api.FreeFormJsonSchemas.TransformAsync);
         });
         services.AddDialects();
+        services.AddPatronMcp();
 
         var app = builder.Build();
         app.Use(ServerLimits.MarkInApplication);
@@ -135,6 +137,7 @@ public static class PatronApp
         api.MapApiKeysApi();
         api.MapWebhooksApi();
         app.MapDialects();
+        app.MapPatronMcp();
         return app;
     }
 
