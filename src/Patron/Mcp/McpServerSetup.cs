@@ -16,7 +16,7 @@ public static class McpServerSetup
         services.AddSingleton<IMcpCaller, HttpMcpCaller>();
         services.AddMcpServer(PatronTools.Configure)
             .WithHttpTransport(o => o.Stateless = true)
-            .WithTools<PatronTools>(PatronTools.JsonOptions);
+            .WithTools<PatronTools>();
         return services;
     }
 
