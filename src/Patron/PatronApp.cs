@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Patron.Api;
 using Patron.Dialects;
 using Patron.Jobs;
+using Patron.Mcp;
 using Patron.Observability;
 using Patron.Storage;
 
@@ -82,6 +83,7 @@ public static class PatronApp
             o.AddDocumentTransformer(Api.OpenApiConventions.TransformAsync);
         });
         services.AddDialects();
+        services.AddPatronMcp();
 
         var app = builder.Build();
         app.UsePatronForwardedHeaders(); // only from Patron:ForwardedHeaders proxies (docs/OPERATIONS.md)
@@ -137,6 +139,7 @@ public static class PatronApp
         api.MapApiKeysApi();
         api.MapWebhooksApi();
         app.MapDialects();
+        app.MapPatronMcp();
         return app;
     }
 

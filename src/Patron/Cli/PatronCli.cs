@@ -22,6 +22,7 @@ public static class PatronCli
         root.Subcommands.Add(Import());
         root.Subcommands.Add(Export());
         root.Subcommands.Add(HealthCheck.Command());
+        root.Subcommands.Add(Mcp.McpStdio.Command(Configuration));
         var parse = root.Parse(args);
         if (parse.Errors.Count == 0 && UnknownToken(parse.UnmatchedTokens) is { } unknown)
         {

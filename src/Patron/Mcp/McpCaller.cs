@@ -1,0 +1,21 @@
+using Patron.Api;
+
+namespace Patron.Mcp;
+
+/// <summary>The API key behind an MCP tool call: every tool reads and writes in its program only, within its scope.</summary>
+public interface IMcpCaller
+{
+    Caller Current { get; }
+}
+
+/// <summary>Over HTTP: the key <see cref="McpAuthentication"/> checked on this request.</summary>
+public sealed class HttpMcpCaller(IHttpContextAccessor http) : IMcpCaller
+{
+    public Caller Current => Caller.From(http.HttpContext ?? throw new InvalidOperationException("An MCP tool ran outside an HTTP request."));
+}
+
+/// <summary>Over stdio (<c>patron mcp</c>): the one key given when the process started.</summary>
+public sealed class FixedMcpCaller(Caller caller) : IMcpCaller
+{
+    public Caller Current => caller;
+}
