@@ -81,6 +81,7 @@ public static class PatronApp
             o.AddDocumentTransformer(Api.FreeFormJsonSchemas.TransformAsync);
         });
         services.AddDialects();
+        Members.MembersApp.AddMembers(services);
 
         var app = builder.Build();
         app.Use(ServerLimits.MarkInApplication);
@@ -135,6 +136,7 @@ public static class PatronApp
         api.MapApiKeysApi();
         api.MapWebhooksApi();
         app.MapDialects();
+        Members.MembersApp.MapMembers(app);
         return app;
     }
 
