@@ -12,5 +12,6 @@ public static class MembersApp
     {
         app.MapMemberSettingsApi();
         app.MapMeApi();
+        app.MapWidget();
     }
 }
