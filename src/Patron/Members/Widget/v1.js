@@ -73,13 +73,15 @@
       el('button', { 'class': 'copy', type: 'button', text: 'Copy', onclick: function () { self.copy(); } })])]);
     this.status = el('div', { 'class': 'status', role: 'status', 'aria-live': 'polite' });
     this.panel = el('div', { 'class': 'panel', id: 'patron-panel', role: this.inline ? 'region' : 'dialog', 'aria-labelledby': 'patron-title', hidden: '', tabindex: '-1',
-      onkeydown: function (e) { if (e.key === 'Escape' && !self.inline) { self.hide(); } } }, [
+    }, [
       el('div', { 'class': 'top' }, [this.title, this.inline ? null : this.close]),
       el('div', {}, [this.balance, document.createTextNode(' points')]), this.details,
       el('h3', { text: 'Rewards' }), this.rewards, this.refSection, this.status]);
     if (!this.inline) { wrap.appendChild(this.launcher); }
     wrap.appendChild(this.panel);
     this.root.appendChild(wrap);
+    // On the document, not the panel: Escape still closes after a redraw has taken the focus away.
+    document.addEventListener('keydown', function (e) { if (e.key === 'Escape' && !self.inline && !self.panel.hidden) { self.hide(); } });
   };
 
   Widget.prototype.open = function (focus) {
@@ -138,7 +140,10 @@
     this.say('Redeeming ' + reward.name + '\u2026');
     return this.api('POST', '/redemptions', { reward_id: reward.id }).then(function (r) {
       self.say(reward.name + ' redeemed.' + (r.discount_code ? ' Your code:' : ''), false, r.discount_code);
-      return self.refresh().then(function () { self.say(reward.name + ' redeemed.' + (r.discount_code ? ' Your code:' : ''), false, r.discount_code); });
+      return self.refresh().then(function () {
+        self.say(reward.name + ' redeemed.' + (r.discount_code ? ' Your code:' : ''), false, r.discount_code);
+        self.panel.focus();
+      });
     }).catch(function (e) { button.disabled = false; self.say(e.message, true); });
   };
 
