@@ -84,6 +84,7 @@ public static class PatronApp
         });
         services.AddDialects();
         services.AddPatronMcp();
+        Members.MembersApp.AddMembers(services);
 
         var app = builder.Build();
         app.UsePatronForwardedHeaders(); // only from Patron:ForwardedHeaders proxies (docs/OPERATIONS.md)
@@ -140,6 +141,7 @@ public static class PatronApp
         api.MapWebhooksApi();
         app.MapDialects();
         app.MapPatronMcp();
+        Members.MembersApp.MapMembers(app);
         return app;
     }
 

@@ -14,7 +14,9 @@ public sealed class ApiKeyAuthenticationMiddleware(
     public async Task InvokeAsync(HttpContext http)
     {
         var dialect = Dialects.Dialect.For(http);
-        if (dialect is null && !http.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+        // /api/v1/me takes a customer's credential, never an API key (Members.MeEndpoints).
+        if (dialect is null && (!http.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal)
+            || http.Request.Path.StartsWithSegments(Members.MeEndpoints.BasePath, StringComparison.Ordinal)))
         {
             await next(http);
             return;

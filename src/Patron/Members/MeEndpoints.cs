@@ -1,0 +1,220 @@
+using Patron.Api;
+using Patron.Domain;
+using Patron.Operations.Members;
+using Patron.Storage;
+
+namespace Patron.Members;
+
+/// <summary>
+/// The customer-scoped API (docs/WIDGET.md): everything is about the one customer the credential
+/// proves. No route takes a customer reference, so no request can name another customer.
+/// </summary>
+public static class MeEndpoints
+{
+    public const string BasePath = "/api/v1/me";
+
+    public sealed record TierView(string Id, string Name);
+
+    public sealed record NextTierView(string Id, string Name, string Measure, decimal Required, decimal Current, decimal Remaining, decimal Progress);
+
+    public sealed record ReferralView(string Code, string? Url);
+
+    public sealed record StampsView(long Current, int Required);
+
+    public sealed record WalletView(string? ApplePassUrl, string? GooglePassUrl);
+
+    public sealed record ProgramView(string Id, string Name, string Currency);
+
+    public sealed record MeDto(
+        string Id, string? ExternalId, string? FirstName, string? LastName, string? Email, ProgramView Program,
+        long PointsBalance, long PendingPoints, long LifetimePoints, TierView? Tier, NextTierView? NextTier,
+        ReferralView Referral, StampsView Stamps, string QrCode, string QrCodeUrl, WalletView Wallet)
+    {
+        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+        public string Object => "member";
+    }
+
+    public sealed record MemberRewardDto(
+        string Id, string Name, string? Description, string Type, decimal? Value, long? PointsCost, VariablePricing? Variable,
+        string? MinTier, bool Affordable)
+    {
+        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+        public string Object => "reward";
+    }
+
+    public static void MapMeApi(this IEndpointRouteBuilder app)
+    {
+        var me = app.MapGroup(BasePath).WithTags("Members");
+        me.MapGet("", Get).WithSummary("The signed-in customer: balance, pending points, tier and progress, referral link, stamps, QR code, wallet passes")
+            .Produces<MeDto>();
+        me.MapGet("/points_transactions", History).WithSummary("The customer's points history, newest first")
+            .Produces<ListEnvelope<PointsTransactionDto>>();
+        me.MapGet("/rewards", RewardsList).WithSummary("The program's enabled rewards, each marked affordable or not; ?affordable=true keeps those")
+            .Produces<ListEnvelope<MemberRewardDto>>();
+        me.MapPost("/redemptions", Redeem).WithSummary("Redeem a reward with the customer's points (the same rules and limits as the API)")
+            .Accepts<RedemptionsEndpoints.RedemptionInput>("application/json").Produces<RedemptionDto>(201);
+        me.MapGet("/redemptions", RedemptionsList).WithSummary("The customer's redemptions and their codes")
+            .Produces<ListEnvelope<RedemptionDto>>();
+        me.MapGet("/qr.svg", (Delegate)Qr).WithSummary("The customer's QR code as an SVG image").Produces(200, contentType: "image/svg+xml");
+        me.MapMethods("/{**rest}", [HttpMethods.Options], Preflight).ExcludeFromDescription();
+        me.MapMethods("", [HttpMethods.Options], Preflight).ExcludeFromDescription();
+    }
+
+    private static async Task<IResult> Get(HttpContext http, Database db, TimeProvider clock)
+    {
+        var member = await MemberRequest.AuthenticateAsync(http);
+        var c = member.Customer;
+        var view = await db.ReadAsync(async sql =>
+        {
+            var name = await MemberStore.ProgramNameAsync(sql, member.ProgramId) ?? "";
+            var currency = (string)(await sql.ScalarAsync("SELECT currency FROM programs WHERE id = @p", ("p", member.ProgramId)))!;
+            var state = await Customers.StateAsync(sql, member.ProgramId, c.Id);
+            var tiers = await Tiers.ListAsync(sql, member.ProgramId);
+            var tier = tiers.FirstOrDefault(t => t.Id == state.TierId);
+            var next = await NextTierAsync(sql, member.ProgramId, c, tiers, tier, clock.GetUtcNow().ToUnixTimeMilliseconds());
+            var (required, _) = await Stamps.CardAsync(sql, member.ProgramId);
+            return new MeDto(c.Id, c.ExternalId, c.FirstName, c.LastName, c.Email, new ProgramView(member.ProgramId, name, currency),
+                c.PointsBalance, c.PendingPoints, c.LifetimePoints, tier is null ? null : new TierView(tier.Id, tier.Name), next,
+                new ReferralView(c.ReferralCode, member.Settings.ReferralUrl?.Replace("{code}", Uri.EscapeDataString(c.ReferralCode), StringComparison.Ordinal)),
+                new StampsView(c.CurrentStamps, required), c.QrCode, BasePath + "/qr.svg", new WalletView(null, null));
+        });
+        return TypedResults.Ok(view);
+    }
+
+    /// <summary>
+    /// The next tier up: the cheapest points tier the customer's lifetime points do not reach yet,
+    /// or, in a program of spend tiers, the cheapest spend tier their spend in its window does not reach.
+    /// </summary>
+    private static async Task<NextTierView?> NextTierAsync(
+        Sql sql, string programId, CustomerDto c, List<TierThreshold> tiers, TierThreshold? current, long nowMs)
+    {
+        var pointsTiers = tiers.Where(t => t.PointsRequired is not null && t.Id != current?.Id
+            && t.PointsRequired > (current?.PointsRequired ?? -1) && t.PointsRequired > c.LifetimePoints)
+            .OrderBy(t => t.PointsRequired).ToList();
+        if (pointsTiers.Count > 0)
+        {
+            var t = pointsTiers[0];
+            var required = (decimal)t.PointsRequired!.Value;
+            return new NextTierView(t.Id, t.Name, "lifetime_points", required, c.LifetimePoints,
+                required - c.LifetimePoints, required == 0 ? 1 : Math.Round(c.LifetimePoints / required, 4));
+        }
+        foreach (var t in tiers.Where(t => t.SpendRequiredE4 is not null && t.Id != current?.Id
+            && t.SpendRequiredE4 > (current?.SpendRequiredE4 ?? -1)).OrderBy(t => t.SpendRequiredE4))
+        {
+            var spend = await Tiers.SpendAsync(sql, programId, c.Id, t.SpendWindowDays ?? 36_500, nowMs);
+            if (spend < t.SpendRequiredE4)
+            {
+                var required = Money.FromE4(t.SpendRequiredE4!.Value);
+                var have = Money.FromE4(spend);
+                return new NextTierView(t.Id, t.Name, "spend", required, have, required - have,
+                    required == 0 ? 1 : Math.Round(have / required, 4));
+            }
+        }
+        return null;
+    }
+
+    private static async Task<IResult> History(HttpContext http, Database db)
+    {
+        var member = await MemberRequest.AuthenticateAsync(http);
+        var paging = Paging.From(http.Request);
+        var where = "program_id = @p AND customer_id = @c";
+        (string, object?)[] args = [("p", member.ProgramId), ("c", member.Customer.Id)];
+        return TypedResults.Ok(await db.ReadAsync(async sql =>
+        {
+            var listArgs = new List<(string, object?)>(args);
+            var rows = await sql.ListAsync(paging.Apply($"SELECT {Ledger.Columns} FROM points_transactions WHERE {where}", listArgs),
+                Ledger.Map, [.. listArgs]);
+            long? total = paging.StartingAfter is null
+                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM points_transactions WHERE {where}", args))
+                : null;
+            return paging.Envelope(rows, total);
+        }));
+    }
+
+    private static async Task<IResult> RewardsList(HttpContext http, Database db)
+    {
+        var member = await MemberRequest.AuthenticateAsync(http);
+        var onlyAffordable = http.Request.Query["affordable"].ToString() switch
+        {
+            "" or "false" => false,
+            "true" => true,
+            _ => throw ApiException.Invalid("affordable", "'affordable' must be 'true' or 'false'."),
+        };
+        var balance = member.Customer.PointsBalance;
+        var rows = await db.ReadAsync(sql => sql.ListAsync(
+            $"SELECT {Rewards.Columns} FROM rewards WHERE program_id = @p AND enabled = @on ORDER BY COALESCE(points_cost, min_points), id LIMIT 200",
+            Rewards.Map, ("p", member.ProgramId), ("on", true)));
+        var data = rows
+            .Select(r => new MemberRewardDto(r.Id, r.Name, r.Description, r.Type, r.Value, r.PointsCost, r.Variable, r.MinTier,
+                (r.PointsCost ?? r.Variable?.MinPoints ?? 0) <= balance))
+            .Where(r => !onlyAffordable || r.Affordable)
+            .ToList();
+        return TypedResults.Ok(new ListEnvelope<MemberRewardDto>(data, null, data.Count, data.Count, false));
+    }
+
+    private static async Task<IResult> Redeem(HttpContext http, IWritePath path)
+    {
+        var member = await MemberRequest.AuthenticateAsync(http);
+        var input = await http.ReadJsonAsync<RedemptionsEndpoints.RedemptionInput>();
+        var rewardId = string.IsNullOrWhiteSpace(input.RewardId) ? throw ApiException.Missing("reward_id") : input.RewardId.Trim();
+        if (input.PointsToRedeem is < 1)
+        {
+            throw ApiException.Invalid("points_to_redeem", "'points_to_redeem' must be a positive number of points.");
+        }
+        // The customer's Patron id, never a reference from the request: the core's own redemption,
+        // with its customer lock, limits and single deduction.
+        var redemption = await path.RunAsync(context =>
+            Redemptions.RedeemAsync(context, member.ProgramId, member.Customer.Id, rewardId, input.PointsToRedeem, "member"));
+        return TypedResults.Json(redemption, PatronJson.Options, statusCode: 201);
+    }
+
+    private static async Task<IResult> RedemptionsList(HttpContext http, Database db, TimeProvider clock)
+    {
+        var member = await MemberRequest.AuthenticateAsync(http);
+        var paging = Paging.From(http.Request);
+        (string, object?)[] args = [("p", member.ProgramId), ("c", member.Customer.Id)];
+        const string where = "program_id = @p AND customer_id = @c";
+        return TypedResults.Ok(await db.ReadAsync(async sql =>
+        {
+            var listArgs = new List<(string, object?)>(args);
+            var rows = await sql.ListAsync(paging.Apply($"SELECT {Redemptions.Columns} FROM redemptions WHERE {where}", listArgs),
+                Redemptions.Mapper(clock.GetUtcNow().ToUnixTimeMilliseconds()), [.. listArgs]);
+            long? total = paging.StartingAfter is null
+                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM redemptions WHERE {where}", args))
+                : null;
+            return paging.Envelope(rows, total);
+        }));
+    }
+
+    private static async Task<IResult> Qr(HttpContext http)
+    {
+        var member = await MemberRequest.AuthenticateAsync(http);
+        using var data = QrCodesEndpoints.Encode(member.Customer.QrCode);
+        var svg = new QRCoder.SvgQRCode(data).GetGraphic(10, "#000000", "#ffffff", drawQuietZones: true,
+            sizingMode: QRCoder.SvgQRCode.SizingMode.ViewBoxAttribute);
+        return Results.Text(svg, "image/svg+xml; charset=utf-8");
+    }
+
+    /// <summary>
+    /// A CORS preflight carries no credential: the origin must be a shop origin of the program named
+    /// by <c>?program=</c>, or of some program when the URL names none. The request that follows is
+    /// checked again against its own program.
+    /// </summary>
+    private static async Task<IResult> Preflight(HttpContext http, Database db)
+    {
+        var origin = http.Request.Headers.Origin.ToString();
+        var normalized = MemberCredential.NormalizeOrigin(origin);
+        var program = http.Request.Query["program"].ToString();
+        if (normalized is null || !await db.ReadAsync(sql => MemberStore.AnyProgramAllowsAsync(sql, normalized, program.Length == 0 ? null : program)))
+        {
+            throw ApiException.Forbidden("origin_not_allowed", "This origin is not one of a program's shop origins.");
+        }
+        var headers = http.Response.Headers;
+        headers.AccessControlAllowOrigin = origin;
+        headers.AccessControlAllowMethods = "GET, POST, OPTIONS";
+        headers.AccessControlAllowHeaders = MemberRequest.AllowedHeaders;
+        headers.AccessControlMaxAge = "600";
+        headers.Vary = "Origin";
+        return Results.NoContent();
+    }
+}

@@ -1,0 +1,17 @@
+using Patron.Operations.Members;
+
+namespace Patron.Members;
+
+/// <summary>The members front door (docs/WIDGET.md): the customer API, its admin settings, the widget and the hosted page.</summary>
+public static class MembersApp
+{
+    public static IServiceCollection AddMembers(this IServiceCollection services) =>
+        services.AddSingleton<MemberSecretProtector>();
+
+    public static void MapMembers(this WebApplication app)
+    {
+        app.MapMemberSettingsApi();
+        app.MapMeApi();
+        app.MapWidget();
+    }
+}
