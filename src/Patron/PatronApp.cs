@@ -165,6 +165,7 @@ public static class PatronApp
             Console.WriteLine("Keep the secret now: it is stored only as a hash and will not be shown again.");
             Console.WriteLine(first.Secret);
         }
+        await Dashboard.AdminSetup.PrintFirstOwnerHintAsync(app);
         await app.RunAsync();
         return 0;
     }

@@ -21,6 +21,7 @@ public static class PatronCli
         root.Subcommands.Add(Keys());
         root.Subcommands.Add(Import());
         root.Subcommands.Add(Export());
+        root.Subcommands.Add(UsersCommand.Build(ReadyDatabaseAsync, WritePath, DataOption));
         var parse = root.Parse(args);
         if (parse.Errors.Count == 0 && UnknownToken(parse.UnmatchedTokens) is { } unknown)
         {
