@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Patron.Api;
+using Patron.Dashboard;
 using Patron.Dialects;
 using Patron.Jobs;
 using Patron.Observability;
@@ -81,6 +82,7 @@ public static class PatronApp
             o.AddDocumentTransformer(Api.FreeFormJsonSchemas.TransformAsync);
         });
         services.AddDialects();
+        services.AddAdmin();
 
         var app = builder.Build();
         app.Use(ServerLimits.MarkInApplication);
@@ -135,6 +137,7 @@ public static class PatronApp
         api.MapApiKeysApi();
         api.MapWebhooksApi();
         app.MapDialects();
+        app.MapAdmin();
         return app;
     }
 
@@ -165,7 +168,7 @@ public static class PatronApp
             Console.WriteLine("Keep the secret now: it is stored only as a hash and will not be shown again.");
             Console.WriteLine(first.Secret);
         }
-        await Dashboard.AdminSetup.PrintFirstOwnerHintAsync(app);
+        await AdminSetup.PrintFirstOwnerHintAsync(app);
         await app.RunAsync();
         return 0;
     }
