@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using Patron.Api;
+using Patron.Dashboard;
 using Patron.Dialects;
 using Patron.Jobs;
 using Patron.Mcp;
@@ -85,6 +86,7 @@ public static class PatronApp
         services.AddDialects();
         services.AddPatronMcp();
         Members.MembersApp.AddMembers(services);
+        services.AddAdmin();
 
         var app = builder.Build();
         app.UsePatronForwardedHeaders(); // only from Patron:ForwardedHeaders proxies (docs/OPERATIONS.md)
@@ -142,6 +144,7 @@ public static class PatronApp
         app.MapDialects();
         app.MapPatronMcp();
         Members.MembersApp.MapMembers(app);
+        app.MapAdmin();
         return app;
     }
 
@@ -172,6 +175,7 @@ public static class PatronApp
             Console.WriteLine("Keep the secret now: it is stored only as a hash and will not be shown again.");
             Console.WriteLine(first.Secret);
         }
+        await AdminSetup.PrintFirstOwnerHintAsync(app);
         await app.RunAsync();
         return 0;
     }

@@ -23,6 +23,7 @@ public static class PatronCli
         root.Subcommands.Add(Export());
         root.Subcommands.Add(HealthCheck.Command());
         root.Subcommands.Add(Mcp.McpStdio.Command(Configuration));
+        root.Subcommands.Add(UsersCommand.Build(ReadyDatabaseAsync, WritePath, DataOption));
         var parse = root.Parse(args);
         if (parse.Errors.Count == 0 && UnknownToken(parse.UnmatchedTokens) is { } unknown)
         {

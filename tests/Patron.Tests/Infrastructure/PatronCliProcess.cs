@@ -24,7 +24,7 @@ public static class PatronCliProcess
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    public static async Task<CliRun> RunAsync(string workingDirectory, IEnumerable<string> args)
+    public static async Task<CliRun> RunAsync(string workingDirectory, IEnumerable<string> args, string? stdin = null)
     {
         var host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } h && File.Exists(h) ? h : "dotnet";
         var start = new ProcessStartInfo(host)
@@ -32,6 +32,7 @@ public static class PatronCliProcess
             UseShellExecute = false,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = stdin is not null,
             WorkingDirectory = workingDirectory,
         };
         start.ArgumentList.Add(PatronProcess.PatronDll);
@@ -47,6 +48,11 @@ public static class PatronCliProcess
         start.Environment.Remove("Patron__Database__Provider");
         start.Environment.Remove("Patron__DataDir");
         using var process = Process.Start(start)!;
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(Timeout);

@@ -1,0 +1,82 @@
+using Microsoft.AspNetCore.Mvc;
+using Patron.Domain;
+using Patron.Storage;
+
+namespace Patron.Dashboard.Pages;
+
+public sealed class CustomerDetailModel(Database database, IWritePath writes) : AdminPage
+{
+    public CustomerDto? Customer { get; private set; }
+
+    public DashboardReads.Page<PointsTransactionDto>? Ledger { get; private set; }
+
+    /// <summary>A reference for the adjust form: posting the same form twice posts one entry.</summary>
+    public string NewReference { get; } = Ids.New("adm_");
+
+    public async Task<IActionResult> OnGetAsync(string id, [FromQuery(Name = "starting_after")] string? startingAfter) =>
+        await LoadAsync(id, Cursor(startingAfter)) ? Page() : NotFound();
+
+    public async Task<IActionResult> OnPostAdjustAsync(string id, string? points, string? reason, string? reference)
+    {
+        if (!await LoadAsync(id, null))
+        {
+            return NotFound();
+        }
+        if (!long.TryParse(points, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var amount)
+            || amount == 0 || amount is > LedgerRules.MaxPointsPerEntry or < -LedgerRules.MaxPointsPerEntry)
+        {
+            return Refuse("Points must be a non-zero whole number.");
+        }
+        if (string.IsNullOrWhiteSpace(reason) || reason.Length > 500)
+        {
+            return Refuse("Give a reason of up to 500 characters.");
+        }
+        var actor = Actor;
+        var customerId = Customer!.Id;
+        var posted = await TryAsync(() => writes.RunAsync(context => Storage.Ledger.PostAsync(context, new Storage.Ledger.Entry(
+            actor.ProgramId, customerId, amount, PointsTypes.Adjusted, reason.Trim(),
+            reference is { Length: > 0 and <= 200 } r ? r : null, actor.CreatedBy))));
+        if (!posted)
+        {
+            await LoadAsync(id, null);
+            return Page();
+        }
+        Notice = $"Adjusted by {amount} points.";
+        return Redirect($"/admin/customers/{customerId}");
+    }
+
+    public async Task<IActionResult> OnPostStatusAsync(string id, string? status)
+    {
+        if (!await LoadAsync(id, null))
+        {
+            return NotFound();
+        }
+        if (status is not (CustomerStatus.Active or CustomerStatus.Blocked))
+        {
+            return Refuse("The status must be active or blocked.");
+        }
+        var programId = Actor.ProgramId;
+        var customer = Customer!;
+        var changed = await TryAsync(() => writes.RunAsync(context => CustomerWrites.ApplyAsync(context, programId, customer,
+            new CustomerFields(null, null, null, null, null, null, status))));
+        if (!changed)
+        {
+            return Page();
+        }
+        Notice = status == CustomerStatus.Blocked ? "The customer is blocked." : "The customer is unblocked.";
+        return Redirect($"/admin/customers/{customer.Id}");
+    }
+
+    private async Task<bool> LoadAsync(string id, string? after)
+    {
+        var programId = Actor.ProgramId;
+        (Customer, Ledger) = await database.ReadAsync(async sql =>
+        {
+            var customer = await Customers.ByIdAsync(sql, programId, id);
+            return customer is null
+                ? (null, null)
+                : (customer, await DashboardReads.LedgerAsync(sql, programId, customer.Id, after, PageSize));
+        });
+        return Customer is not null;
+    }
+}

@@ -1,0 +1,129 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Mvc;
+using Patron.Domain;
+using Patron.Operations.Orders;
+using Patron.Storage;
+
+namespace Patron.Dashboard.Pages;
+
+/// <summary>
+/// The till: find a customer by phone or code, award points for a purchase (a paid order, priced by the
+/// program's earn mode, as every order is), redeem a reward, and see how far the first reward is.
+/// </summary>
+public sealed class PosModel(Database database, IWritePath writes) : AdminPage
+{
+    public string? Find { get; private set; }
+
+    public CustomerDto? Customer { get; private set; }
+
+    public long? Threshold { get; private set; }
+
+    public string EarnMode { get; private set; } = EarnModes.Spend;
+
+    public string Currency { get; private set; } = "";
+
+    public List<RewardDto> Rewards { get; private set; } = [];
+
+    /// <summary>The award form's order id: sending the form twice awards once (the order is created or left as it is).</summary>
+    public string NewOrderId { get; } = Ids.New("pos-");
+
+    public async Task OnGetAsync(string? find)
+    {
+        Find = find?.Trim() is { Length: > 0 and <= 200 } f ? f : null;
+        await LoadAsync(Find);
+    }
+
+    public async Task<IActionResult> OnPostAwardAsync(string customerId, string? amount, string? units, string? orderId)
+    {
+        await LoadAsync(customerId);
+        if (Customer is null)
+        {
+            return NotFound();
+        }
+        decimal? total = null;
+        long? count = null;
+        if (EarnMode == EarnModes.Units)
+        {
+            if (!long.TryParse(units, NumberStyles.None, CultureInfo.InvariantCulture, out var u) || u is < 1 or > Limits.MaxUnits)
+            {
+                return Refuse($"Units must be a whole number from 1 to {Limits.MaxUnits}.");
+            }
+            count = u;
+        }
+        else
+        {
+            if (!decimal.TryParse(amount, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var a) || !Limits.IsAmount(a))
+            {
+                return Refuse($"The amount must be from 0 to {Limits.MaxAmount}, with at most {Limits.AmountDecimals} decimals.");
+            }
+            total = a;
+        }
+        if (orderId is not { Length: > 4 and <= 64 } || !orderId.StartsWith("pos-", StringComparison.Ordinal))
+        {
+            orderId = Ids.New("pos-");
+        }
+        var actor = Actor;
+        var customer = Customer;
+        OrderDto? order = null;
+        var done = await TryAsync(async () => order = await writes.RunAsync(async context =>
+        {
+            Customers.EnsureNotBlocked(customer);
+            if (EarnMode == EarnModes.Stamps)
+            {
+                throw OperationException.Unprocessable("earn_mode_not_supported", "This program earns stamps, not points.");
+            }
+            var (placed, _) = await OrderOperations.UpsertAsync(context, actor.ProgramId, actor.CreatedBy, orderId, new OrderInput
+            {
+                CustomerId = customer.Id,
+                Total = total ?? 0m,
+                Units = count ?? 0,
+                Status = OrderStatus.Paid,
+            });
+            return placed;
+        }));
+        if (!done)
+        {
+            return Page();
+        }
+        Notice = $"Awarded {order!.PointsEarned} points{(order.PointsPending > 0 ? " (pending)" : "")}.";
+        return Redirect("/admin/pos?find=" + Uri.EscapeDataString(customer.Id));
+    }
+
+    public async Task<IActionResult> OnPostRedeemAsync(string customerId, string? rewardId)
+    {
+        await LoadAsync(customerId);
+        if (Customer is null)
+        {
+            return NotFound();
+        }
+        if (string.IsNullOrEmpty(rewardId) || rewardId.Length > 64)
+        {
+            return Refuse("Choose a reward.");
+        }
+        var actor = Actor;
+        var customer = Customer;
+        RedemptionDto? redemption = null;
+        var done = await TryAsync(async () => redemption = await writes.RunAsync(context =>
+            Redemptions.RedeemAsync(context, actor.ProgramId, customer.Id, rewardId, null, actor.CreatedBy)));
+        if (!done)
+        {
+            return Page();
+        }
+        Notice = $"Redeemed {redemption!.PointsSpent} points. Code: {redemption.DiscountCode}";
+        return Redirect("/admin/pos?find=" + Uri.EscapeDataString(customer.Id));
+    }
+
+    private async Task LoadAsync(string? reference)
+    {
+        var programId = Actor.ProgramId;
+        (Customer, Threshold, var settings, Rewards) = await database.ReadAsync(async sql =>
+        {
+            var customer = reference is null ? null : await Customers.FindAsync(sql, programId, reference);
+            var cheapest = await Storage.Rewards.CheapestEnabledAsync(sql, programId);
+            var rewards = customer is null ? [] : await DashboardReads.EnabledRewardsAsync(sql, programId);
+            return (customer, cheapest?.PointsCost ?? cheapest?.Variable?.MinPoints, await OrderSettings.ReadAsync(sql, programId), rewards);
+        });
+        EarnMode = settings.EarnMode;
+        Currency = settings.Currency;
+    }
+}

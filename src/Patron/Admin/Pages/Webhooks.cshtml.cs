@@ -1,0 +1,76 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Patron.Storage;
+using Patron.Webhooks;
+
+namespace Patron.Dashboard.Pages;
+
+/// <summary>Webhook endpoints: create (the signing secret is shown once) and each one's delivery log. Owners only.</summary>
+[Authorize(Policy = AdminAuth.OwnerPolicy)]
+public sealed class WebhooksModel(Database database, IWritePath writes, WebhookSecrets secrets, IOptions<PatronOptions> options) : AdminPage
+{
+    public List<WebhookEndpointRow> Endpoints { get; private set; } = [];
+
+    public WebhookEndpointRow? Selected { get; private set; }
+
+    public DashboardReads.Page<WebhookDeliveryDto>? Deliveries { get; private set; }
+
+    public string? CreatedSecret { get; private set; }
+
+    public async Task<IActionResult> OnGetAsync(string? endpoint, [FromQuery(Name = "starting_after")] string? startingAfter)
+    {
+        await LoadAsync();
+        if (endpoint is not null)
+        {
+            Selected = Endpoints.FirstOrDefault(e => e.Id == endpoint);
+            if (Selected is null)
+            {
+                return NotFound();
+            }
+            var programId = Actor.ProgramId;
+            Deliveries = await database.ReadAsync(sql => DashboardReads.DeliveriesAsync(sql, programId, Selected.Id, Cursor(startingAfter), PageSize));
+        }
+        return Page();
+    }
+
+    public async Task<IActionResult> OnPostCreateAsync(string? url, string? description, string? events)
+    {
+        url = url?.Trim();
+        if (string.IsNullOrEmpty(url) || url.Length > 2000)
+        {
+            await LoadAsync();
+            return Refuse("Give the endpoint's URL.");
+        }
+        description = description?.Trim() is { Length: > 0 } d ? d : null;
+        if (description is { Length: > 500 })
+        {
+            await LoadAsync();
+            return Refuse("The description is limited to 500 characters.");
+        }
+        var list = (events ?? "*").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var programId = Actor.ProgramId;
+        string? secret = null;
+        var done = await TryAsync(async () =>
+        {
+            await WebhookEndpointWrites.CheckUrlAsync(url, options.Value.Webhooks.AllowPrivateTargets, HttpContext.RequestAborted);
+            var stored = WebhookEndpointWrites.EventsOf(list.Length == 0 ? ["*"] : list)!;
+            var (row, plain) = WebhookEndpointWrites.NewRow(secrets, programId, url, stored, description, enabled: true);
+            await writes.RunAsync(async context =>
+            {
+                await WebhookEndpointWrites.CreateAsync(context, row);
+                return row.Id;
+            });
+            secret = plain;
+        });
+        await LoadAsync();
+        if (done)
+        {
+            CreatedSecret = secret;
+            Response.Headers.CacheControl = "no-store";
+        }
+        return Page();
+    }
+
+    private async Task LoadAsync() => Endpoints = await WebhookEndpointWrites.ListAllAsync(database, Actor.ProgramId);
+}
