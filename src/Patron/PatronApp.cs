@@ -134,6 +134,7 @@ public static class PatronApp
         api.MapEventsApi();
         api.MapApiKeysApi();
         api.MapWebhooksApi();
+        api.MapAuditEventsApi();
         app.MapDialects();
         return app;
     }
