@@ -79,7 +79,9 @@ public static class PointsTransactionsEndpoints
             }
             var posted = await Ledger.PostAsync(context, new Ledger.Entry(caller.ProgramId, customer.Id, points, type,
                 input.Description, input.Reference, caller.KeyId, Label: label));
-            if (posted.Created)
+            // A manual adjustment is audited; other entries are per-customer awards and spends, whose audit
+            // is the ledger itself (each entry names the key that posted it; docs/AUDIT.md).
+            if (posted.Created && posted.Transaction.Kind == PointsTypes.Adjusted)
             {
                 var t = posted.Transaction;
                 await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.PointsAdjusted, customer.Id,
