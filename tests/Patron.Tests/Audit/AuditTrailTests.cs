@@ -129,7 +129,7 @@ public sealed class AuditTrailTests
         var rule = await TestKit.CreatedIdAsync(admin, $"{V1}/earn_rules", new { type = "review", points = 10 });
         (await admin.PatchJsonAsync($"{V1}/earn_rules/{rule}", new { points = 25 })).Code.ShouldBe(200);
         (await admin.DeleteJsonAsync($"{V1}/earn_rules/{rule}")).Code.ShouldBe(200);
-        var reward = await TestKit.CreatedIdAsync(admin, $"{V1}/rewards", new { name = "Coffee", points_cost = 100 });
+        var reward = await TestKit.CreatedIdAsync(admin, $"{V1}/rewards", new { name = "Coffee", type = "custom", points_cost = 100 });
         (await admin.PatchJsonAsync($"{V1}/rewards/{reward}", new { points_cost = 150 })).Code.ShouldBe(200);
         (await admin.DeleteJsonAsync($"{V1}/rewards/{reward}")).Code.ShouldBe(200);
         (await admin.PatchJsonAsync($"{V1}/program", new { name = "Corner shop", points_expiry_days = 365 })).Code.ShouldBe(200);
