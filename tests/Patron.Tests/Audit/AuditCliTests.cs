@@ -27,7 +27,7 @@ public sealed class AuditCliTests
         var created = await server.CliAsync("keys", "create", "--program", server.ProgramId, "--scope", "read", "--name", "Reporting");
         created.Exit.ShouldBe(0, created.Output);
         var secret = created.LastLine;
-        var keyId = created.Stdout.Split(' ', '\n').Single(w => w.StartsWith("key_", StringComparison.Ordinal));
+        var keyId = created.Stdout.Split(' ', '\n').Single(w => w.StartsWith("key_", StringComparison.Ordinal)).TrimEnd('.');
         var revoked = await server.CliAsync("keys", "revoke", keyId);
         revoked.Exit.ShouldBe(0, revoked.Output);
         var file = await server.WriteFileAsync("customers.csv", ["external_id,email,first_name,points", "ext-9,lin@example.com,Lin,25"]);
