@@ -141,6 +141,7 @@ public static class PatronApp
         api.MapEventsApi();
         api.MapApiKeysApi();
         api.MapWebhooksApi();
+        api.MapAuditEventsApi();
         app.MapDialects();
         app.MapPatronMcp();
         Members.MembersApp.MapMembers(app);

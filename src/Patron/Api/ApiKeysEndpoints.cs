@@ -71,6 +71,7 @@ public static class ApiKeysEndpoints
             await using var db = PatronDb.For(context, caller.ProgramId);
             var (row, secret) = await ApiKeyService.CreateAsync(db, context.NowMs, caller.ProgramId, scope, input.Name,
                 input.ExpiresAt?.ToUnixTimeMilliseconds(), input.RateLimitPerMinute);
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.ApiKeyCreated, row.Id, null, ApiKeyDto.From(row));
             return Reply.Created(ApiKeyDto.From(row, secret));
         });
     }
@@ -81,11 +82,14 @@ public static class ApiKeysEndpoints
         return await writes.RunAsync(http, caller, async context =>
         {
             await using var db = PatronDb.For(context, caller.ProgramId);
+            var before = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id)
+                ?? throw ApiException.NotFound("API key", id);
             var changed = await db.ApiKeys.Where(k => k.Id == id && k.RevokedAt == null)
                 .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, context.NowMs));
-            if (changed == 0 && !await db.ApiKeys.AnyAsync(k => k.Id == id))
+            if (changed > 0)
             {
-                throw ApiException.NotFound("API key", id);
+                await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.ApiKeyRevoked, id,
+                    ApiKeyDto.From(before), ApiKeyDto.From(before) with { RevokedAt = context.Now });
             }
             context.AfterCommit.Add(() => keys.Forget(id));
             return Reply.Ok(new DeletedObject(id, "api_key"));

@@ -17,6 +17,9 @@ public sealed record Caller(string KeyId, string ProgramId, Scope Scope, int? Ra
 
     public void AttachTo(HttpContext http) => http.Items[Item] = this;
 
+    /// <summary>Who the audit trail records for this request's changes.</summary>
+    public Domain.Actor Actor => Domain.Actor.ApiKey(KeyId);
+
     /// <summary>Admin endpoints (program configuration, keys, webhook endpoints) call this first.</summary>
     public void RequireAdmin()
     {

@@ -97,7 +97,7 @@ public static class CustomersEndpoints
         return await writes.RunAsync(http, caller, async context =>
         {
             var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, reference);
-            return Reply.Ok(await CustomerWrites.ApplyAsync(context, caller.ProgramId, customer, fields));
+            return Reply.Ok(await CustomerWrites.ApplyAsync(context, caller.Actor, caller.ProgramId, customer, fields));
         });
     }
 
@@ -105,6 +105,6 @@ public static class CustomersEndpoints
         await writes.RunAsync(http, caller, async context =>
         {
             var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, reference);
-            return Reply.Ok(await CustomerWrites.EraseAsync(context, caller.ProgramId, customer));
+            return Reply.Ok(await CustomerWrites.EraseAsync(context, caller.Actor, caller.ProgramId, customer));
         });
 }

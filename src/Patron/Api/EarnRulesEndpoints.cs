@@ -127,6 +127,7 @@ public static class EarnRulesEndpoints
             row.CreatedAt = row.UpdatedAt = context.NowMs;
             db.EarnRules.Add(row);
             await db.SaveChangesAsync();
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.EarnRuleCreated, row.Id, null, EarnRuleDto.From(row));
             return Reply.Created(EarnRuleDto.From(row));
         });
     }
@@ -140,6 +141,7 @@ public static class EarnRulesEndpoints
             await using var db = PatronDb.For(context, caller.ProgramId);
             var row = await db.EarnRules.AsTracking().FirstOrDefaultAsync(r => r.Id == id)
                 ?? throw ApiException.NotFound("earn rule", id);
+            var before = EarnRuleDto.From(row);
             if (input.Type is { } type && ActivityTypes.Canonical(type.Trim()) != row.Type)
             {
                 throw ApiException.Invalid("type", "An earn rule's 'type' cannot change; create a new rule instead.");
@@ -157,6 +159,7 @@ public static class EarnRulesEndpoints
             await RequireTiersAsync(context.Sql, caller.ProgramId, input.TierIds);
             row.UpdatedAt = context.NowMs;
             await db.SaveChangesAsync();
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.EarnRuleUpdated, id, before, EarnRuleDto.From(row));
             return Reply.Ok(EarnRuleDto.From(row));
         });
     }
@@ -167,10 +170,12 @@ public static class EarnRulesEndpoints
         return await writes.RunAsync(http, caller, async context =>
         {
             await using var db = PatronDb.For(context, caller.ProgramId);
-            if (await db.EarnRules.Where(r => r.Id == id).ExecuteDeleteAsync() == 0)
+            var before = await db.EarnRules.FirstOrDefaultAsync(r => r.Id == id);
+            if (before is null || await db.EarnRules.Where(r => r.Id == id).ExecuteDeleteAsync() == 0)
             {
                 throw ApiException.NotFound("earn rule", id);
             }
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.EarnRuleDeleted, id, EarnRuleDto.From(before), null);
             return Reply.Ok(new DeletedObject(id, "earn_rule"));
         });
     }

@@ -69,8 +69,11 @@ public static class GiftCardsEndpoints
             {
                 customerId = (await Customers.GetAsync(sql, caller.ProgramId, reference.Trim())).Id;
             }
-            return Reply.Created(await GiftCards.IssueAsync(context, caller.ProgramId, Money.ToE4(initial), currency, customerId,
-                input.ExpiresAt?.ToUnixTimeMilliseconds(), caller.KeyId));
+            var card = await GiftCards.IssueAsync(context, caller.ProgramId, Money.ToE4(initial), currency, customerId,
+                input.ExpiresAt?.ToUnixTimeMilliseconds(), caller.KeyId);
+            // The snapshot never holds the code: AuditTrail drops it.
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.GiftCardIssued, card.Id, null, card, customerId);
+            return Reply.Created(card);
         });
     }
 
@@ -100,6 +103,13 @@ public static class GiftCardsEndpoints
         {
             var result = await GiftCards.TransactAsync(context, caller.ProgramId, code, Money.ToE4(amount), input.Reference,
                 input.Description, caller.KeyId);
+            if (result.Created)
+            {
+                var t = result.Transaction;
+                await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.GiftCardTransaction, t.GiftCardId,
+                    new { balance = t.BalanceAfter - t.Amount },
+                    new { balance = t.BalanceAfter, amount = t.Amount, t.Type, t.Reference, t.Description, transaction_id = t.Id });
+            }
             return result.Created ? Reply.Created(result.Transaction) : Reply.Ok(result.Transaction);
         });
     }

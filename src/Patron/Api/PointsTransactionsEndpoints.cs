@@ -80,6 +80,16 @@ public static class PointsTransactionsEndpoints
             }
             var posted = await Ledger.PostAsync(context, new Ledger.Entry(caller.ProgramId, customer.Id, points, type,
                 input.Description, input.Reference, caller.KeyId, Label: label));
+            // A manual adjustment is audited; other entries are per-customer awards and spends, whose audit
+            // is the ledger itself (each entry names the key that posted it; docs/AUDIT.md).
+            if (posted.Created && posted.Transaction.Kind == PointsTypes.Adjusted)
+            {
+                var t = posted.Transaction;
+                await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.PointsAdjusted, customer.Id,
+                    new { points_balance = customer.PointsBalance },
+                    new { points_balance = t.BalanceAfter, points = t.Points, type = t.ShownType, t.Description, transaction_id = t.Id },
+                    customer.Id);
+            }
             return posted.Created ? Reply.Created(posted.Transaction) : Reply.Ok(posted.Transaction);
         });
     }

@@ -92,6 +92,7 @@ public static class ProgramEndpoints
             await using var db = PatronDb.For(context, caller.ProgramId);
             var p = await db.Programs.AsTracking().FirstOrDefaultAsync(x => x.Id == caller.ProgramId)
                 ?? throw ApiException.NotFound("program", caller.ProgramId);
+            var before = ProgramDto.From(p);
             p.Name = input.Name?.Trim() ?? p.Name;
             p.Currency = input.Currency?.Trim().ToUpperInvariant() ?? p.Currency;
             p.PointsPerUnitE4 = input.PointsPerUnit is { } ppu ? Money.ToE4(ppu) : p.PointsPerUnitE4;
@@ -115,6 +116,7 @@ public static class ProgramEndpoints
             p.Plan = input.Plan?.Trim() ?? p.Plan;
             p.UpdatedAt = context.NowMs;
             await db.SaveChangesAsync();
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.ProgramUpdated, p.Id, before, ProgramDto.From(p));
             return Reply.Ok(ProgramDto.From(p));
         });
     }

@@ -103,6 +103,7 @@ public static class RewardsEndpoints
             var reward = draft with { Id = Ids.New("rwd_"), CreatedAt = context.Now, UpdatedAt = context.Now };
             await RequireTierAsync(context.Sql, caller.ProgramId, reward.MinTier);
             await Rewards.InsertAsync(context, caller.ProgramId, reward);
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.RewardCreated, reward.Id, null, reward);
             return Reply.Created(reward);
         });
     }
@@ -121,6 +122,7 @@ public static class RewardsEndpoints
                 await RequireTierAsync(context.Sql, caller.ProgramId, reward.MinTier);
             }
             await Rewards.UpdateAsync(context, caller.ProgramId, reward);
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.RewardUpdated, id, existing, reward);
             return Reply.Ok(reward);
         });
     }
@@ -130,10 +132,16 @@ public static class RewardsEndpoints
         caller.RequireAdmin();
         return await writes.RunAsync(http, caller, async context =>
         {
+            var before = await Rewards.GetAsync(context.Sql, caller.ProgramId, id);
             var changed = await context.Sql.ExecuteAsync(
                 "UPDATE rewards SET deleted_at = @now, enabled = @off, updated_at = @now WHERE program_id = @p AND id = @id AND deleted_at IS NULL",
                 ("now", context.NowMs), ("off", false), ("p", caller.ProgramId), ("id", id));
-            return changed == 0 ? throw ApiException.NotFound("reward", id) : Reply.Ok(new DeletedObject(id, "reward"));
+            if (changed == 0)
+            {
+                throw ApiException.NotFound("reward", id);
+            }
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.RewardDeleted, id, before, null);
+            return Reply.Ok(new DeletedObject(id, "reward"));
         });
     }
 

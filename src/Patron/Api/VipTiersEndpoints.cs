@@ -115,6 +115,7 @@ public static class VipTiersEndpoints
             await db.SaveChangesAsync();
             // Customers who already qualify move up at the job's next pass.
             await Tiers.ScheduleCheckAsync(context, caller.ProgramId, TierRules.Reasons.TierSettings);
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.VipTierCreated, row.Id, null, VipTierDto.From(row));
             return Reply.Created(VipTierDto.From(row));
         });
     }
@@ -129,6 +130,7 @@ public static class VipTiersEndpoints
             await LockProgramAsync(context, caller.ProgramId);
             var row = await db.VipTiers.AsTracking().FirstOrDefaultAsync(t => t.Id == id)
                 ?? throw ApiException.NotFound("VIP tier", id);
+            var before = VipTierDto.From(row);
             var requirementBefore = (row.PointsRequired, row.SpendRequiredE4, row.SpendWindowDays);
             Apply(input, row);
             Validate(row);
@@ -139,6 +141,7 @@ public static class VipTiersEndpoints
             {
                 await Tiers.ScheduleCheckAsync(context, caller.ProgramId, TierRules.Reasons.TierSettings);
             }
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.VipTierUpdated, id, before, VipTierDto.From(row));
             return Reply.Ok(VipTierDto.From(row));
         });
     }
@@ -150,6 +153,7 @@ public static class VipTiersEndpoints
         {
             await using var db = PatronDb.For(context, caller.ProgramId);
             await LockProgramAsync(context, caller.ProgramId);
+            var before = await db.VipTiers.FirstOrDefaultAsync(t => t.Id == id);
             // Kept as deleted, so that the tier.changed events of its members can still name it.
             var deleted = await db.VipTiers.Where(t => t.Id == id)
                 .ExecuteUpdateAsync(s => s.SetProperty(t => t.DeletedAt, context.NowMs).SetProperty(t => t.UpdatedAt, context.NowMs));
@@ -158,6 +162,8 @@ public static class VipTiersEndpoints
                 throw ApiException.NotFound("VIP tier", id);
             }
             await Tiers.ScheduleCheckAsync(context, caller.ProgramId, TierRules.Reasons.TierSettings);
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.VipTierDeleted, id,
+                before is null ? null : VipTierDto.From(before), null);
             return Reply.Ok(new DeletedObject(id, "vip_tier"));
         });
     }

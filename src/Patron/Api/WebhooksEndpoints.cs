@@ -99,6 +99,8 @@ public static class WebhooksEndpoints
         return await writes.RunAsync(http, caller, async context =>
         {
             await WebhookEndpointWrites.CreateAsync(context, row);
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.WebhookEndpointCreated, row.Id,
+                null, WebhookEndpointDto.From(row));
             return Reply.Created(WebhookEndpointDto.From(row, secret));
         });
     }
@@ -126,6 +128,7 @@ public static class WebhooksEndpoints
             await using var db = PatronDb.For(context, caller.ProgramId);
             var row = await db.WebhookEndpoints.AsTracking().FirstOrDefaultAsync(e => e.Id == id)
                 ?? throw ApiException.NotFound("webhook endpoint", id);
+            var before = WebhookEndpointDto.From(row);
             if (url is not null)
             {
                 row.Url = url;
@@ -152,6 +155,8 @@ public static class WebhooksEndpoints
             row.UpdatedAt = context.NowMs;
             await db.SaveChangesAsync();
             context.AfterCommit.Add(signal.EndpointsChanged);
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.WebhookEndpointUpdated, id,
+                before, WebhookEndpointDto.From(row));
             return Reply.Ok(WebhookEndpointDto.From(row));
         });
     }
@@ -165,7 +170,11 @@ public static class WebhooksEndpoints
         caller.RequireAdmin();
         return await writes.RunAsync(http, caller, async context =>
         {
+            await using var db = PatronDb.For(context, caller.ProgramId);
+            var before = await db.WebhookEndpoints.FirstOrDefaultAsync(e => e.Id == id);
             await WebhookEndpointWrites.DeleteAsync(context, caller.ProgramId, id);
+            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.WebhookEndpointDeleted, id,
+                before is null ? null : WebhookEndpointDto.From(before), null);
             return Reply.Ok(new DeletedObject(id, "webhook_endpoint"));
         });
     }

@@ -158,14 +158,19 @@ internal sealed class CustomerImport(
         var fields = row.Fields;
         try
         {
-            if (!options.UpdateExisting
-                && await Customers.MatchAsync(context.Sql, programId, fields.ExternalId, fields.Email, fields.Phone) is { } found
+            var existing = await Customers.MatchAsync(context.Sql, programId, fields.ExternalId, fields.Email, fields.Phone);
+            if (!options.UpdateExisting && existing is { } found
                 && !(fields.ExternalId is { Length: > 0 } && found.ExternalId == fields.ExternalId))
             {
                 var by = fields.Email is { Length: > 0 } && found.Email == fields.Email ? "email" : "phone";
                 return new(Outcome.Conflict, found.Id, $"matches customer {found.Id} by {by}; left unchanged (--update-existing updates it)");
             }
             var (customer, isNew) = await CustomerWrites.UpsertAsync(context, programId, fields, row.Points, null, "import");
+            if (isNew || customer != existing)
+            {
+                await AuditTrail.RecordAsync(context, Actor.Cli, programId, AuditActions.CustomerImported, customer.Id,
+                    isNew ? null : existing, customer, customer.Id);
+            }
             var detail = !isNew && row.Points > 0 ? "points are an opening balance: not added to an existing customer" : null;
             return new(isNew ? Outcome.Created : Outcome.Updated, customer.Id, detail);
         }

@@ -40,9 +40,13 @@ public static class Bootstrap
                 program = new ProgramRow { Id = Ids.New("prog_"), Name = "default", CreatedAt = context.NowMs, UpdatedAt = context.NowMs };
                 db.Programs.Add(program);
                 await db.SaveChangesAsync();
+                await AuditTrail.RecordAsync(context, Actor.Cli, program.Id, AuditActions.ProgramCreated, program.Id, null,
+                    new { name = program.Name, currency = program.Currency });
             }
             var (row, secret) = await ApiKeyService.CreateAsync(db, context.NowMs, program.Id, Scope.Admin, "bootstrap admin key",
                 secret: configuredAdminKey?.Trim());
+            // Made by the operator who started the server (the serve command), so recorded as the command line's.
+            await AuditTrail.RecordAsync(context, Actor.Cli, program.Id, AuditActions.ApiKeyCreated, row.Id, null, ApiKeysEndpoints.ApiKeyDto.From(row));
             return new FirstKey(program.Id, row.Id, secret, configuredAdminKey is null);
         });
     }

@@ -100,7 +100,8 @@ public static class CustomerWrites
             {
                 throw OperationException.Unprocessable("self_referral", "A customer cannot refer themselves.", "referred_by");
             }
-            return (await ApplyAsync(context, programId, match, fields), false);
+            // An upsert is an integration's sync, not a manual edit: the audit trail does not record it (docs/AUDIT.md).
+            return (await ApplyFieldsAsync(context, programId, match, fields), false);
         }
 
         // No lookup matched, and every identifier given was looked up: all are free for the new customer.
@@ -147,8 +148,21 @@ public static class CustomerWrites
         return (created, true);
     }
 
-    /// <summary>Applies the given fields to an existing customer; emits <c>customer.updated</c> when anything changed.</summary>
-    public static async Task<CustomerDto> ApplyAsync(WriteContext context, string programId, CustomerDto customer, CustomerFields f)
+    /// <summary>
+    /// Applies the given fields to an existing customer; emits <c>customer.updated</c> and records it in the
+    /// audit trail (as <paramref name="actor"/>'s change) when anything changed.
+    /// </summary>
+    public static async Task<CustomerDto> ApplyAsync(WriteContext context, Actor actor, string programId, CustomerDto customer, CustomerFields f)
+    {
+        var updated = await ApplyFieldsAsync(context, programId, customer, f);
+        if (!ReferenceEquals(updated, customer))
+        {
+            await AuditTrail.RecordAsync(context, actor, programId, AuditActions.CustomerUpdated, customer.Id, customer, updated, customer.Id);
+        }
+        return updated;
+    }
+
+    private static async Task<CustomerDto> ApplyFieldsAsync(WriteContext context, string programId, CustomerDto customer, CustomerFields f)
     {
         string? Next(string? given, string? current) => given is null ? current : Nullify(given);
         var next = customer with
@@ -186,7 +200,7 @@ public static class CustomerWrites
     /// so balances and history still add up. Their events are redacted, stored answers about them
     /// forgotten, and <c>customer.deleted</c> is emitted.
     /// </summary>
-    public static async Task<DeletedObject> EraseAsync(WriteContext context, string programId, CustomerDto customer)
+    public static async Task<DeletedObject> EraseAsync(WriteContext context, Actor actor, string programId, CustomerDto customer)
     {
         await context.Sql.ExecuteAsync(
             """
@@ -196,9 +210,13 @@ public static class CustomerWrites
             """,
             ("s", CustomerStatus.Deleted), ("now", context.NowMs), ("id", customer.Id), ("p", programId));
         await Events.RedactCustomerAsync(context, programId, customer.Id);
+        await AuditTrail.RedactCustomerAsync(context, programId, customer.Id);
         await ForgetStoredAnswersAboutAsync(context, programId, customer.Id);
         var deleted = new DeletedObject(customer.Id, "customer");
         await Events.AddAsync(context, programId, Events.CustomerDeleted, deleted);
+        // The trail keeps who erased whom, and when; recorded after the redaction, it holds no personal data.
+        await AuditTrail.RecordAsync(context, actor, programId, AuditActions.CustomerErased, customer.Id,
+            new { status = customer.Status }, new { status = CustomerStatus.Deleted }, customer.Id);
         return deleted;
     }
 

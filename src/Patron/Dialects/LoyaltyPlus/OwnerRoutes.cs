@@ -143,7 +143,7 @@ public static class OwnerRoutes
         return await writes.RunAsync(http, caller, async context =>
         {
             var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, id);
-            var updated = await CustomerWrites.ApplyAsync(context, caller.ProgramId, customer, fields);
+            var updated = await CustomerWrites.ApplyAsync(context, caller.Actor, caller.ProgramId, customer, fields);
             return Reply.Ok(new CustomerResult(true, OwnerCustomer.From(updated)));
         });
     }
@@ -178,7 +178,7 @@ public static class OwnerRoutes
         return await writes.RunAsync(http, caller, async context =>
         {
             var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, id);
-            await CustomerWrites.EraseAsync(context, caller.ProgramId, customer);
+            await CustomerWrites.EraseAsync(context, caller.Actor, caller.ProgramId, customer);
             return Reply.Ok(new DeleteResponse(true, "Customer deleted permanently"));
         });
     }
