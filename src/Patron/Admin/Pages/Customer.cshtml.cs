@@ -56,8 +56,9 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
             return Refuse("The status must be active or blocked.");
         }
         var programId = Actor.ProgramId;
+        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
         var customer = Customer!;
-        var changed = await TryAsync(() => writes.RunAsync(context => CustomerWrites.ApplyAsync(context, programId, customer,
+        var changed = await TryAsync(() => writes.RunAsync(context => CustomerWrites.ApplyAsync(context, staff, programId, customer,
             new CustomerFields(null, null, null, null, null, null, status))));
         if (!changed)
         {
