@@ -47,14 +47,28 @@ public static class AuditActions
     /// <summary>Each action with the type of the subject it names.</summary>
     private static readonly Dictionary<string, string> Subjects = new(StringComparer.Ordinal)
     {
-        [PointsAdjusted] = "customer", [CustomerUpdated] = "customer", [CustomerErased] = "customer", [CustomerImported] = "customer",
-        [GiftCardIssued] = "gift_card", [GiftCardTransaction] = "gift_card",
-        [ApiKeyCreated] = "api_key", [ApiKeyRevoked] = "api_key",
-        [WebhookEndpointCreated] = "webhook_endpoint", [WebhookEndpointUpdated] = "webhook_endpoint", [WebhookEndpointDeleted] = "webhook_endpoint",
-        [VipTierCreated] = "vip_tier", [VipTierUpdated] = "vip_tier", [VipTierDeleted] = "vip_tier",
-        [EarnRuleCreated] = "earn_rule", [EarnRuleUpdated] = "earn_rule", [EarnRuleDeleted] = "earn_rule",
-        [RewardCreated] = "reward", [RewardUpdated] = "reward", [RewardDeleted] = "reward",
-        [ProgramCreated] = "program", [ProgramUpdated] = "program",
+        [PointsAdjusted] = "customer",
+        [CustomerUpdated] = "customer",
+        [CustomerErased] = "customer",
+        [CustomerImported] = "customer",
+        [GiftCardIssued] = "gift_card",
+        [GiftCardTransaction] = "gift_card",
+        [ApiKeyCreated] = "api_key",
+        [ApiKeyRevoked] = "api_key",
+        [WebhookEndpointCreated] = "webhook_endpoint",
+        [WebhookEndpointUpdated] = "webhook_endpoint",
+        [WebhookEndpointDeleted] = "webhook_endpoint",
+        [VipTierCreated] = "vip_tier",
+        [VipTierUpdated] = "vip_tier",
+        [VipTierDeleted] = "vip_tier",
+        [EarnRuleCreated] = "earn_rule",
+        [EarnRuleUpdated] = "earn_rule",
+        [EarnRuleDeleted] = "earn_rule",
+        [RewardCreated] = "reward",
+        [RewardUpdated] = "reward",
+        [RewardDeleted] = "reward",
+        [ProgramCreated] = "program",
+        [ProgramUpdated] = "program",
     };
 
     public static readonly IReadOnlyList<string> All = [.. Subjects.Keys.Order(StringComparer.Ordinal)];
