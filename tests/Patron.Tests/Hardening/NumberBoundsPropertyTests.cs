@@ -66,46 +66,46 @@ public sealed class NumberBoundsPropertyTests
             {
                 case 0:
                 case 1:
-                {
-                    var points = Pick(random, MaxPoints, MaxPoints - 1, 1L, MaxPoints + 1, (long)random.Next(1, 1000), long.MaxValue);
-                    var sign = random.Next(3) == 0 ? -1 : 1;
-                    var type = sign < 0 ? Pick(random, "redeemed", "adjusted") : Pick(random, "earned", "adjusted");
-                    await Send($"points {sign * (points == long.MaxValue ? long.MaxValue : points)} {type}",
-                        client.PostJsonAsync(TestKit.PointsPath(customer), new { points = sign < 0 && points == long.MaxValue ? long.MinValue : sign * points, type }));
-                    break;
-                }
+                    {
+                        var points = Pick(random, MaxPoints, MaxPoints - 1, 1L, MaxPoints + 1, (long)random.Next(1, 1000), long.MaxValue);
+                        var sign = random.Next(3) == 0 ? -1 : 1;
+                        var type = sign < 0 ? Pick(random, "redeemed", "adjusted") : Pick(random, "earned", "adjusted");
+                        await Send($"points {sign * (points == long.MaxValue ? long.MaxValue : points)} {type}",
+                            client.PostJsonAsync(TestKit.PointsPath(customer), new { points = sign < 0 && points == long.MaxValue ? long.MinValue : sign * points, type }));
+                        break;
+                    }
                 case 2:
                 case 3:
-                {
-                    var id = $"{prefix}-o{step}";
-                    var total = Pick(random, MaxAmount, MaxAmount - 0.0001m, 0.0001m, (decimal)random.Next(1, 10_000), MaxAmount + 1m);
-                    var created = await Send($"order {id} {total}", client.PostJsonAsync("/api/v1/orders",
-                        new { id, customer_id = customer, total, status = Pick(random, "paid", "paid", "placed") }));
-                    if (created.Code is 200 or 201)
                     {
-                        orders.Add(id);
+                        var id = $"{prefix}-o{step}";
+                        var total = Pick(random, MaxAmount, MaxAmount - 0.0001m, 0.0001m, (decimal)random.Next(1, 10_000), MaxAmount + 1m);
+                        var created = await Send($"order {id} {total}", client.PostJsonAsync("/api/v1/orders",
+                            new { id, customer_id = customer, total, status = Pick(random, "paid", "paid", "placed") }));
+                        if (created.Code is 200 or 201)
+                        {
+                            orders.Add(id);
+                        }
+                        break;
                     }
-                    break;
-                }
                 case 4 when orders.Count > 0:
-                {
-                    var order = orders[random.Next(orders.Count)];
-                    var amount = Pick(random, MaxAmount, 920_000_000_000_000m, 0.0001m, (decimal)random.Next(1, 5_000), 1e20m);
-                    await Send($"refund {order} {amount}", client.PostJsonAsync($"/api/v1/orders/{order}/refunds", new { amount }));
-                    break;
-                }
-                case 5 when orders.Count > 0:
-                {
-                    var order = orders[random.Next(orders.Count)];
-                    object change = random.Next(3) switch
                     {
-                        0 => new { refunded_total = Pick(random, MaxAmount, 0m, 1e20m, (decimal)random.Next(1, 5_000)) },
-                        1 => new { total = Pick(random, MaxAmount, 0.0001m, MaxAmount + 0.0001m, (decimal)random.Next(1, 5_000)) },
-                        _ => new { status = Pick(random, "paid", "cancelled") },
-                    };
-                    await Send($"patch {order}", client.PatchJsonAsync($"/api/v1/orders/{order}", change));
-                    break;
-                }
+                        var order = orders[random.Next(orders.Count)];
+                        var amount = Pick(random, MaxAmount, 920_000_000_000_000m, 0.0001m, (decimal)random.Next(1, 5_000), 1e20m);
+                        await Send($"refund {order} {amount}", client.PostJsonAsync($"/api/v1/orders/{order}/refunds", new { amount }));
+                        break;
+                    }
+                case 5 when orders.Count > 0:
+                    {
+                        var order = orders[random.Next(orders.Count)];
+                        object change = random.Next(3) switch
+                        {
+                            0 => new { refunded_total = Pick(random, MaxAmount, 0m, 1e20m, (decimal)random.Next(1, 5_000)) },
+                            1 => new { total = Pick(random, MaxAmount, 0.0001m, MaxAmount + 0.0001m, (decimal)random.Next(1, 5_000)) },
+                            _ => new { status = Pick(random, "paid", "cancelled") },
+                        };
+                        await Send($"patch {order}", client.PatchJsonAsync($"/api/v1/orders/{order}", change));
+                        break;
+                    }
                 case 6:
                     await Send("campaign", client.PostJsonAsync("/api/v1/earn_rules", new
                     {
