@@ -24,7 +24,8 @@ public static class McpServerSetup
     {
         app.UseWhen(http => http.Request.Path.StartsWithSegments(Path, StringComparison.Ordinal),
             branch => branch.UseMiddleware<McpAuthentication>());
-        app.MapMcp(Path);
+        // The native API document describes the REST API only: MCP clients read tools/list instead.
+        app.MapMcp(Path).ExcludeFromDescription();
         return app;
     }
 }
