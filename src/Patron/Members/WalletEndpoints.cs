@@ -16,6 +16,9 @@ public static partial class WalletEndpoints
 {
     public const string LinkPath = "/wallet/v1";
 
+    /// <summary>Apple's web service names its fields in camelCase, unlike Patron's API.</summary>
+    private static readonly JsonSerializerOptions AppleJson = new(JsonSerializerDefaults.Web);
+
     public static void MapWallet(this IEndpointRouteBuilder app)
     {
         app.MapGet(MeEndpoints.BasePath + "/wallet/apple", MyApplePass).WithTags("Members")
@@ -114,7 +117,7 @@ public static partial class WalletEndpoints
         {
             serialNumbers = rows.Select(r => r.Serial).ToArray(),
             lastUpdated = rows.Max(r => r.UpdatedAt).ToString(CultureInfo.InvariantCulture),
-        });
+        }, AppleJson);
     }
 
     private static async Task<IResult> Latest(HttpContext http, Database db, ApplePasses passes, string passType, string serial)
@@ -125,7 +128,7 @@ public static partial class WalletEndpoints
             ?? throw ApiException.NotFound("pass", serial);
         if (latest.Pass.Length == 0)
         {
-            http.Response.GetTypedHeaders().LastModified = latest.UpdatedAt;
+            http.Response.GetTypedHeaders().LastModified = WalletPasses.HttpDate(latest.UpdatedAt);
             return Results.StatusCode(304);
         }
         return PassResult(http, latest.Pass, latest.UpdatedAt);
@@ -192,7 +195,7 @@ public static partial class WalletEndpoints
 
     private static IResult PassResult(HttpContext http, byte[] pass, DateTimeOffset updatedAt)
     {
-        http.Response.GetTypedHeaders().LastModified = updatedAt;
+        http.Response.GetTypedHeaders().LastModified = WalletPasses.HttpDate(updatedAt);
         http.Response.Headers.CacheControl = "private, no-cache";
         return Results.File(pass, ApplePasses.ContentType, "pass.pkpass");
     }

@@ -42,13 +42,17 @@ public static class WalletPasses
             return null;
         }
         var (customer, programName) = f;
-        // HTTP dates have whole seconds: unchanged means not changed within a later second.
-        if (ifModifiedSince is { } since && customer.UpdatedAt.ToUnixTimeSeconds() <= since.ToUnixTimeSeconds())
+        // HTTP dates have whole seconds, and Last-Modified is the change's time rounded up (HttpDate).
+        if (ifModifiedSince is { } since && customer.UpdatedAt <= since)
         {
             return ([], customer.UpdatedAt);
         }
         return (Build(passes, customer, programName, baseUrl), customer.UpdatedAt);
     }
+
+    /// <summary>A change's time as an HTTP date: rounded up to the next whole second.</summary>
+    public static DateTimeOffset HttpDate(DateTimeOffset at) =>
+        DateTimeOffset.FromUnixTimeSeconds((at.ToUnixTimeMilliseconds() + 999) / 1000);
 
     private static byte[] Build(ApplePasses passes, CustomerDto c, string programName, string baseUrl)
     {
