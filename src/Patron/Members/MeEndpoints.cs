@@ -60,7 +60,7 @@ public static class MeEndpoints
         me.MapMethods("", [HttpMethods.Options], Preflight).ExcludeFromDescription();
     }
 
-    private static async Task<IResult> Get(HttpContext http, Database db, TimeProvider clock)
+    private static async Task<IResult> Get(HttpContext http, Database db, TimeProvider clock, Operations.Wallet.ApplePasses passes)
     {
         var member = await MemberRequest.AuthenticateAsync(http);
         var c = member.Customer;
@@ -76,7 +76,7 @@ public static class MeEndpoints
             return new MeDto(c.Id, c.ExternalId, c.FirstName, c.LastName, c.Email, new ProgramView(member.ProgramId, name, currency),
                 c.PointsBalance, c.PendingPoints, c.LifetimePoints, tier is null ? null : new TierView(tier.Id, tier.Name), next,
                 new ReferralView(c.ReferralCode, member.Settings.ReferralUrl?.Replace("{code}", Uri.EscapeDataString(c.ReferralCode), StringComparison.Ordinal)),
-                new StampsView(c.CurrentStamps, required), c.QrCode, BasePath + "/qr.svg", new WalletView(null, null));
+                new StampsView(c.CurrentStamps, required), c.QrCode, BasePath + "/qr.svg", new WalletView(passes.IsConfigured ? BasePath + "/wallet/apple" : null, null));
         });
         return TypedResults.Ok(view);
     }

@@ -6,12 +6,13 @@ namespace Patron.Members;
 public static class MembersApp
 {
     public static IServiceCollection AddMembers(this IServiceCollection services) =>
-        services.AddSingleton<MemberSecretProtector>();
+        services.AddSingleton<MemberSecretProtector>().AddSingleton<Operations.Wallet.ApplePasses>();
 
     public static void MapMembers(this WebApplication app)
     {
         app.MapMemberSettingsApi();
         app.MapMeApi();
         app.MapWidget();
+        app.MapWallet();
     }
 }
