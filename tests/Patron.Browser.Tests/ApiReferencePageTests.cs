@@ -28,7 +28,8 @@ public sealed class ApiReferencePageTests(BrowserFixture browser)
 
         await page.GotoAsync(new Uri(server.BaseAddress, "/docs/").ToString());
 
-        await Assertions.Expect(page.Locator(".opblock-tag-section").First).ToBeVisibleAsync();
+        // The first render waits for the server to build the document: give a loaded machine time.
+        await Assertions.Expect(page.Locator(".opblock-tag-section").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await Assertions.Expect(page.GetByText("/api/v1/customers").First).ToBeVisibleAsync();
         var documents = await page.Locator("select#select option").AllTextContentsAsync();
         documents.ShouldContain("Patron API v1");
@@ -55,6 +56,7 @@ public sealed class ApiReferencePageTests(BrowserFixture browser)
         };
         await page.GotoAsync(new Uri(server.BaseAddress, "/docs/").ToString());
 
+        await Assertions.Expect(page.Locator(".btn.authorize").First).ToBeVisibleAsync(new() { Timeout = 60_000 });
         await page.Locator(".btn.authorize").First.ClickAsync();
         await page.Locator(".auth-container input").First.FillAsync(server.AdminKey);
         await page.Locator(".auth-btn-wrapper .btn.modal-btn.auth.authorize").First.ClickAsync();
@@ -64,8 +66,9 @@ public sealed class ApiReferencePageTests(BrowserFixture browser)
         await operation.Locator(".try-out__btn").ClickAsync();
         await operation.Locator(".execute").ClickAsync();
 
-        await Assertions.Expect(operation.Locator(".live-responses-table .response-col_status").First).ToHaveTextAsync("200");
-        await Assertions.Expect(operation.Locator(".live-responses-table .response-col_description").First).ToContainTextAsync(server.ProgramId);
+        var answer = operation.Locator(".live-responses-table tr.response").First;
+        await Assertions.Expect(answer.Locator(".response-col_status")).ToHaveTextAsync("200", new() { Timeout = 30_000 });
+        await Assertions.Expect(answer.Locator(".response-col_description")).ToContainTextAsync(server.ProgramId);
         sentKey.ShouldBe([$"Bearer {server.AdminKey}"]);
     }
 }

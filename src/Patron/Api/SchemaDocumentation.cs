@@ -15,9 +15,21 @@ public static partial class SchemaDocumentation
 {
     private static readonly Dictionary<string, string> IdPrefixes = new(StringComparer.Ordinal)
     {
-        ["customer"] = "cus", ["points_transaction"] = "ptx", ["event"] = "evt", ["api_key"] = "key", ["program"] = "prog",
-        ["reward"] = "rwd", ["redemption"] = "rdm", ["earn_rule"] = "rule", ["activity"] = "act", ["vip_tier"] = "tier",
-        ["webhook_endpoint"] = "we", ["webhook_delivery"] = "whd", ["referral"] = "ref", ["gift_card"] = "gc", ["order"] = "ord",
+        ["customer"] = "cus",
+        ["points_transaction"] = "ptx",
+        ["event"] = "evt",
+        ["api_key"] = "key",
+        ["program"] = "prog",
+        ["reward"] = "rwd",
+        ["redemption"] = "rdm",
+        ["earn_rule"] = "rule",
+        ["activity"] = "act",
+        ["vip_tier"] = "tier",
+        ["webhook_endpoint"] = "we",
+        ["webhook_delivery"] = "whd",
+        ["referral"] = "ref",
+        ["gift_card"] = "gc",
+        ["order"] = "ord",
     };
 
     public static void Describe(IDictionary<string, IOpenApiSchema> schemas)
