@@ -129,6 +129,31 @@ public sealed class AdminSecurityTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_redeem_form_sent_twice_at_the_till_spends_the_points_once(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var customer = await TestKit.NewCustomerAsync(server.Client, points: 100);
+        var reward = await TestKit.CreatedIdAsync(server.Client, "/api/v1/rewards", new { name = "Coffee", type = "custom", points_cost = 30 });
+        await AdminSession.CreateUserAsync(server, "staff@example.com", StaffRoles.Staff);
+        using var staff = await AdminSession.SignInAsync(server, "staff@example.com");
+        var (_, html, _) = await staff.GetAsync($"/admin/pos?find={customer}");
+        var redeemId = System.Text.RegularExpressions.Regex.Match(html, "name=\"redeemId\" value=\"([^\"]+)\"").Groups[1].Value;
+        var token = System.Text.RegularExpressions.Regex.Match(html, "name=\"__csrf\" type=\"hidden\" value=\"([^\"]+)\"").Groups[1].Value;
+        redeemId.ShouldNotBeNullOrEmpty();
+        var form = new Dictionary<string, string> { ["customerId"] = customer, ["rewardId"] = reward, ["redeemId"] = redeemId, ["__csrf"] = token };
+
+        using var first = await staff.PostAsync("/admin/pos?handler=Redeem", form);
+        using var second = await staff.PostAsync("/admin/pos?handler=Redeem", form);
+        form["redeemId"] = "";
+        using var third = await staff.PostAsync("/admin/pos?handler=Redeem", form);
+
+        first.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        second.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        third.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        (await TestKit.BalanceAsync(server.Client, customer)).ShouldBe(40, "the resent form redeemed once; a new form (here one without an id) redeems again");
+    }
+
+    [Theory, DatabaseData]
     public async Task Deducting_more_than_the_balance_is_refused_on_the_page_with_a_4xx(string database)
     {
         await using var server = await PatronServer.StartAsync(database);

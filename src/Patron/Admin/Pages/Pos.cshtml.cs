@@ -1,7 +1,9 @@
 using System.Globalization;
+using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Patron.Domain;
 using Patron.Operations.Orders;
+using Patron.Security;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
@@ -10,7 +12,7 @@ namespace Patron.Dashboard.Pages;
 /// The till: find a customer by phone or code, award points for a purchase (a paid order, priced by the
 /// program's earn mode, as every order is), redeem a reward, and see how far the first reward is.
 /// </summary>
-public sealed class PosModel(Database database, IWritePath writes) : AdminPage
+public sealed class PosModel(Database database, IWritePath writes, StoredAnswers answers) : AdminPage
 {
     public string? Find { get; private set; }
 
@@ -26,6 +28,9 @@ public sealed class PosModel(Database database, IWritePath writes) : AdminPage
 
     /// <summary>The award form's order id: sending the form twice awards once (the order is created or left as it is).</summary>
     public string NewOrderId { get; } = Ids.New("pos-");
+
+    /// <summary>The redeem forms' id: sending one twice redeems once (the second answer is the first one's).</summary>
+    public string NewRedeemId { get; } = Ids.New("pos-redeem-");
 
     public async Task OnGetAsync(string? find)
     {
@@ -89,7 +94,7 @@ public sealed class PosModel(Database database, IWritePath writes) : AdminPage
         return Redirect("/admin/pos?find=" + Uri.EscapeDataString(customer.Id));
     }
 
-    public async Task<IActionResult> OnPostRedeemAsync(string customerId, string? rewardId)
+    public async Task<IActionResult> OnPostRedeemAsync(string customerId, string? rewardId, string? redeemId)
     {
         await LoadAsync(customerId);
         if (Customer is null)
@@ -103,8 +108,16 @@ public sealed class PosModel(Database database, IWritePath writes) : AdminPage
         var actor = Actor;
         var customer = Customer;
         RedemptionDto? redemption = null;
-        var done = await TryAsync(async () => redemption = await writes.RunAsync(context =>
-            Redemptions.RedeemAsync(context, actor.ProgramId, customer.Id, rewardId, null, actor.CreatedBy)));
+        // A form without its id (a hand-made post) redeems without the once-only guard, as an API call without Idempotency-Key.
+        var key = redeemId is { Length: > 11 and <= 64 } && redeemId.StartsWith("pos-redeem-", StringComparison.Ordinal) ? redeemId : null;
+        var hash = IdempotentWrite.RequestHash("admin.pos.redeem", $"{customer.Id}\n{rewardId}");
+        var done = await TryAsync(async () =>
+        {
+            var (answer, _) = await IdempotentWrite.RunAsync(writes, answers, actor.ProgramId, key, hash, async context =>
+                JsonSerializer.SerializeToUtf8Bytes(
+                    await Redemptions.RedeemAsync(context, actor.ProgramId, customer.Id, rewardId, null, actor.CreatedBy)));
+            redemption = JsonSerializer.Deserialize<RedemptionDto>(answer);
+        });
         if (!done)
         {
             return Page();
