@@ -13,7 +13,7 @@ public sealed class PatronOptions
     public WebhookOptions Webhooks { get; set; } = new();
     public ServerLimitOptions Server { get; set; } = new();
     public Jobs.JobOptions Jobs { get; set; } = new();
-    public Operations.Wallet.WalletOptions Wallet { get; set; } = new();
+    public WalletOptions Wallet { get; set; } = new();
 }
 
 public sealed class DatabaseOptions

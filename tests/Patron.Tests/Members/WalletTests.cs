@@ -224,4 +224,24 @@ public sealed class WalletTests
         // The other customer's own token, on its own pass, is accepted.
         (await Http.SendAsync(device, ApplePass(HttpMethod.Get, $"{PassKit}/passes/{WalletTestChain.PassType}/{other}", otherToken))).Code.ShouldBe(200);
     }
+
+    [Theory, DatabaseData]
+    public async Task LoyaltyDogs_walletPassUrl_downloads_the_members_pass_and_a_forged_link_is_401(string database)
+    {
+        var (server, _) = await StartAsync(database);
+        await using var _s = server;
+        var id = await NewShopCustomerAsync(server.Client, "shop-w6", points: 70);
+
+        var customer = await server.Client.GetJsonAsync($"/compat/loyaltydog/customers/{id}");
+        customer.Code.ShouldBe(200, customer.Raw);
+        var link = customer.Str("walletPassUrl");
+        link.ShouldStartWith(server.BaseAddress.ToString().TrimEnd('/') + "/wallet/v1/");
+        var anonymous = server.ClientWithKey(null);
+        var pass = PassJson(await DownloadPassAsync(anonymous, link));
+        pass.GetProperty("serialNumber").GetString().ShouldBe(id);
+        pass.GetProperty("storeCard").GetProperty("primaryFields")[0].GetProperty("value").GetInt64().ShouldBe(70);
+
+        var forged = await anonymous.GetJsonAsync(link[..(link.IndexOf("token=", StringComparison.Ordinal) + 6)] + "forged");
+        forged.Code.ShouldBe(401, forged.Raw);
+    }
 }

@@ -46,17 +46,23 @@ public static class LoyaltyDogCustomers
         }
         var (customer, created) = await writes.RunAsync(context =>
             CustomerWrites.UpsertAsync(context, caller.ProgramId, fields, 0, null, caller.KeyId));
-        return LoyaltyDogJson.Reply(created ? 201 : 200, LoyaltyDogCustomer.From(caller.ProgramId, customer));
+        return LoyaltyDogJson.Reply(created ? 201 : 200, LoyaltyDogCustomer.From(caller.ProgramId, customer, PassLink(http, caller, customer)));
     }
 
-    private static async Task<IResult> Get(string customerId, Caller caller, Database db) =>
-        LoyaltyDogJson.Reply(200, LoyaltyDogCustomer.From(caller.ProgramId,
-            await db.ReadAsync(sql => Customers.GetAsync(sql, caller.ProgramId, customerId))));
+    private static async Task<IResult> Get(HttpContext http, string customerId, Caller caller, Database db)
+    {
+        var customer = await db.ReadAsync(sql => Customers.GetAsync(sql, caller.ProgramId, customerId));
+        return LoyaltyDogJson.Reply(200, LoyaltyDogCustomer.From(caller.ProgramId, customer, PassLink(http, caller, customer)));
+    }
 
-    private static Task<IResult> GetInProgram(string programId, string customerId, Caller caller, Database db)
+    private static string? PassLink(HttpContext http, Caller caller, CustomerDto customer) =>
+        Members.WalletEndpoints.ApplePassLink(http, http.RequestServices.GetRequiredService<Operations.Wallet.ApplePasses>(),
+            caller.ProgramId, customer.Id);
+
+    private static Task<IResult> GetInProgram(HttpContext http, string programId, string customerId, Caller caller, Database db)
     {
         LoyaltyDogDialect.RequireProgram(caller, programId);
-        return Get(customerId, caller, db);
+        return Get(http, customerId, caller, db);
     }
 
     private static async Task<IResult> Balance(string programId, string customerId, Caller caller, Database db)

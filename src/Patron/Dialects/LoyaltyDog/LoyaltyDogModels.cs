@@ -78,7 +78,7 @@ public sealed class LoyaltyDogTransactionInput
     public string? Reference { get; set; }
 }
 
-/// <summary>A customer as LoyaltyDog answers it. <c>walletPassUrl</c> is always null: Patron has no wallet passes yet.</summary>
+/// <summary>A customer as LoyaltyDog answers it. <c>walletPassUrl</c> is the member's Apple Wallet pass link (docs/WALLET.md), null when passes are not configured.</summary>
 public sealed record LoyaltyDogCustomer(
     string Id,
     [property: JsonPropertyName("programId")] string ProgramId,
@@ -95,9 +95,9 @@ public sealed record LoyaltyDogCustomer(
     [property: JsonPropertyName("createdAt")] DateTimeOffset CreatedAt,
     [property: JsonPropertyName("updatedAt")] DateTimeOffset UpdatedAt)
 {
-    public static LoyaltyDogCustomer From(string programId, CustomerDto c) => new(
+    public static LoyaltyDogCustomer From(string programId, CustomerDto c, string? walletPassUrl = null) => new(
         c.Id, programId, c.Email, c.Phone, c.ExternalId, c.FirstName, c.LastName, c.Status, c.PointsBalance,
-        c.PendingPoints, c.LifetimePoints, WalletPassUrl: null, c.CreatedAt, c.UpdatedAt);
+        c.PendingPoints, c.LifetimePoints, WalletPassUrl: walletPassUrl, c.CreatedAt, c.UpdatedAt);
 }
 
 /// <summary>A customer's points as <c>GET .../balance</c> answers them.</summary>

@@ -1,4 +1,4 @@
-namespace Patron.Operations.Wallet;
+namespace Patron.Storage;
 
 /// <summary>The <c>Patron:Wallet</c> configuration section (docs/WALLET.md).</summary>
 public sealed class WalletOptions
@@ -7,8 +7,6 @@ public sealed class WalletOptions
     public string? PublicUrl { get; set; }
 
     public AppleWalletOptions Apple { get; set; } = new();
-
-    public GoogleWalletOptions Google { get; set; } = new();
 }
 
 /// <summary>Apple Wallet: the pass type certificate (a PFX), its password, and Apple's WWDR intermediate.</summary>
@@ -35,22 +33,4 @@ public sealed class AppleWalletOptions
     public bool IsConfigured =>
         !string.IsNullOrWhiteSpace(PassTypeIdentifier) && !string.IsNullOrWhiteSpace(TeamIdentifier)
         && !string.IsNullOrWhiteSpace(CertificatePath) && !string.IsNullOrWhiteSpace(WwdrCertificatePath);
-}
-
-/// <summary>Google Wallet: the issuer and the service account key that signs "Save to Google Wallet" links.</summary>
-public sealed class GoogleWalletOptions
-{
-    /// <summary>The Google Wallet issuer id (digits).</summary>
-    public string? IssuerId { get; set; }
-
-    /// <summary>The loyalty class's suffix; the class id is <c>{IssuerId}.{ClassSuffix}</c>.</summary>
-    public string ClassSuffix { get; set; } = "patron";
-
-    /// <summary>The service account key JSON file downloaded from Google Cloud.</summary>
-    public string? ServiceAccountKeyPath { get; set; }
-
-    /// <summary>Where the saved pass sends a customer back to (the JWT's origins); optional.</summary>
-    public string[] Origins { get; set; } = [];
-
-    public bool IsConfigured => !string.IsNullOrWhiteSpace(IssuerId) && !string.IsNullOrWhiteSpace(ServiceAccountKeyPath);
 }
