@@ -181,8 +181,19 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
     private static string Url(PatronServer server, string path) => new Uri(server.BaseAddress, path).ToString();
 
     /// <summary>Saves the page into docs/admin/NAME.png of the repository, for docs/ADMIN.md.</summary>
-    private static async Task Screenshot(IPage page, string name) =>
-        await page.ScreenshotAsync(new() { Path = Path.Combine(RepositoryRoot(), "docs", "admin", name + ".png"), FullPage = true });
+    /// <summary>
+    /// Saves a page as docs/ADMIN.md shows it. The guide's images are replaced only when
+    /// PATRON_UPDATE_SCREENSHOTS=1, so that a test run leaves the working tree as it was.
+    /// </summary>
+    private static async Task Screenshot(IPage page, string name)
+    {
+        var folder = Environment.GetEnvironmentVariable("PATRON_UPDATE_SCREENSHOTS") == "1"
+            ? Path.Combine(RepositoryRoot(), "docs", "admin")
+            : Directory.CreateTempSubdirectory("patron-screenshots-").FullName;
+        var path = Path.Combine(folder, name + ".png");
+        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
+        new FileInfo(path).Length.ShouldBeGreaterThan(0, name);
+    }
 
     private static string RepositoryRoot()
     {

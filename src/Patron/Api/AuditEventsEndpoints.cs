@@ -31,7 +31,12 @@ public static class AuditEventsEndpoints
         group.MapGet("/", List).WithSummary("Audit events, most recent first (admin)")
             .WithDescription($"Filters: `action` (one of {string.Join(", ", AuditActions.All.Select(a => $"`{a}`"))}), " +
                 $"`subject_type` (one of {string.Join(", ", AuditActions.SubjectTypes.Select(t => $"`{t}`"))}), `subject_id`, `actor_id`.")
-            .Produces<ListEnvelope<AuditEventDto>>();
+            .Produces<ListEnvelope<AuditEventDto>>()
+            .WithQuery(
+                QueryParameter.OneOf("action", "One kind of change.", [.. AuditActions.All]),
+                QueryParameter.OneOf("subject_type", "One kind of changed thing.", [.. AuditActions.SubjectTypes]),
+                QueryParameter.Text("subject_id", "The id of the changed thing."),
+                QueryParameter.Text("actor_id", "Who made the change: an API key id, `cli`, or a staff user id."));
         group.MapGet("/{id}", Get).WithSummary("One audit event (admin)").Produces<AuditEventDto>();
         return group;
     }
@@ -39,7 +44,7 @@ public static class AuditEventsEndpoints
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
         caller.RequireAdmin();
-        var paging = Paging.From(request);
+        var paging = Paging.From(request, "action", "subject_type", "subject_id", "actor_id");
         var q = request.Query;
         var action = q["action"].ToString();
         if (action.Length > 0 && !AuditActions.IsKnown(action))

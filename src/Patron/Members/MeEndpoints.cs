@@ -50,7 +50,8 @@ public static class MeEndpoints
         me.MapGet("/points_transactions", History).WithSummary("The customer's points history, newest first")
             .Produces<ListEnvelope<PointsTransactionDto>>();
         me.MapGet("/rewards", RewardsList).WithSummary("The program's enabled rewards, each marked affordable or not; ?affordable=true keeps those")
-            .Produces<ListEnvelope<MemberRewardDto>>();
+            .Produces<ListEnvelope<MemberRewardDto>>()
+            .WithQuery(QueryParameter.Boolean("affordable", "true keeps the rewards the customer's balance affords."));
         me.MapPost("/redemptions", Redeem).WithSummary("Redeem a reward with the customer's points (the same rules and limits as the API)")
             .Accepts<RedemptionsEndpoints.RedemptionInput>("application/json").Produces<RedemptionDto>(201);
         me.MapGet("/redemptions", RedemptionsList).WithSummary("The customer's redemptions and their codes")
@@ -116,7 +117,7 @@ public static class MeEndpoints
     private static async Task<IResult> History(HttpContext http, Database db)
     {
         var member = await MemberRequest.AuthenticateAsync(http);
-        var paging = Paging.From(http.Request);
+        var paging = Paging.From(http.Request, MemberRequest.CredentialParameters);
         var where = "program_id = @p AND customer_id = @c";
         (string, object?)[] args = [("p", member.ProgramId), ("c", member.Customer.Id)];
         return TypedResults.Ok(await db.ReadAsync(async sql =>
@@ -134,6 +135,7 @@ public static class MeEndpoints
     private static async Task<IResult> RewardsList(HttpContext http, Database db)
     {
         var member = await MemberRequest.AuthenticateAsync(http);
+        var paging = Paging.From(http.Request, [.. MemberRequest.CredentialParameters, "affordable"]);
         var onlyAffordable = http.Request.Query["affordable"].ToString() switch
         {
             "" or "false" => false,
@@ -149,7 +151,15 @@ public static class MeEndpoints
                 (r.PointsCost ?? r.Variable?.MinPoints ?? 0) <= balance))
             .Where(r => !onlyAffordable || r.Affordable)
             .ToList();
-        return TypedResults.Ok(new ListEnvelope<MemberRewardDto>(data, null, data.Count, data.Count, false));
+        // The rewards are few (at most 200 are read), so a page is cut from the whole list, cheapest first.
+        var start = paging.StartingAfter is { } after ? data.FindIndex(r => r.Id == after) + 1 : paging.Offset;
+        if (paging.StartingAfter is not null && start == 0)
+        {
+            throw ApiException.Invalid("starting_after", "'starting_after' names no reward of this list.");
+        }
+        var page = data.Skip(start).Take(paging.Limit).ToList();
+        return TypedResults.Ok(new ListEnvelope<MemberRewardDto>(page, paging.StartingAfter is null ? paging.Page : null, paging.Limit,
+            data.Count, start + page.Count < data.Count));
     }
 
     private static async Task<IResult> Redeem(HttpContext http, IWritePath path)
@@ -171,7 +181,7 @@ public static class MeEndpoints
     private static async Task<IResult> RedemptionsList(HttpContext http, Database db, TimeProvider clock)
     {
         var member = await MemberRequest.AuthenticateAsync(http);
-        var paging = Paging.From(http.Request);
+        var paging = Paging.From(http.Request, MemberRequest.CredentialParameters);
         (string, object?)[] args = [("p", member.ProgramId), ("c", member.Customer.Id)];
         const string where = "program_id = @p AND customer_id = @c";
         return TypedResults.Ok(await db.ReadAsync(async sql =>

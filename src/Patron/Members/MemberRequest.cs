@@ -19,6 +19,9 @@ public static class MemberRequest
     public const string TimestampHeader = "X-Patron-Timestamp";
     public const string SignatureHeader = "X-Patron-Signature";
 
+    /// <summary>The query parameters that may carry the credential instead of the headers; every /me list takes them.</summary>
+    public static readonly string[] CredentialParameters = ["program", "customer", "timestamp", "signature"];
+
     public static readonly string AllowedHeaders = string.Join(", ", "Content-Type", ProgramHeader, CustomerHeader, TimestampHeader, SignatureHeader);
 
     private const string Item = "patron.member";

@@ -65,12 +65,14 @@ public static class MemberSettingsEndpoints
         });
     }
 
-    private static async Task<IResult> List(Caller caller, Database db)
+    private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
         caller.RequireAdmin();
+        // At most two secrets are active, so the list is one page; its query is checked like every list's.
+        var paging = Paging.From(request);
         var rows = await db.ReadAsync(sql => MemberStore.SecretsAsync(sql, caller.ProgramId));
         var data = rows.Select(r => MemberSecretDto.From(r)).ToList();
-        return TypedResults.Ok(new ListEnvelope<MemberSecretDto>(data, null, data.Count, data.Count, false));
+        return TypedResults.Ok(new ListEnvelope<MemberSecretDto>(data, null, paging.Limit, data.Count, false));
     }
 
     private static async Task<IResult> Retire(string id, HttpContext http, Caller caller, Writes writes)

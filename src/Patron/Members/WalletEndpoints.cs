@@ -26,7 +26,7 @@ public static partial class WalletEndpoints
         app.MapGet(LinkPath + "/{program}/apple/{serial}", LinkedApplePass).WithTags("Members")
             .WithSummary("A customer's Apple Wallet pass by the link in wallet_pass_url").Produces(200, contentType: ApplePasses.ContentType);
 
-        var passKit = app.MapGroup(WalletPasses.WebServicePath + "/v1").WithTags("Wallet");
+        var passKit = app.MapGroup(WalletPasses.WebServicePath + "/v1").WithTags("Wallet").ExcludeFromDescription(); // Apple's protocol, called by Wallet (docs/WALLET.md)
         passKit.MapPost("/devices/{device}/registrations/{passType}/{serial}", Register).WithSummary("PassKit: register a device for a pass's updates");
         passKit.MapDelete("/devices/{device}/registrations/{passType}/{serial}", Unregister).WithSummary("PassKit: unregister a device");
         passKit.MapGet("/devices/{device}/registrations/{passType}", UpdatedSince).WithSummary("PassKit: the device's passes updated since a tag");
