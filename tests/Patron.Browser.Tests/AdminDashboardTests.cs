@@ -188,22 +188,11 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
     private static async Task Screenshot(IPage page, string name)
     {
         var folder = Environment.GetEnvironmentVariable("PATRON_UPDATE_SCREENSHOTS") == "1"
-            ? Path.Combine(RepositoryRoot(), "docs", "admin")
+            ? Repository.File("docs", "admin")
             : Directory.CreateTempSubdirectory("patron-screenshots-").FullName;
         var path = Path.Combine(folder, name + ".png");
         await page.ScreenshotAsync(new() { Path = path, FullPage = true });
         new FileInfo(path).Length.ShouldBeGreaterThan(0, name);
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Patron.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("The repository root (Patron.slnx) was not found above " + AppContext.BaseDirectory);
-    }
 }

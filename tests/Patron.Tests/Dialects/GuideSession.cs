@@ -22,7 +22,7 @@ public static partial class GuideSession
         };
         var client = server.ClientWithKey(null);
         var results = new List<ApiResponse>();
-        foreach (var line in Commands(File.ReadAllLines(Path.Combine(RepositoryRoot(), guide)), heading))
+        foreach (var line in Commands(File.ReadAllLines(Repository.File(guide)), heading))
         {
             if (Assignment().Match(line) is { Success: true } assign)
             {
@@ -202,16 +202,6 @@ public static partial class GuideSession
         Variable().Replace(word, m => variables.TryGetValue(m.Groups[1].Value, out var v)
             ? v : throw new ShouldAssertException($"${m.Groups[1].Value} is used before it is set")).Replace("\u0001", "$", StringComparison.Ordinal);
 
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !Directory.Exists(Path.Combine(dir.FullName, "docs", "migrate")))
-        {
-            dir = dir.Parent;
-        }
-        dir.ShouldNotBeNull("docs/migrate is not above the test assembly");
-        return dir.FullName;
-    }
 
     [GeneratedRegex(@"^(?:export )?([A-Z_]+)=(.*)$")]
     private static partial Regex Assignment();

@@ -667,12 +667,7 @@ public sealed partial class LoyaltyLionTests
     /// <summary>The curl commands of docs/migrate/loyaltylion.md: method, path, body and the status the guide promises.</summary>
     private static List<(string Method, string Path, string? Body, int Status)> GuideSession()
     {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Patron.slnx")))
-        {
-            dir = dir.Parent;
-        }
-        var guide = File.ReadAllText(Path.Combine(dir!.FullName, "docs", "migrate", "loyaltylion.md"));
+        var guide = File.ReadAllText(Repository.File("docs", "migrate", "loyaltylion.md"));
         var lines = guide.Replace("\\\n", " ", StringComparison.Ordinal).Split('\n');
         var steps = new List<(string, string, string?, int)>();
         for (var i = 0; i < lines.Length; i++)

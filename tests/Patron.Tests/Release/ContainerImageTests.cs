@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Patron.Tests.Infrastructure;
 using Shouldly;
 
 namespace Patron.Tests.Release;
@@ -83,7 +84,7 @@ public sealed class ContainerImageTests
         {
             var start = new ProcessStartInfo("docker")
             {
-                WorkingDirectory = RepositoryRoot(),
+                WorkingDirectory = Repository.Root,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
                 UseShellExecute = false,
@@ -107,16 +108,6 @@ public sealed class ContainerImageTests
                 throw new TimeoutException($"docker {string.Join(' ', args)} did not finish within {timeout}.");
             }
             return new Result(process.ExitCode, await stdout, await stderr);
-        }
-
-        private static string RepositoryRoot()
-        {
-            var dir = new DirectoryInfo(AppContext.BaseDirectory);
-            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Patron.slnx")))
-            {
-                dir = dir.Parent;
-            }
-            return dir?.FullName ?? throw new InvalidOperationException("The repository root (Patron.slnx) was not found.");
         }
     }
 }
