@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Patron.Api;
 using Patron.Domain;
 using Patron.Operations.Members;
@@ -162,7 +163,7 @@ public static class MeEndpoints
             data.Count, start + page.Count < data.Count));
     }
 
-    private static async Task<IResult> Redeem(HttpContext http, IWritePath path)
+    private static async Task<IResult> Redeem(HttpContext http, IWritePath path, Security.StoredAnswers answers)
     {
         var member = await MemberRequest.AuthenticateAsync(http);
         var input = await http.ReadJsonAsync<RedemptionsEndpoints.RedemptionInput>();
@@ -171,11 +172,33 @@ public static class MeEndpoints
         {
             throw ApiException.Invalid("points_to_redeem", "'points_to_redeem' must be a positive number of points.");
         }
+        var key = IdempotencyKey(http, member.Customer.Id);
+        var hash = IdempotentWrite.RequestHash("me.redeem", JsonSerializer.Serialize(new object?[] { member.Customer.Id, rewardId, input.PointsToRedeem }));
         // The customer's Patron id, never a reference from the request: the core's own redemption,
-        // with its customer lock, limits and single deduction.
-        var redemption = await path.RunAsync(context =>
-            Redemptions.RedeemAsync(context, member.ProgramId, member.Customer.Id, rewardId, input.PointsToRedeem, "member"));
-        return TypedResults.Json(redemption, PatronJson.Options, statusCode: 201);
+        // with its customer lock, limits and single deduction; a retry with the same key spends once.
+        var (answer, replayed) = await IdempotentWrite.RunAsync(path, answers, member.ProgramId, key, hash, async context =>
+            JsonSerializer.SerializeToUtf8Bytes(
+                await Redemptions.RedeemAsync(context, member.ProgramId, member.Customer.Id, rewardId, input.PointsToRedeem, "member"),
+                PatronJson.Options));
+        return new JsonReply(201, answer, replayed);
+    }
+
+    /// <summary>
+    /// The request's Idempotency-Key, kept apart per customer: the program's key space is shared with
+    /// the API, and one customer's key must never replay another's answer. The key is stored hashed.
+    /// </summary>
+    private static string? IdempotencyKey(HttpContext http, string customerId)
+    {
+        var key = http.Request.Headers["Idempotency-Key"].ToString();
+        if (key.Length == 0)
+        {
+            return null;
+        }
+        if (key.Length > IdempotentWrite.MaxKeyLength)
+        {
+            throw ApiException.Invalid("Idempotency-Key", $"Idempotency-Key is limited to {IdempotentWrite.MaxKeyLength} characters.");
+        }
+        return $"me:{customerId}:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key)))}";
     }
 
     private static async Task<IResult> RedemptionsList(HttpContext http, Database db, TimeProvider clock)

@@ -22,7 +22,7 @@ public static class MemberRequest
     /// <summary>The query parameters that may carry the credential instead of the headers; every /me list takes them.</summary>
     public static readonly string[] CredentialParameters = ["program", "customer", "timestamp", "signature"];
 
-    public static readonly string AllowedHeaders = string.Join(", ", "Content-Type", ProgramHeader, CustomerHeader, TimestampHeader, SignatureHeader);
+    public static readonly string AllowedHeaders = string.Join(", ", "Content-Type", "Idempotency-Key", ProgramHeader, CustomerHeader, TimestampHeader, SignatureHeader);
 
     private const string Item = "patron.member";
 

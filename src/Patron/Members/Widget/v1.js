@@ -45,10 +45,11 @@
     this.refresh();
   }
 
-  Widget.prototype.api = function (method, path, body) {
+  Widget.prototype.api = function (method, path, body, key) {
     var c = this.cfg;
     var headers = { 'X-Patron-Program': c.program, 'X-Patron-Customer': c.customer, 'X-Patron-Timestamp': String(c.timestamp), 'X-Patron-Signature': c.signature };
     if (body) { headers['Content-Type'] = 'application/json'; }
+    if (key) { headers['Idempotency-Key'] = key; }
     return fetch(this.base + '/api/v1/me' + path + (path.indexOf('?') < 0 ? '?' : '&') + 'program=' + encodeURIComponent(c.program), {
       method: method, headers: headers, body: body ? JSON.stringify(body) : undefined, credentials: 'omit', mode: 'cors'
     }).then(function (r) {
@@ -138,7 +139,9 @@
     var self = this;
     button.disabled = true;
     this.say('Redeeming ' + reward.name + '\u2026');
-    return this.api('POST', '/redemptions', { reward_id: reward.id }).then(function (r) {
+    // One key per click: a request the network repeats, or a retry of it, redeems once.
+    var key = 'widget-' + (window.crypto && crypto.randomUUID ? crypto.randomUUID() : Date.now() + '-' + Math.random().toString(36).slice(2));
+    return this.api('POST', '/redemptions', { reward_id: reward.id }, key).then(function (r) {
       self.say(reward.name + ' redeemed.' + (r.discount_code ? ' Your code:' : ''), false, r.discount_code);
       return self.refresh().then(function () {
         self.say(reward.name + ' redeemed.' + (r.discount_code ? ' Your code:' : ''), false, r.discount_code);
