@@ -66,8 +66,17 @@ public static class CustomersEndpoints
         return TypedResults.Ok(result);
     }
 
-    private static async Task<IResult> Get(string reference, Caller caller, Database db) =>
-        TypedResults.Ok(await db.ReadAsync(sql => Customers.GetAsync(sql, caller.ProgramId, reference)));
+    private static async Task<IResult> Get(string reference, HttpContext http, Caller caller, Database db)
+    {
+        var customer = await db.ReadAsync(sql => Customers.GetAsync(sql, caller.ProgramId, reference));
+        // The member's wallet pass links (docs/WALLET.md), when passes are configured.
+        return TypedResults.Ok(customer with
+        {
+            WalletPassUrl = Members.WalletEndpoints.ApplePassLink(http, http.RequestServices.GetRequiredService<Operations.Wallet.ApplePasses>(),
+                caller.ProgramId, customer.Id),
+            GoogleWalletUrl = await Members.WalletEndpoints.GoogleLinkAsync(http, caller.ProgramId, customer),
+        });
+    }
 
     private static async Task<IResult> CreateOrUpdate(HttpContext http, Caller caller, Writes writes)
     {

@@ -26,6 +26,14 @@ public sealed record CustomerDto(
 {
     [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
     public string Object => "customer";
+
+    /// <summary>The member's Apple Wallet pass link (docs/WALLET.md): only on GET /customers/{ref}, and only while passes are configured.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? WalletPassUrl { get; init; }
+
+    /// <summary>The member's "Save to Google Wallet" link (docs/WALLET.md): only on GET /customers/{ref}, and only while Google Wallet is configured.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? GoogleWalletUrl { get; init; }
 }
 
 /// <summary>

@@ -66,6 +66,7 @@ public static class MeEndpoints
     {
         var member = await MemberRequest.AuthenticateAsync(http);
         var c = member.Customer;
+        var google = await WalletEndpoints.GoogleLinkAsync(http, member.ProgramId, c);
         var view = await db.ReadAsync(async sql =>
         {
             var name = await MemberStore.ProgramNameAsync(sql, member.ProgramId) ?? "";
@@ -78,7 +79,7 @@ public static class MeEndpoints
             return new MeDto(c.Id, c.ExternalId, c.FirstName, c.LastName, c.Email, new ProgramView(member.ProgramId, name, currency),
                 c.PointsBalance, c.PendingPoints, c.LifetimePoints, tier is null ? null : new TierView(tier.Id, tier.Name), next,
                 new ReferralView(c.ReferralCode, member.Settings.ReferralUrl?.Replace("{code}", Uri.EscapeDataString(c.ReferralCode), StringComparison.Ordinal)),
-                new StampsView(c.CurrentStamps, required), c.QrCode, BasePath + "/qr.svg", new WalletView(passes.IsConfigured ? BasePath + "/wallet/apple" : null, null));
+                new StampsView(c.CurrentStamps, required), c.QrCode, BasePath + "/qr.svg", new WalletView(passes.IsConfigured ? BasePath + "/wallet/apple" : null, google));
         });
         return TypedResults.Ok(view);
     }

@@ -6,7 +6,10 @@ namespace Patron.Members;
 public static class MembersApp
 {
     public static IServiceCollection AddMembers(this IServiceCollection services) =>
-        services.AddSingleton<MemberSecretProtector>().AddSingleton<Operations.Wallet.ApplePasses>();
+        services.AddSingleton<MemberSecretProtector>().AddSingleton<Operations.Wallet.ApplePasses>()
+            .AddSingleton<Operations.Wallet.GooglePasses>()
+            .AddSingleton<Operations.Wallet.GoogleWalletSync>()
+            .AddSingleton<Jobs.IJob>(sp => sp.GetRequiredService<Operations.Wallet.GoogleWalletSync>());
 
     public static void MapMembers(this WebApplication app)
     {

@@ -23,6 +23,9 @@ public static partial class WalletEndpoints
     {
         app.MapGet(MeEndpoints.BasePath + "/wallet/apple", MyApplePass).WithTags("Members")
             .WithSummary("The signed-in customer's Apple Wallet pass (.pkpass)").Produces(200, contentType: ApplePasses.ContentType);
+        app.MapGet(MeEndpoints.BasePath + "/wallet/google", MyGoogleLink).WithTags("Members")
+            .WithSummary("The signed-in customer's \"Save to Google Wallet\" link (a signed JWT holding their loyalty object)")
+            .Produces<GoogleWalletLinkDto>();
         app.MapGet(LinkPath + "/{program}/apple/{serial}", LinkedApplePass).WithTags("Members")
             .WithSummary("A customer's Apple Wallet pass by the link in wallet_pass_url").Produces(200, contentType: ApplePasses.ContentType);
 
@@ -39,6 +42,43 @@ public static partial class WalletEndpoints
         passes.IsConfigured
             ? $"{BaseUrl(http)}{LinkPath}/{Uri.EscapeDataString(programId)}/apple/{Uri.EscapeDataString(customerId)}?token={passes.TokenFor(customerId)}"
             : null;
+
+    /// <summary>A member's "Save to Google Wallet" link.</summary>
+    public sealed record GoogleWalletLinkDto(string ObjectId, string Url)
+    {
+        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
+        public string Object => "google_wallet_link";
+    }
+
+    /// <summary>
+    /// The customer's "Save to Google Wallet" link, or null when Google Wallet is not configured or its
+    /// key cannot be read (<c>/api/v1/me/wallet/google</c> says which).
+    /// </summary>
+    public static async Task<string?> GoogleLinkAsync(HttpContext http, string programId, Domain.CustomerDto customer)
+    {
+        var services = http.RequestServices;
+        var google = services.GetRequiredService<GooglePasses>();
+        if (!google.IsConfigured)
+        {
+            return null;
+        }
+        try
+        {
+            return await GoogleWalletLinks.SaveLinkAsync(services.GetRequiredService<Database>(), services.GetRequiredService<IWritePath>(), google,
+                programId, customer, services.GetRequiredService<TimeProvider>().GetUtcNow());
+        }
+        catch (WalletUnavailableException)
+        {
+            return null;
+        }
+    }
+
+    private static async Task<IResult> MyGoogleLink(HttpContext http, Database db, IWritePath path, GooglePasses google, TimeProvider clock)
+    {
+        var member = await MemberRequest.AuthenticateAsync(http);
+        var url = await Available(() => GoogleWalletLinks.SaveLinkAsync(db, path, google, member.ProgramId, member.Customer, clock.GetUtcNow()));
+        return TypedResults.Ok(new GoogleWalletLinkDto(google.ObjectIdFor(member.Customer.Id), url));
+    }
 
     public static string BaseUrl(HttpContext http)
     {
