@@ -15,6 +15,7 @@
     '.balance{font-size:32px;font-weight:700;color:var(--patron-accent,#4f46e5)}' +
     '.muted{color:var(--patron-muted,#6b7280);font-size:13px}' +
     'ul{list-style:none;margin:0;padding:0}li{display:flex;justify-content:space-between;align-items:center;gap:8px;padding:8px 0;border-top:1px solid var(--patron-border,#e5e7eb)}' +
+    '.passes{display:flex;gap:8px;flex-wrap:wrap}.passes a{text-decoration:none;border-radius:calc(var(--patron-radius,12px) / 2);padding:6px 12px;background:#000;color:#fff;font-size:13px}.passes a[hidden]{display:none}a:focus-visible{outline:3px solid var(--patron-focus,#f59e0b);outline-offset:2px}' +
     '.redeem,.copy{border:0;border-radius:calc(var(--patron-radius,12px) / 2);padding:6px 12px;background:var(--patron-accent,#4f46e5);color:var(--patron-accent-text,#fff);font:inherit;font-size:13px;cursor:pointer;white-space:nowrap}' +
     'button:disabled{opacity:.45;cursor:not-allowed}' +
     'button:focus-visible,input:focus-visible{outline:3px solid var(--patron-focus,#f59e0b);outline-offset:2px}' +
@@ -72,12 +73,15 @@
     this.refInput = el('input', { type: 'text', readonly: '', 'aria-label': 'Your referral link' });
     this.refSection = el('div', { hidden: '' }, [el('h3', { text: 'Refer a friend' }), el('div', { 'class': 'ref' }, [this.refInput,
       el('button', { 'class': 'copy', type: 'button', text: 'Copy', onclick: function () { self.copy(); } })])]);
+    this.apple = el('a', { 'data-pass': 'apple', hidden: '', text: 'Add to Apple Wallet' });
+    this.google = el('a', { 'data-pass': 'google', hidden: '', target: '_blank', rel: 'noopener', text: 'Add to Google Wallet' });
+    this.passSection = el('div', { hidden: '' }, [el('h3', { text: 'Your card' }), el('div', { 'class': 'passes' }, [this.apple, this.google])]);
     this.status = el('div', { 'class': 'status', role: 'status', 'aria-live': 'polite' });
     this.panel = el('div', { 'class': 'panel', id: 'patron-panel', role: this.inline ? 'region' : 'dialog', 'aria-labelledby': 'patron-title', hidden: '', tabindex: '-1',
     }, [
       el('div', { 'class': 'top' }, [this.title, this.inline ? null : this.close]),
       el('div', {}, [this.balance, document.createTextNode(' points')]), this.details,
-      el('h3', { text: 'Rewards' }), this.rewards, this.refSection, this.status]);
+      el('h3', { text: 'Rewards' }), this.rewards, this.refSection, this.passSection, this.status]);
     if (!this.inline) { wrap.appendChild(this.launcher); }
     wrap.appendChild(this.panel);
     this.root.appendChild(wrap);
@@ -133,6 +137,16 @@
     var link = me.referral && (me.referral.url || me.referral.code);
     this.refSection.hidden = !link;
     this.refInput.value = link || '';
+    // Pass buttons: Apple's .pkpass by a link that carries the credential (a link sends no headers), Google's signed Save link.
+    var w = me.wallet || {}, c = this.cfg;
+    if (w.apple_pass_url) {
+      this.apple.href = this.base + w.apple_pass_url + '?program=' + encodeURIComponent(c.program) + '&customer=' + encodeURIComponent(c.customer) +
+        '&timestamp=' + encodeURIComponent(String(c.timestamp)) + '&signature=' + encodeURIComponent(c.signature);
+    }
+    if (w.google_pass_url) { this.google.href = w.google_pass_url; }
+    this.apple.hidden = !w.apple_pass_url;
+    this.google.hidden = !w.google_pass_url;
+    this.passSection.hidden = !w.apple_pass_url && !w.google_pass_url;
   };
 
   Widget.prototype.redeem = function (reward, button) {
