@@ -144,7 +144,7 @@ public sealed partial class GoogleWalletSync(
             _token = (token, now.AddSeconds(Math.Max(0, lifetime - 60)));
             return token;
         }
-        catch (KeyNotFoundException)
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException)
         {
             throw new HttpRequestException("The token URL answered no access_token");
         }
