@@ -8,7 +8,7 @@ using Patron.Storage;
 namespace Patron.Tests.Infrastructure;
 
 /// <summary>
-/// A real Patron server in this test process: Kestrel on 127.0.0.1 with a free port, a fresh
+/// A real Patron server in this test process: Kestrel on 127.0.0.1 with a free port, a fresh (already migrated)
 /// database of the requested kind, and the bootstrap admin key of program <c>default</c>. Disposing of it
 /// stops the server, drops its PostgreSQL database and deletes its data folder.
 /// </summary>
@@ -51,7 +51,7 @@ public sealed class PatronServer : IAsyncDisposable
         (int Size, int TimeoutSeconds)? postgresPool = null)
     {
         var dataDir = NewDataDir();
-        var testDatabase = await TestDatabase.CreateAsync(database, dataDir, postgresPool);
+        var testDatabase = await TestDatabase.CreateMigratedAsync(database, dataDir, postgresPool);
         try
         {
             return await StartAsync(dataDir, testDatabase, clock, settings);

@@ -28,7 +28,8 @@ public static class TestDatabases
 /// <summary>
 /// A new, empty database for one test. SQLite: a file the server makes in the data folder (the folder's
 /// owner deletes it). PostgreSQL: a database of its own on the <c>PATRON_TEST_POSTGRES</c> cluster,
-/// dropped on dispose, even from under connections still open.
+/// dropped after dispose, even from under connections still open (in the background, see
+/// <see cref="PostgresTestDatabases.DropLater"/>; the end of the run waits for it).
 /// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
@@ -49,15 +50,30 @@ public sealed class TestDatabase : IAsyncDisposable
     public string? PostgresName { get; }
 
     /// <param name="postgresPool">PostgreSQL only: the server's pool size and the seconds it waits for a free connection.</param>
-    public static async Task<TestDatabase> CreateAsync(string kind, string dataDir, (int Size, int TimeoutSeconds)? postgresPool = null)
+    public static Task<TestDatabase> CreateAsync(string kind, string dataDir, (int Size, int TimeoutSeconds)? postgresPool = null) =>
+        CreateAsync(kind, dataDir, postgresPool, migrated: false);
+
+    /// <summary>
+    /// Like <see cref="CreateAsync(string, string, ValueTuple{int, int}?)"/>, but with every migration already
+    /// applied (a copy of <see cref="MigratedTemplates"/>), as a server leaves a new database before it makes
+    /// its first key. For servers whose tests are not about migrating.
+    /// </summary>
+    public static Task<TestDatabase> CreateMigratedAsync(string kind, string dataDir, (int Size, int TimeoutSeconds)? postgresPool = null) =>
+        CreateAsync(kind, dataDir, postgresPool, migrated: true);
+
+    private static async Task<TestDatabase> CreateAsync(string kind, string dataDir, (int Size, int TimeoutSeconds)? postgresPool, bool migrated)
     {
         switch (kind)
         {
             case TestDatabases.Sqlite:
+                if (migrated)
+                {
+                    await MigratedTemplates.CopySqliteIntoAsync(dataDir);
+                }
                 return new TestDatabase(kind, ["--Patron:Database:Provider=sqlite", $"--Patron:DataDir={dataDir}"], null);
             case TestDatabases.Postgres:
                 var admin = TestDatabases.PostgresAdmin ?? throw new InvalidOperationException("PATRON_TEST_POSTGRES is not set.");
-                var name = await PostgresTestDatabases.CreateAsync(admin);
+                var name = await PostgresTestDatabases.CreateAsync(admin, migrated ? await MigratedTemplates.PostgresAsync() : null);
                 // Several test servers share one cluster: keep each pool well under its max_connections.
                 var builder = new NpgsqlConnectionStringBuilder(admin) { Database = name, MaxPoolSize = postgresPool?.Size ?? 20 };
                 if (postgresPool is { TimeoutSeconds: var wait })
@@ -72,12 +88,13 @@ public sealed class TestDatabase : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         if (PostgresName is not null)
         {
-            await PostgresTestDatabases.DropAsync(PostgresName);
+            PostgresTestDatabases.DropLater(PostgresName);
         }
+        return ValueTask.CompletedTask;
     }
 }
 
@@ -89,19 +106,24 @@ internal static class PostgresTestDatabases
 {
     private const string Prefix = "patron_test_";
     private const int DropAttempts = 3;
+    private const int DropBatch = 8;
     private static readonly ConcurrentDictionary<string, byte> Live = new();
+    private static readonly List<string> Queue = [];
+    private static bool _draining;
+    private static Task _drainer = Task.CompletedTask;
 
     /// <summary>Names of the databases made by this run and not dropped yet.</summary>
     public static IReadOnlyCollection<string> Remaining => [.. Live.Keys];
 
-    public static async Task<string> CreateAsync(string admin)
+    /// <param name="template">A database to copy (one nobody is connected to), else PostgreSQL's empty <c>template1</c>.</param>
+    public static async Task<string> CreateAsync(string admin, string? template = null)
     {
         var name = Prefix + Guid.NewGuid().ToString("N")[..16];
         // Remembered first: a CREATE whose answer is lost may still have made the database.
         Live[name] = 0;
         await using var connection = new NpgsqlConnection(admin);
         await connection.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+        await using var create = new NpgsqlCommand($"CREATE DATABASE {name}{(template is null ? "" : $" TEMPLATE {template}")}", connection);
         await create.ExecuteNonQueryAsync();
         return name;
     }
@@ -138,9 +160,78 @@ internal static class PostgresTestDatabases
         return false;
     }
 
+    /// <summary>
+    /// Drops the database in the background. Each DROP DATABASE waits for a checkpoint of the whole
+    /// cluster (seconds with fsync on); drops issued together share one, so the names queue up and go in
+    /// batches, and the test that disposed of its database does not wait for any of it.
+    /// </summary>
+    public static void DropLater(string name)
+    {
+        lock (Queue)
+        {
+            Queue.Add(name);
+            if (!_draining)
+            {
+                _draining = true;
+                _drainer = Task.Run(DrainAsync);
+            }
+        }
+    }
+
+    /// <summary>Waits until every database queued by <see cref="DropLater"/> has been dropped (or has failed to).</summary>
+    public static async Task DrainedAsync()
+    {
+        while (true)
+        {
+            Task drainer;
+            lock (Queue)
+            {
+                if (!_draining)
+                {
+                    return;
+                }
+                drainer = _drainer;
+            }
+            await drainer;
+        }
+    }
+
+    private static async Task DrainAsync()
+    {
+        while (true)
+        {
+            string[] batch;
+            lock (Queue)
+            {
+                if (Queue.Count == 0)
+                {
+                    _draining = false;
+                    return;
+                }
+                batch = [.. Queue];
+                Queue.Clear();
+            }
+            foreach (var chunk in batch.Chunk(DropBatch))
+            {
+                // A failed drop stays on the list of live databases, for the sweep at the end of the run.
+                await Task.WhenAll(chunk.Select(async name =>
+                {
+                    try
+                    {
+                        await DropAsync(name);
+                    }
+                    catch (Exception)
+                    {
+                    }
+                }));
+            }
+        }
+    }
+
     /// <summary>Drops every database of this run that is still there.</summary>
     public static async Task DropRemainingAsync()
     {
+        await DrainedAsync();
         foreach (var name in Remaining)
         {
             await DropAsync(name);
