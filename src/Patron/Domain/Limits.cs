@@ -27,9 +27,6 @@ public static class Limits
     /// <summary>A description or reason: characters.</summary>
     public const int DescriptionLength = 500;
 
-    /// <summary>A URL (a webhook endpoint's): characters.</summary>
-    public const int UrlLength = 2000;
-
     /// <summary>
     /// The largest amount of money in one field (an order total, a refund, <c>refunded_total</c>, a gift
     /// card's balance or movement, a referral's <c>min_order_total</c>): one trillion in the major unit.
