@@ -27,14 +27,19 @@ public static class ApiKeyOperations
         : name is { Length: > Limits.NameLength } ? ("name", $"is limited to {Limits.NameLength} characters.")
         : null;
 
-    /// <summary>Refuses a request that <see cref="Refusal"/> or the scope rule refuses.</summary>
-    public static void Validate(ApiKeyRequest request, DateTimeOffset now)
+    /// <summary>
+    /// Refuses a request that <see cref="Refusal"/> or the scope rule refuses. The expiry is checked
+    /// against <paramref name="now"/>, the time the caller asked; front doors check before the write.
+    /// </summary>
+    public static void Validate(ApiKeyRequest request, DateTimeOffset now) => Check(request, now);
+
+    private static void Check(ApiKeyRequest request, DateTimeOffset? now)
     {
         if (!ApiKeyScopes.IsValid(request.Scope))
         {
             throw OperationException.Invalid("scope", "'scope' must be 'read', 'write' or 'admin'.");
         }
-        if (Refusal(request.Name, request.ExpiresAt, request.RateLimitPerMinute, now) is { } refusal)
+        if (Refusal(request.Name, now is null ? null : request.ExpiresAt, request.RateLimitPerMinute, now ?? default) is { } refusal)
         {
             throw OperationException.Invalid(refusal.Field, $"'{refusal.Field}' {refusal.Reason}");
         }
@@ -44,7 +49,8 @@ public static class ApiKeyOperations
     public static async Task<(ApiKeyRow Row, string Secret)> CreateAsync(
         WriteContext context, Actor actor, string programId, ApiKeyRequest request, string? secret = null)
     {
-        Validate(request, context.Now);
+        // The expiry was checked when the caller asked: a busy write path must not refuse it later.
+        Check(request, null);
         await using var db = PatronDb.For(context, programId);
         var (row, plain) = await ApiKeyRows.CreateAsync(db, context.NowMs, programId, request.Scope, request.Name,
             request.ExpiresAt?.ToUnixTimeMilliseconds(), request.RateLimitPerMinute, secret);
