@@ -6,8 +6,8 @@ using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 using Patron.Api;
 using Patron.Domain;
-using Patron.Operations.Points;
 using Patron.Operations.Orders;
+using Patron.Operations.Points;
 using Patron.Security;
 using Patron.Storage;
 
