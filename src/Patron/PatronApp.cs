@@ -6,6 +6,7 @@ using Patron.Dialects;
 using Patron.Jobs;
 using Patron.Mcp;
 using Patron.Observability;
+using Patron.Operations.Programs;
 using Patron.Storage;
 
 namespace Patron;

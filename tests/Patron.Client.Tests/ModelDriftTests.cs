@@ -36,7 +36,7 @@ public sealed class ModelDriftTests
         { typeof(ReferralDto), typeof(Referral) },
         { typeof(VipTiersEndpoints.VipTierDto), typeof(VipTier) },
         { typeof(EarnRulesEndpoints.EarnRuleDto), typeof(EarnRule) },
-        { typeof(ApiKeysEndpoints.ApiKeyDto), typeof(ApiKey) },
+        { typeof(ApiKeyDto), typeof(ApiKey) },
         { typeof(EventsEndpoints.EventDto), typeof(Event) },
         { typeof(Patron.Webhooks.WebhookEndpointDto), typeof(WebhookEndpoint) },
         { typeof(Patron.Webhooks.WebhookDeliveryDto), typeof(WebhookDelivery) },

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using Patron.Domain;
+using Patron.Operations.Keys;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -18,17 +19,9 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
     private readonly ConcurrentDictionary<string, CachedKey> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _revokedAt = new(StringComparer.Ordinal);
 
-    public static string NewSecret() => "sk_" + Ids.Secret();
-
-    public static string Hash(string secret) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
-
-    public static string Hint(string secret) =>
-        secret.Length > 10 ? string.Concat(secret.AsSpan(0, 3), "...", secret.AsSpan(secret.Length - 4)) : "sk_...";
-
     public async Task<Caller> AuthenticateAsync(string secret)
     {
-        var hash = Hash(secret);
+        var hash = ApiKeyRows.Hash(secret);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         if (!_cache.TryGetValue(hash, out var cached) || now - cached.FetchedAtMs > CacheTtl.TotalMilliseconds
             || (cached.Row is { } seen && _revokedAt.TryGetValue(seen.Id, out var revokedAt) && cached.FetchedAtMs <= revokedAt))
@@ -77,37 +70,11 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
     }
 
     /// <summary>
-    /// What <c>POST /api_keys</c> and <c>keys create</c> both refuse: the setting at fault (its JSON name)
-    /// and why, or null when the key may be created.
+    /// What <c>POST /api_keys</c>, the dashboard and <c>keys create</c> all refuse: the setting at fault
+    /// (its JSON name) and why, or null when the key may be created.
     /// </summary>
     public static (string Field, string Reason)? Refusal(string? name, DateTimeOffset? expiresAt, int? rateLimitPerMinute, DateTimeOffset now) =>
-        rateLimitPerMinute is < 0 ? ("rate_limit_per_minute", "cannot be negative (0 means no limit).")
-        : expiresAt is { } at && at <= now ? ("expires_at", "must be in the future.")
-        : name is { Length: > 200 } ? ("name", "is limited to 200 characters.")
-        : null;
-
-    /// <summary>Adds a key inside a write; the secret is returned here and never again.</summary>
-    public static async Task<(ApiKeyRow Row, string Secret)> CreateAsync(
-        PatronDb db, long nowMs, string programId, Scope scope, string? name,
-        long? expiresAtMs = null, int? rateLimitPerMinute = null, string? secret = null)
-    {
-        secret ??= NewSecret();
-        var row = new ApiKeyRow
-        {
-            Id = Ids.New("key_"),
-            ProgramId = programId,
-            Name = name,
-            Scope = Caller.ScopeName(scope),
-            SecretHash = Hash(secret),
-            SecretHint = Hint(secret),
-            RateLimitPerMinute = rateLimitPerMinute,
-            ExpiresAt = expiresAtMs,
-            CreatedAt = nowMs,
-        };
-        db.ApiKeys.Add(row);
-        await db.SaveChangesAsync();
-        return (row, secret);
-    }
+        ApiKeyOperations.Refusal(name, expiresAt, rateLimitPerMinute, now);
 
     private sealed record CachedKey(ApiKeyRow? Row, long FetchedAtMs);
 }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Patron.Domain;
+using Patron.Operations.Keys;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -7,22 +8,6 @@ namespace Patron.Api;
 /// <summary>API keys of the caller's program (docs/API.md API keys; admin scope).</summary>
 public static class ApiKeysEndpoints
 {
-    public sealed record ApiKeyDto(
-        string Id, string? Name, string Scope, string SecretHint, int? RateLimitPerMinute,
-        DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset CreatedAt,
-        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
-        string? Secret = null)
-    {
-        [System.Text.Json.Serialization.JsonPropertyOrder(-1)]
-        public string Object => "api_key";
-
-        public static ApiKeyDto From(ApiKeyRow k, string? secret = null) => new(
-            k.Id, k.Name, k.Scope, k.SecretHint, k.RateLimitPerMinute,
-            k.ExpiresAt is { } e ? PatronJson.FromMs(e) : null,
-            k.RevokedAt is { } r ? PatronJson.FromMs(r) : null,
-            PatronJson.FromMs(k.CreatedAt), secret);
-    }
-
     public sealed class ApiKeyInput
     {
         public string? Name { get; set; }
@@ -60,18 +45,11 @@ public static class ApiKeysEndpoints
     {
         caller.RequireAdmin();
         var input = await http.ReadJsonAsync<ApiKeyInput>();
-        var scope = Caller.ParseScope(input.Scope ?? "write")
-            ?? throw ApiException.Invalid("scope", "'scope' must be 'read', 'write' or 'admin'.");
-        if (ApiKeyService.Refusal(input.Name, input.ExpiresAt, input.RateLimitPerMinute, clock.GetUtcNow()) is { } refusal)
-        {
-            throw ApiException.Invalid(refusal.Field, $"'{refusal.Field}' {refusal.Reason}");
-        }
+        var request = new ApiKeyRequest(input.Name, input.Scope ?? ApiKeyScopes.Write, input.ExpiresAt, input.RateLimitPerMinute);
+        ApiKeyOperations.Validate(request, clock.GetUtcNow());
         return await writes.RunAsync(http, caller, async context =>
         {
-            await using var db = PatronDb.For(context, caller.ProgramId);
-            var (row, secret) = await ApiKeyService.CreateAsync(db, context.NowMs, caller.ProgramId, scope, input.Name,
-                input.ExpiresAt?.ToUnixTimeMilliseconds(), input.RateLimitPerMinute);
-            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.ApiKeyCreated, row.Id, null, ApiKeyDto.From(row));
+            var (row, secret) = await ApiKeyOperations.CreateAsync(context, caller.Actor, caller.ProgramId, request);
             return Reply.Created(ApiKeyDto.From(row, secret));
         });
     }
@@ -81,16 +59,7 @@ public static class ApiKeysEndpoints
         caller.RequireAdmin();
         return await writes.RunAsync(http, caller, async context =>
         {
-            await using var db = PatronDb.For(context, caller.ProgramId);
-            var before = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == id)
-                ?? throw ApiException.NotFound("API key", id);
-            var changed = await db.ApiKeys.Where(k => k.Id == id && k.RevokedAt == null)
-                .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, context.NowMs));
-            if (changed > 0)
-            {
-                await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.ApiKeyRevoked, id,
-                    ApiKeyDto.From(before), ApiKeyDto.From(before) with { RevokedAt = context.Now });
-            }
+            await ApiKeyOperations.RevokeAsync(context, caller.Actor, caller.ProgramId, id);
             context.AfterCommit.Add(() => keys.Forget(id));
             return Reply.Ok(new DeletedObject(id, "api_key"));
         });

@@ -1,42 +1,17 @@
-using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Patron.Domain;
 
 namespace Patron.Api;
 
+/// <summary>The native API's JSON: the core's <see cref="JsonFormat"/> (docs/API.md, Conventions).</summary>
 public static class PatronJson
 {
     /// <summary>snake_case, nulls written, timestamps as ISO-8601 UTC with milliseconds (docs/API.md).</summary>
-    public static readonly JsonSerializerOptions Options = Configure(new JsonSerializerOptions(JsonSerializerDefaults.Web));
+    public static readonly JsonSerializerOptions Options = JsonFormat.Options;
 
-    public static JsonSerializerOptions Configure(JsonSerializerOptions o)
-    {
-        o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-        // Answers are always application/json, never embedded in HTML: keep '+' and quotes readable.
-        o.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-        o.DictionaryKeyPolicy = null;
-        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
-        o.NumberHandling = JsonNumberHandling.Strict;
-        o.AllowTrailingCommas = false;
-        o.Converters.Add(new TimestampConverter());
-        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
-        return o;
-    }
+    public static JsonSerializerOptions Configure(JsonSerializerOptions o) => JsonFormat.Configure(o);
 
-    public static string Timestamp(DateTimeOffset t) =>
-        t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+    public static string Timestamp(DateTimeOffset t) => JsonFormat.Timestamp(t);
 
-    public static DateTimeOffset FromMs(long ms) => Domain.Time.FromMs(ms);
-
-    private sealed class TimestampConverter : JsonConverter<DateTimeOffset>
-    {
-        public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            reader.TokenType == JsonTokenType.String && DateTimeOffset.TryParse(
-                reader.GetString(), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var value)
-                ? value.ToUniversalTime()
-                : throw new JsonException("Expected an ISO-8601 timestamp.");
-
-        public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
-            writer.WriteStringValue(Timestamp(value));
-    }
+    public static DateTimeOffset FromMs(long ms) => Time.FromMs(ms);
 }

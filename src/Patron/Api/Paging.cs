@@ -1,32 +1,35 @@
 using System.Globalization;
-using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
+using Patron.Storage;
 
 namespace Patron.Api;
 
 /// <summary>
 /// List parameters (docs/API.md): <c>limit</c> 1–100 (default 20) with either <c>page</c> (1-based,
 /// counted) or <c>starting_after</c> (a cursor on the time-ordered id, which stays fast on millions
-/// of rows and so skips the count).
+/// of rows and so skips the count). Read from the request into the core's <see cref="Paging"/>.
 /// </summary>
-public sealed partial record Paging(int Limit, int Page, string? StartingAfter)
+public static partial class PagingRequest
 {
-    public int Offset => StartingAfter is null ? (Page - 1) * Limit : 0;
-
     /// <summary>The parameters every list takes; each list names its own filters besides.</summary>
     private static readonly string[] Common = ["limit", "page", "starting_after"];
 
-    /// <summary>Reads the list parameters of a list whose only other query parameters are <paramref name="filters"/>.</summary>
-    public static Paging From(HttpRequest request, params string[] filters) => From(request, true, filters);
+    extension(Paging)
+    {
+        /// <summary>Reads the list parameters of a list whose only other query parameters are <paramref name="filters"/>.</summary>
+        public static Paging From(HttpRequest request, params string[] filters) => Read(request, true, filters);
 
-    /// <summary>
-    /// Reads the list parameters. A query parameter that is neither a list parameter nor one of
-    /// <paramref name="filters"/> is 400 <c>parameter_unknown</c> naming it, so that a misspelt filter
-    /// never silently lists everything. A <c>starting_after</c> must have the shape of a Patron id
-    /// (<c>prefix_</c> and 26 base32 characters) unless <paramref name="cursorIsId"/> is false, for a list
-    /// keyed by the caller's own ids (orders), which checks its cursor names one of its objects itself.
-    /// </summary>
-    public static Paging From(HttpRequest request, bool cursorIsId, params string[] filters)
+        /// <summary>
+        /// Reads the list parameters. A query parameter that is neither a list parameter nor one of
+        /// <paramref name="filters"/> is 400 <c>parameter_unknown</c> naming it, so that a misspelt filter
+        /// never silently lists everything. A <c>starting_after</c> must have the shape of a Patron id
+        /// (<c>prefix_</c> and 26 base32 characters) unless <paramref name="cursorIsId"/> is false, for a list
+        /// keyed by the caller's own ids (orders), which checks its cursor names one of its objects itself.
+        /// </summary>
+        public static Paging From(HttpRequest request, bool cursorIsId, params string[] filters) => Read(request, cursorIsId, filters);
+    }
+
+    private static Paging Read(HttpRequest request, bool cursorIsId, string[] filters)
     {
         foreach (var name in request.Query.Keys)
         {
@@ -61,33 +64,4 @@ public sealed partial record Paging(int Limit, int Page, string? StartingAfter)
         }
         return value;
     }
-
-    /// <summary>Appends the cursor, order and window to a query whose rows are ordered by <paramref name="idColumn"/>.</summary>
-    public string Apply(string sql, List<(string, object?)> args, string idColumn = "id")
-    {
-        if (StartingAfter is not null)
-        {
-            sql += $" AND {idColumn} < @starting_after";
-            args.Add(("starting_after", StartingAfter));
-        }
-        args.Add(("limit_plus_one", Limit + 1));
-        args.Add(("offset", Offset));
-        return sql + $" ORDER BY {idColumn} DESC LIMIT @limit_plus_one OFFSET @offset";
-    }
-
-    public ListEnvelope<T> Envelope<T>(List<T> rows, long? totalCount)
-    {
-        var hasMore = rows.Count > Limit;
-        if (hasMore)
-        {
-            rows.RemoveAt(rows.Count - 1);
-        }
-        return new ListEnvelope<T>(rows, StartingAfter is null ? Page : null, Limit, totalCount, hasMore);
-    }
-}
-
-public sealed record ListEnvelope<T>(List<T> Data, int? Page, int Limit, long? TotalCount, bool HasMore)
-{
-    [JsonPropertyOrder(-1)]
-    public string Object => "list";
 }

@@ -1,4 +1,5 @@
 using Patron.Domain;
+using Patron.Operations.Points;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -33,63 +34,11 @@ public static class PointsTransactionsEndpoints
     private static async Task<IResult> Post(string reference, HttpContext http, Caller caller, Writes writes)
     {
         var input = await http.ReadJsonAsync<PointsInput>();
-        var points = input.Points ?? throw ApiException.Missing("points");
-        if (points == 0)
-        {
-            throw ApiException.Invalid("points", "'points' must be a non-zero whole number.");
-        }
-        if (points is > LedgerRules.MaxPointsPerEntry or < -LedgerRules.MaxPointsPerEntry)
-        {
-            throw ApiException.Invalid("points", $"'points' must be from -{Limits.MaxPoints} to {Limits.MaxPoints}.");
-        }
-        // 'type' is the caller's label. earned, adjusted and redeemed are also the entry's kind; any other
-        // label is kept as given and the kind follows the sign, as when no type is sent.
-        string? label = null;
-        if (input.Type is { } given && !PointsTypes.PostableByClients(given))
-        {
-            label = PointsTypes.IsValidLabel(given) ? given : throw ApiException.Invalid("type",
-                $"'type' is 'earned', 'adjusted', 'redeemed' or a label of your own: 1 to {PointsTypes.MaxLabelLength} letters, digits, " +
-                "spaces, '_', '-', '.' or ':', other than the kinds Patron writes itself (expired, reversed, refunded).");
-        }
-        var type = label is null && input.Type is { } kind ? kind : points > 0 ? PointsTypes.Earned : PointsTypes.Redeemed;
-        if (LedgerRules.SignError(type, points) is { } signError)
-        {
-            throw ApiException.Invalid("points", signError);
-        }
-        if (input.Description is { Length: > 500 })
-        {
-            throw ApiException.Invalid("description", "'description' is limited to 500 characters.");
-        }
-        if (input.Reference is { } r && (r.Length is 0 or > 200))
-        {
-            throw ApiException.Invalid("reference", "'reference' must be 1 to 200 characters.");
-        }
-
+        var post = new PointsPost(input.Points, input.Type, input.Description, input.Reference);
+        PointsOperations.Validate(post);
         return await writes.RunAsync(http, caller, async context =>
         {
-            var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, reference);
-            // A blocked customer earns and redeems nothing; the merchant may still adjust the balance.
-            if (customer.Status == CustomerStatus.Blocked && type != PointsTypes.Adjusted)
-            {
-                // A retry of an entry posted before the block still gets the original entry back.
-                if (input.Reference is { } repeat && await Ledger.ByReferenceAsync(context.Sql, customer.Id, repeat) is { } earlier)
-                {
-                    return Reply.Ok(earlier);
-                }
-                throw ApiException.Forbidden("customer_blocked", "This customer is blocked.");
-            }
-            var posted = await Ledger.PostAsync(context, new Ledger.Entry(caller.ProgramId, customer.Id, points, type,
-                input.Description, input.Reference, caller.KeyId, Label: label));
-            // A manual adjustment is audited; other entries are per-customer awards and spends, whose audit
-            // is the ledger itself (each entry names the key that posted it; docs/AUDIT.md).
-            if (posted.Created && posted.Transaction.Kind == PointsTypes.Adjusted)
-            {
-                var t = posted.Transaction;
-                await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.PointsAdjusted, customer.Id,
-                    new { points_balance = customer.PointsBalance },
-                    new { points_balance = t.BalanceAfter, points = t.Points, type = t.ShownType, t.Description, transaction_id = t.Id },
-                    customer.Id);
-            }
+            var posted = await PointsOperations.PostAsync(context, caller.Actor, caller.ProgramId, reference, post);
             return posted.Created ? Reply.Created(posted.Transaction) : Reply.Ok(posted.Transaction);
         });
     }

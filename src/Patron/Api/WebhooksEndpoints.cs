@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Patron.Domain;
+using Patron.Operations.Webhooks;
 using Patron.Storage;
 using Patron.Webhooks;
 
@@ -14,8 +15,6 @@ namespace Patron.Api;
 public static class WebhooksEndpoints
 {
     public const int MaxEndpointsPerProgram = WebhooksLimits.MaxEndpointsPerProgram;
-
-    private const int MaxDescription = 500;
 
     /// <summary>
     /// POST and PATCH body. In PATCH an absent or null field is left as it is and <c>""</c> clears
@@ -86,95 +85,38 @@ public static class WebhooksEndpoints
         return TypedResults.Ok(WebhookEndpointDto.From(row));
     }
 
+    private static WebhookEndpointSettings Operation(WebhookEndpointInput input) =>
+        new(input.Url, input.Events, input.Enabled, input.Description, input.SignatureScheme);
+
     private static async Task<IResult> Create(
         HttpContext http, Caller caller, Writes writes, WebhookSecrets secrets, IOptions<PatronOptions> options)
     {
         caller.RequireAdmin();
         var input = await http.ReadJsonAsync<WebhookEndpointInput>();
-        var url = input.Url?.Trim() is { Length: > 0 } u ? u : throw ApiException.Missing("url");
-        await CheckUrlAsync(url, options, http.RequestAborted);
-        var events = WebhookEndpointWrites.EventsOf(input.Events) ?? WebhookEventTypes.Store([WebhookEventTypes.Wildcard]);
-        var (row, secret) = WebhookEndpointWrites.NewRow(secrets, caller.ProgramId, url, events, DescriptionOf(input.Description),
-            input.Enabled ?? true, SchemeOf(input.SignatureScheme) ?? WebhookSignatureSchemes.Patron);
+        var (row, secret) = await WebhookEndpointOperations.PrepareAsync(secrets, options.Value.Webhooks.AllowPrivateTargets,
+            caller.ProgramId, Operation(input), http.RequestAborted);
         return await writes.RunAsync(http, caller, async context =>
         {
-            await WebhookEndpointWrites.CreateAsync(context, row);
-            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.WebhookEndpointCreated, row.Id,
-                null, WebhookEndpointDto.From(row));
+            await WebhookEndpointOperations.CreateAsync(context, caller.Actor, row);
             return Reply.Created(WebhookEndpointDto.From(row, secret));
         });
     }
 
-    private static async Task<IResult> Update(
-        string id, HttpContext http, Caller caller, Writes writes, IOptions<PatronOptions> options, Database database)
+    private static async Task<IResult> Update(string id, HttpContext http, Caller caller, Writes writes, IOptions<PatronOptions> options)
     {
         caller.RequireAdmin();
         var input = await http.ReadJsonAsync<WebhookEndpointInput>();
-        var url = input.Url?.Trim();
-        if (url is not null)
-        {
-            if (url.Length == 0)
-            {
-                throw ApiException.Invalid("url", "'url' cannot be empty.");
-            }
-            await CheckUrlAsync(url, options, http.RequestAborted);
-        }
-        var events = WebhookEndpointWrites.EventsOf(input.Events);
-        var description = input.Description;
-        var scheme = SchemeOf(input.SignatureScheme);
-        var signal = WebhookSignal.For(database);
+        var change = await WebhookEndpointOperations.PrepareChangeAsync(options.Value.Webhooks.AllowPrivateTargets, Operation(input), http.RequestAborted);
         return await writes.RunAsync(http, caller, async context =>
-        {
-            await using var db = PatronDb.For(context, caller.ProgramId);
-            var row = await db.WebhookEndpoints.AsTracking().FirstOrDefaultAsync(e => e.Id == id)
-                ?? throw ApiException.NotFound("webhook endpoint", id);
-            var before = WebhookEndpointDto.From(row);
-            if (url is not null)
-            {
-                row.Url = url;
-            }
-            if (events is not null)
-            {
-                row.Events = events;
-            }
-            if (description is not null)
-            {
-                row.Description = DescriptionOf(description);
-            }
-            if (scheme is not null)
-            {
-                row.SignatureScheme = scheme;
-            }
-            if (input.Enabled is { } enabled && enabled != row.Enabled)
-            {
-                row.Enabled = enabled;
-                // Enabling starts afresh: deliveries paused while disabled are attempted again at once.
-                row.DisabledReason = enabled ? null : "manual";
-                row.FailingSince = null;
-            }
-            row.UpdatedAt = context.NowMs;
-            await db.SaveChangesAsync();
-            context.AfterCommit.Add(signal.EndpointsChanged);
-            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.WebhookEndpointUpdated, id,
-                before, WebhookEndpointDto.From(row));
-            return Reply.Ok(WebhookEndpointDto.From(row));
-        });
+            Reply.Ok(WebhookEndpointDto.From(await WebhookEndpointOperations.UpdateAsync(context, caller.Actor, caller.ProgramId, id, change))));
     }
-
-    private static string? SchemeOf(string? scheme) =>
-        scheme is null || WebhookSignatureSchemes.IsValid(scheme) ? scheme
-            : throw ApiException.Invalid("signature_scheme", "'signature_scheme' must be 'patron' or 'loyalino'.");
 
     private static async Task<IResult> Delete(string id, HttpContext http, Caller caller, Writes writes)
     {
         caller.RequireAdmin();
         return await writes.RunAsync(http, caller, async context =>
         {
-            await using var db = PatronDb.For(context, caller.ProgramId);
-            var before = await db.WebhookEndpoints.FirstOrDefaultAsync(e => e.Id == id);
-            await WebhookEndpointWrites.DeleteAsync(context, caller.ProgramId, id);
-            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.WebhookEndpointDeleted, id,
-                before is null ? null : WebhookEndpointDto.From(before), null);
+            await WebhookEndpointOperations.DeleteAsync(context, caller.Actor, caller.ProgramId, id);
             return Reply.Ok(new DeletedObject(id, "webhook_endpoint"));
         });
     }
@@ -254,16 +196,5 @@ public static class WebhooksEndpoints
             context.AfterCommit.Add(signal.Wake);
             return Reply.Ok((await DeliveryAsync(sql, id, caller.ProgramId))!);
         });
-    }
-
-    private static Task CheckUrlAsync(string url, IOptions<PatronOptions> options, CancellationToken ct) =>
-        WebhookEndpointWrites.CheckUrlAsync(url, options.Value.Webhooks.AllowPrivateTargets, ct);
-
-    private static string? DescriptionOf(string? description)
-    {
-        var trimmed = description?.Trim();
-        return string.IsNullOrEmpty(trimmed) ? null
-            : trimmed.Length <= MaxDescription ? trimmed
-            : throw ApiException.Invalid("description", $"'description' is limited to {MaxDescription} characters.");
     }
 }

@@ -20,7 +20,7 @@ public readonly record struct Reply(int Status, object Body)
 /// </summary>
 public sealed class Writes(IWritePath path, StoredAnswers answers)
 {
-    public static readonly TimeSpan KeyLifetime = TimeSpan.FromHours(24);
+    public static readonly TimeSpan KeyLifetime = IdempotencyRecords.KeyLifetime;
     private const int MaxKeyLength = 255;
 
     public async Task<IResult> RunAsync(HttpContext http, Caller caller, Func<WriteContext, Task<Reply>> operation)
@@ -75,18 +75,6 @@ public sealed class Writes(IWritePath path, StoredAnswers answers)
             return new JsonReply(reply.Status, body, false);
         });
     }
-}
-
-/// <summary>Idempotency records, kept 24 hours.</summary>
-public static class IdempotencyRecords
-{
-    public static Task<int> DeleteExpiredAsync(WriteContext context, int limit) =>
-        context.Sql.ExecuteAsync(
-            """
-            DELETE FROM idempotency_keys WHERE (program_id, key) IN (
-                SELECT program_id, key FROM idempotency_keys WHERE created_at <= @cutoff LIMIT @n)
-            """,
-            ("cutoff", context.Now.Add(-Writes.KeyLifetime).ToUnixTimeMilliseconds()), ("n", limit));
 }
 
 /// <summary>Pre-serialised JSON, marked when it is a replay of a stored answer.</summary>

@@ -18,6 +18,15 @@ public static class Limits
     /// <summary>Ids chosen by the merchant (order ids, references): characters.</summary>
     public const int IdLength = 200;
 
+    /// <summary>A reference that makes a write safe to send again (a ledger entry's <c>reference</c>): characters.</summary>
+    public const int ReferenceLength = IdLength;
+
+    /// <summary>A name (of a key, a reward, a tier ...): characters.</summary>
+    public const int NameLength = 200;
+
+    /// <summary>A description or reason: characters.</summary>
+    public const int DescriptionLength = 500;
+
     /// <summary>
     /// The largest amount of money in one field (an order total, a refund, <c>refunded_total</c>, a gift
     /// card's balance or movement, a referral's <c>min_order_total</c>): one trillion in the major unit.

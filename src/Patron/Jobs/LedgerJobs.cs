@@ -48,5 +48,5 @@ public sealed class IdempotencyCleanupJob(IWritePath writes) : IJob
     public string Name => "idempotency-cleanup";
 
     public Task<int> RunOnceAsync(CancellationToken ct) =>
-        writes.RunAsync(context => Api.IdempotencyRecords.DeleteExpiredAsync(context, JobBatch.Size));
+        writes.RunAsync(context => IdempotencyRecords.DeleteExpiredAsync(context, JobBatch.Size));
 }

@@ -7,6 +7,7 @@ using ModelContextProtocol.Server;
 using Patron.Api;
 using Patron.Domain;
 using Patron.Operations.Orders;
+using Patron.Operations.Points;
 using Patron.Security;
 using Patron.Storage;
 
@@ -163,12 +164,8 @@ public sealed class PatronTools(IMcpCaller callers, Database database, IWritePat
             return await WriteAsync(caller, idempotencyKey, hash, async context =>
             {
                 var found = await RequireCustomerAsync(context.Sql, caller.ProgramId, customer);
-                // As on the native ledger: a blocked customer earns nothing; the merchant may still adjust the balance.
-                if (type != PointsTypes.Adjusted)
-                {
-                    Customers.EnsureNotBlocked(found);
-                }
-                var posted = await Ledger.PostAsync(context, new Ledger.Entry(caller.ProgramId, found.Id, delta, type, why, null, caller.KeyId));
+                // The native ledger's operation: a blocked customer earns nothing, an adjustment is audited.
+                var posted = await PointsOperations.PostAsync(context, caller.Actor, caller.ProgramId, found, new PointsPost(delta, type, why));
                 return posted.Transaction;
             });
         });

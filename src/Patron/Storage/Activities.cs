@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Globalization;
 using System.Text.Json;
-using Patron.Api;
 using Patron.Domain;
 
 namespace Patron.Storage;

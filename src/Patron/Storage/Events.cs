@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Patron.Api;
 using Patron.Domain;
 
 namespace Patron.Storage;
@@ -38,7 +37,7 @@ public static class Events
         await context.Sql.ExecuteAsync(
             "INSERT INTO events (id, program_id, type, data, created_at, subject_id) VALUES (@id, @program_id, @type, @data, @created_at, @subject)",
             ("id", id), ("program_id", programId), ("type", type),
-            ("data", JsonSerializer.Serialize(data, PatronJson.Options)), ("created_at", context.NowMs), ("subject", SubjectOf(data)));
+            ("data", JsonSerializer.Serialize(data, JsonFormat.Options)), ("created_at", context.NowMs), ("subject", SubjectOf(data)));
         // The outbox's other half: this event's webhook deliveries, in the same transaction (docs/WEBHOOKS.md).
         await Webhooks.WebhookFanout.AddDeliveriesAsync(context, programId, id, type);
         return id;

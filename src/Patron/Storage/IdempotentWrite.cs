@@ -16,7 +16,7 @@ public static class IdempotentWrite
 {
     public const int MaxKeyLength = 255;
     private const int StoredStatus = 200;
-    private static readonly TimeSpan KeyLifetime = TimeSpan.FromHours(24);
+    private static readonly TimeSpan KeyLifetime = IdempotencyRecords.KeyLifetime;
 
     /// <summary>The hash that binds a key to one request: the front door's name for the operation and its input.</summary>
     public static string RequestHash(string operation, string canonicalInput) =>

@@ -1,5 +1,4 @@
 using System.Data.Common;
-using Patron.Api;
 using Patron.Domain;
 
 namespace Patron.Storage;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Patron.Api;
 using Patron.Domain;
 
 namespace Patron.Storage;
@@ -99,7 +98,7 @@ public static class Stamps
             VALUES (@id, @p, @c, @s, @after, @n, @r, @resp, @by, @now)
             """,
             ("id", result.Id), ("p", programId), ("c", customer.Id), ("s", stamps), ("after", total), ("n", earned),
-            ("r", reference), ("resp", JsonSerializer.Serialize(result, PatronJson.Options)), ("by", createdBy), ("now", context.NowMs));
+            ("r", reference), ("resp", JsonSerializer.Serialize(result, JsonFormat.Options)), ("by", createdBy), ("now", context.NowMs));
         await Events.AddAsync(context, programId, Events.StampAdded, result);
         return new Result(result, true);
     }

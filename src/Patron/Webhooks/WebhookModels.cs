@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Text.Json.Serialization;
-using Patron.Api;
 using Patron.Storage;
 
 namespace Patron.Webhooks;
@@ -46,7 +45,7 @@ public sealed record WebhookEndpointDto(
 
     public static WebhookEndpointDto From(WebhookEndpointRow r, string? secret = null) => new(
         r.Id, r.Url, r.Description, WebhookEventTypes.Parse(r.Events), r.Enabled, r.DisabledReason,
-        r.FailingSince is { } f ? PatronJson.FromMs(f) : null, r.LastStatus, r.SignatureScheme, PatronJson.FromMs(r.CreatedAt), PatronJson.FromMs(r.UpdatedAt), secret);
+        r.FailingSince is { } f ? Patron.Domain.Time.FromMs(f) : null, r.LastStatus, r.SignatureScheme, Patron.Domain.Time.FromMs(r.CreatedAt), Patron.Domain.Time.FromMs(r.UpdatedAt), secret);
 }
 
 /// <summary>One event's delivery to one endpoint, with the outcome of its latest attempt.</summary>
@@ -65,9 +64,9 @@ public sealed record WebhookDeliveryDto(
     public static WebhookDeliveryDto Map(DbDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), (int)r.GetInt64(5),
         Time(r, 6), Time(r, 7), r.IsDBNull(8) ? null : (int)r.GetInt64(8), r.StringOrNull(9),
-        r.IsDBNull(10) ? null : (int)r.GetInt64(10), PatronJson.FromMs(r.GetInt64(11)), Time(r, 12));
+        r.IsDBNull(10) ? null : (int)r.GetInt64(10), Patron.Domain.Time.FromMs(r.GetInt64(11)), Time(r, 12));
 
-    private static DateTimeOffset? Time(DbDataReader r, int i) => r.IsDBNull(i) ? null : PatronJson.FromMs(r.GetInt64(i));
+    private static DateTimeOffset? Time(DbDataReader r, int i) => r.IsDBNull(i) ? null : Patron.Domain.Time.FromMs(r.GetInt64(i));
 }
 
 /// <summary>

@@ -4,7 +4,7 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Patron.Api;
+using Patron.Domain;
 
 namespace Patron.Webhooks;
 
@@ -55,13 +55,13 @@ public sealed class WebhookSender : IDisposable
     public static byte[] Body(string id, string type, DateTimeOffset createdAt, string data)
     {
         var buffer = new ArrayBufferWriter<byte>(data.Length + 160);
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = PatronJson.Options.Encoder }))
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JsonFormat.Options.Encoder }))
         {
             json.WriteStartObject();
             json.WriteString("id", id);
             json.WriteString("object", "event");
             json.WriteString("type", type);
-            json.WriteString("created_at", PatronJson.Timestamp(createdAt));
+            json.WriteString("created_at", JsonFormat.Timestamp(createdAt));
             json.WritePropertyName("data");
             json.WriteRawValue(data, skipInputValidation: true);
             json.WriteEndObject();
@@ -113,7 +113,7 @@ public sealed class WebhookSender : IDisposable
     private async Task<int> PostAsync(WebhookTarget target, WebhookEvent evt, DateTimeOffset attemptedAt, CancellationToken abort)
     {
         var key = SigningKey(target);
-        var body = Body(evt.Id, evt.Type, PatronJson.FromMs(evt.CreatedAtMs), evt.Data);
+        var body = Body(evt.Id, evt.Type, Time.FromMs(evt.CreatedAtMs), evt.Data);
         using var request = new HttpRequestMessage(HttpMethod.Post, target.Url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);

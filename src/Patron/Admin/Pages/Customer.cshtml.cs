@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Patron.Domain;
+using Patron.Operations.Points;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
@@ -31,11 +32,11 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
         {
             return Refuse("Give a reason of up to 500 characters.");
         }
-        var actor = Actor;
+        var programId = Actor.ProgramId;
+        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
         var customerId = Customer!.Id;
-        var posted = await TryAsync(() => writes.RunAsync(context => Storage.Ledger.PostAsync(context, new Storage.Ledger.Entry(
-            actor.ProgramId, customerId, amount, PointsTypes.Adjusted, reason.Trim(),
-            reference is { Length: > 0 and <= 200 } r ? r : null, actor.CreatedBy))));
+        var post = new PointsPost(amount, PointsTypes.Adjusted, reason.Trim(), reference is { Length: > 0 and <= Limits.ReferenceLength } r ? r : null);
+        var posted = await TryAsync(() => writes.RunAsync(context => PointsOperations.PostAsync(context, staff, programId, customerId, post)));
         if (!posted)
         {
             await LoadAsync(id, null);

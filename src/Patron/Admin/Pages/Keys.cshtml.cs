@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Patron.Api;
+using Patron.Domain;
+using Patron.Operations.Keys;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
@@ -20,22 +22,29 @@ public sealed class KeysModel(Database database, IWritePath writes, ApiKeyServic
 
     public async Task<IActionResult> OnPostCreateAsync(string? name, string? scope)
     {
-        if (Caller.ParseScope(scope) is not { } s)
+        if (!ApiKeyScopes.IsValid(scope))
         {
             await LoadAsync();
             return Refuse("The scope must be read, write or admin.");
         }
         name = name?.Trim();
-        if (string.IsNullOrEmpty(name) || ApiKeyService.Refusal(name, null, null, clock.GetUtcNow()) is { } refusal)
+        if (string.IsNullOrEmpty(name) || ApiKeyOperations.Refusal(name, null, null, clock.GetUtcNow()) is not null)
         {
             await LoadAsync();
-            return Refuse("Give the key a name of up to 200 characters.");
+            return Refuse($"Give the key a name of up to {Limits.NameLength} characters.");
         }
-        var created = await Admin.CreateKeyAsync(writes, Actor.ProgramId, s, name);
-        CreatedSecret = created?.Secret;
-        CreatedName = name;
-        // The secret is in this page only: never cached, never stored in a redirect.
-        Response.Headers.CacheControl = "no-store";
+        var programId = Actor.ProgramId;
+        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        string? secret = null;
+        var created = await TryAsync(async () =>
+            secret = (await writes.RunAsync(context => ApiKeyOperations.CreateAsync(context, staff, programId, new ApiKeyRequest(name, scope!)))).Secret);
+        if (created)
+        {
+            CreatedSecret = secret;
+            CreatedName = name;
+            // The secret is in this page only: never cached, never stored in a redirect.
+            Response.Headers.CacheControl = "no-store";
+        }
         await LoadAsync();
         return Page();
     }
@@ -43,19 +52,16 @@ public sealed class KeysModel(Database database, IWritePath writes, ApiKeyServic
     public async Task<IActionResult> OnPostRevokeAsync(string? id)
     {
         var programId = Actor.ProgramId;
-        var key = id is null ? null : await database.ReadAsync(async sql =>
-            await sql.ScalarAsync("SELECT id FROM api_keys WHERE id = @id AND program_id = @p", ("id", id), ("p", programId)));
-        if (key is null)
+        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var revoked = id is not null && await TryAsync(() => writes.RunAsync(context => ApiKeyOperations.RevokeAsync(context, staff, programId, id)));
+        if (!revoked)
         {
             await LoadAsync();
-            Error = "No such key.";
+            Error ??= "No such key.";
             Response.StatusCode = 404;
             return Page();
         }
-        if (await Admin.RevokeKeyAsync(writes, id!))
-        {
-            keys.Forget(id!);
-        }
+        keys.Forget(id!);
         Notice = "The key is revoked.";
         return Redirect("/admin/keys");
     }

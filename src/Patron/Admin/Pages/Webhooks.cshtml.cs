@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Patron.Operations.Webhooks;
 using Patron.Storage;
 using Patron.Webhooks;
 
@@ -50,15 +51,15 @@ public sealed class WebhooksModel(Database database, IWritePath writes, WebhookS
         }
         var list = (events ?? "*").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var programId = Actor.ProgramId;
+        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
         string? secret = null;
         var done = await TryAsync(async () =>
         {
-            await WebhookEndpointWrites.CheckUrlAsync(url, options.Value.Webhooks.AllowPrivateTargets, HttpContext.RequestAborted);
-            var stored = WebhookEndpointWrites.EventsOf(list.Length == 0 ? ["*"] : list)!;
-            var (row, plain) = WebhookEndpointWrites.NewRow(secrets, programId, url, stored, description, enabled: true);
+            var (row, plain) = await WebhookEndpointOperations.PrepareAsync(secrets, options.Value.Webhooks.AllowPrivateTargets, programId,
+                new WebhookEndpointSettings(url, list.Length == 0 ? ["*"] : list, Enabled: true, Description: description), HttpContext.RequestAborted);
             await writes.RunAsync(async context =>
             {
-                await WebhookEndpointWrites.CreateAsync(context, row);
+                await WebhookEndpointOperations.CreateAsync(context, staff, row);
                 return row.Id;
             });
             secret = plain;

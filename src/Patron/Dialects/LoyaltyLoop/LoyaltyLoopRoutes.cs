@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Patron.Api;
 using Patron.Domain;
+using Patron.Operations.Webhooks;
 using Patron.Storage;
 using Patron.Webhooks;
 
@@ -177,7 +178,7 @@ public static class LoyaltyLoopRoutes
         var (row, secret) = WebhookEndpointWrites.NewRow(secrets, caller.ProgramId, url, events!, null, enabled: true);
         return await writes.RunAsync(http, caller, async context =>
         {
-            await WebhookEndpointWrites.CreateAsync(context, row);
+            await WebhookEndpointOperations.CreateAsync(context, caller.Actor, row);
             return Reply.Created(Webhook(row, secret));
         });
     }
@@ -188,7 +189,7 @@ public static class LoyaltyLoopRoutes
         await RequestBody.ReadBytesAsync(http);
         return await writes.RunAsync(http, caller, async context =>
         {
-            await WebhookEndpointWrites.DeleteAsync(context, caller.ProgramId, id);
+            await WebhookEndpointOperations.DeleteAsync(context, caller.Actor, caller.ProgramId, id);
             return Reply.Ok(new LoyaltyLoopDeleted(id, true));
         });
     }

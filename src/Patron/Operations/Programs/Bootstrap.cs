@@ -1,8 +1,9 @@
 using Microsoft.EntityFrameworkCore;
-using Patron.Api;
 using Patron.Domain;
+using Patron.Operations.Keys;
+using Patron.Storage;
 
-namespace Patron.Storage;
+namespace Patron.Operations.Programs;
 
 /// <summary>
 /// Prepares a database for use: applies migrations, and on a database with no API key at all
@@ -34,19 +35,11 @@ public static class Bootstrap
             {
                 return null;
             }
-            var program = await db.Programs.OrderBy(p => p.CreatedAt).FirstOrDefaultAsync();
-            if (program is null)
-            {
-                program = new ProgramRow { Id = Ids.New("prog_"), Name = "default", CreatedAt = context.NowMs, UpdatedAt = context.NowMs };
-                db.Programs.Add(program);
-                await db.SaveChangesAsync();
-                await AuditTrail.RecordAsync(context, Actor.Cli, program.Id, AuditActions.ProgramCreated, program.Id, null,
-                    new { name = program.Name, currency = program.Currency });
-            }
-            var (row, secret) = await ApiKeyService.CreateAsync(db, context.NowMs, program.Id, Scope.Admin, "bootstrap admin key",
-                secret: configuredAdminKey?.Trim());
+            var program = await db.Programs.OrderBy(p => p.CreatedAt).FirstOrDefaultAsync()
+                ?? await ProgramOperations.CreateAsync(context, Actor.Cli, "default");
             // Made by the operator who started the server (the serve command), so recorded as the command line's.
-            await AuditTrail.RecordAsync(context, Actor.Cli, program.Id, AuditActions.ApiKeyCreated, row.Id, null, ApiKeysEndpoints.ApiKeyDto.From(row));
+            var (row, secret) = await ApiKeyOperations.CreateAsync(context, Actor.Cli, program.Id,
+                new ApiKeyRequest("bootstrap admin key", ApiKeyScopes.Admin), configuredAdminKey?.Trim());
             return new FirstKey(program.Id, row.Id, secret, configuredAdminKey is null);
         });
     }
