@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
@@ -61,6 +62,42 @@ public sealed class AdminPagesTests(BrowserFixture browser)
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
         await Assertions.Expect(page.Locator("#audit tbody tr").First).ToContainTextAsync("Audited key");
         await Assertions.Expect(page.Locator("#audit")).Not.ToContainTextAsync("reward.created");
+    }
+
+    [BrowserTheory, DatabaseData]
+    public async Task An_owner_erases_a_customer_after_confirming_and_the_ledger_stays(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        var ct = TestContext.Current.CancellationToken;
+        string customerId;
+        using (var created = await server.Client.PostAsJsonAsync("/api/v1/customers",
+            new { phone = "+4915199999999", first_name = "Grace", last_name = "Hopper", email = "grace@example.com" }, ct))
+        {
+            created.StatusCode.ShouldBe(HttpStatusCode.Created);
+            customerId = (await created.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("id").GetString()!;
+        }
+        var (context, page) = await SignInAsync(server, "owner@example.com");
+        await using var _ = context;
+
+        await page.GotoAsync(Url(server, "/admin/customers/" + customerId));
+        await page.GetByRole(AriaRole.Link, new() { Name = "Erase customer…" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Erase Grace Hopper?" })).ToBeVisibleAsync();
+        await page.GetByLabel("I understand: erase this customer's personal data").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Erase for good" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync($"Customer {customerId} is erased");
+
+        await page.GetByLabel("Find by id, email, phone, external id, QR code or name").FillAsync("grace@example.com");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Search" }).ClickAsync();
+        await Assertions.Expect(page.GetByText("No customer matches.")).ToBeVisibleAsync();
+        var row = await server.App.Services.GetRequiredService<Database>().ReadAsync(sql =>
+            sql.ListAsync("SELECT email, phone, first_name, status FROM customers WHERE id = @id",
+                r => (Email: r.StringOrNull(0), Phone: r.StringOrNull(1), Name: r.StringOrNull(2), Status: r.GetString(3)), ("id", customerId)));
+        row.ShouldHaveSingleItem().ShouldBe((null, null, null, "deleted"));
+
+        await page.GotoAsync(Url(server, $"/admin/audit?action=customer.erased"));
+        await Assertions.Expect(page.Locator("#audit tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#audit tbody tr")).ToContainTextAsync(customerId);
     }
 
     private const int AdminPageSize = Patron.Dashboard.AdminPage.PageSize;
