@@ -100,6 +100,116 @@ public sealed class AdminPagesTests(BrowserFixture browser)
         await Assertions.Expect(page.Locator("#audit tbody tr")).ToContainTextAsync(customerId);
     }
 
+    [BrowserFact]
+    public async Task An_owner_sends_a_test_event_and_replays_one_delivery_to_a_webhook_endpoint()
+    {
+        using var receiver = new WebhookReceiver();
+        await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite,
+            settings: new Dictionary<string, string> { ["Patron:Webhooks:AllowPrivateTargets"] = "true" });
+        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        var ct = TestContext.Current.CancellationToken;
+        using (var endpoint = await server.Client.PostAsJsonAsync("/api/v1/webhook_endpoints",
+            new { url = receiver.Url, events = (string[])["customer.created"] }, ct))
+        {
+            endpoint.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+        var (context, page) = await SignInAsync(server, "owner@example.com");
+        await using var _ = context;
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Webhooks" }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Send a test event to {receiver.Url}" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("was answered with HTTP 200");
+        var test = receiver.Received.ShouldHaveSingleItem();
+        test.Body.GetProperty("type").GetString().ShouldBe("webhook.test");
+        test.Signed.ShouldBeTrue();
+
+        using (var created = await server.Client.PostAsJsonAsync("/api/v1/customers", new { email = "hook@example.com" }, ct))
+        {
+            created.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+        await receiver.WaitForAsync(2);
+        var eventId = receiver.Received[1].Body.GetProperty("id").GetString();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Delivery log" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#deliveries tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#deliveries tbody tr")).ToContainTextAsync("succeeded");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Replay" }).ClickAsync();
+        await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("is queued to be sent again");
+        await receiver.WaitForAsync(3);
+        receiver.Received[2].Body.GetProperty("id").GetString().ShouldBe(eventId);
+        await page.ReloadAsync();
+        await Assertions.Expect(page.Locator("#deliveries tbody tr")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#deliveries tbody tr td.num")).ToHaveTextAsync("2");
+    }
+
+    /// <summary>A webhook endpoint on 127.0.0.1 that answers 200 and keeps what it was sent.</summary>
+    private sealed class WebhookReceiver : IDisposable
+    {
+        private readonly System.Net.HttpListener _listener = new();
+        private readonly List<(JsonElement Body, bool Signed)> _received = [];
+
+        public WebhookReceiver()
+        {
+            var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            Url = $"http://127.0.0.1:{port}/hooks/";
+            _listener.Prefixes.Add(Url);
+            _listener.Start();
+            _ = Task.Run(ListenAsync);
+        }
+
+        public string Url { get; }
+
+        public List<(JsonElement Body, bool Signed)> Received
+        {
+            get
+            {
+                lock (_received)
+                {
+                    return [.. _received];
+                }
+            }
+        }
+
+        public async Task WaitForAsync(int count)
+        {
+            for (var i = 0; i < 300 && Received.Count < count; i++)
+            {
+                await Task.Delay(100);
+            }
+            Received.Count.ShouldBeGreaterThanOrEqualTo(count);
+        }
+
+        private async Task ListenAsync()
+        {
+            while (_listener.IsListening)
+            {
+                System.Net.HttpListenerContext call;
+                try
+                {
+                    call = await _listener.GetContextAsync();
+                }
+                catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException or InvalidOperationException)
+                {
+                    return;
+                }
+                using (var reader = new StreamReader(call.Request.InputStream))
+                {
+                    var body = JsonDocument.Parse(await reader.ReadToEndAsync()).RootElement.Clone();
+                    lock (_received)
+                    {
+                        _received.Add((body, call.Request.Headers["webhook-signature"] is { Length: > 0 }));
+                    }
+                }
+                call.Response.StatusCode = 200;
+                call.Response.Close();
+            }
+        }
+
+        public void Dispose() => _listener.Close();
+    }
+
     private const int AdminPageSize = Patron.Dashboard.AdminPage.PageSize;
 
     /// <summary>A new browser context (dispose it) whose page is signed in as <paramref name="email"/>.</summary>
