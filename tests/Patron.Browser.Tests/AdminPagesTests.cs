@@ -210,6 +210,8 @@ public sealed class AdminPagesTests(BrowserFixture browser)
         public void Dispose() => _listener.Close();
     }
 
+    private static readonly string[] CustomerCreated = ["customer.created"];
+
     private const int AdminPageSize = Patron.Dashboard.AdminPage.PageSize;
 
     /// <summary>A new browser context (dispose it) whose page is signed in as <paramref name="email"/>.</summary>
