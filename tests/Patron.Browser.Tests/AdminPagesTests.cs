@@ -100,11 +100,11 @@ public sealed class AdminPagesTests(BrowserFixture browser)
         await Assertions.Expect(page.Locator("#audit tbody tr")).ToContainTextAsync(customerId);
     }
 
-    [BrowserFact]
-    public async Task An_owner_sends_a_test_event_and_replays_one_delivery_to_a_webhook_endpoint()
+    [BrowserTheory, DatabaseData]
+    public async Task An_owner_sends_a_test_event_and_replays_one_delivery_to_a_webhook_endpoint(string database)
     {
         using var receiver = new WebhookReceiver();
-        await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite,
+        await using var server = await PatronServer.StartAsync(database,
             settings: new Dictionary<string, string> { ["Patron:Webhooks:AllowPrivateTargets"] = "true" });
         await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
