@@ -81,4 +81,39 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
         });
         return Customer is not null;
     }
+    /// <summary>Whether the page shows the erasure's confirmation step (<c>?erase=confirm</c>).</summary>
+    public bool ConfirmingErase => Request.Query["erase"] == "confirm";
+
+    /// <summary>
+    /// Erases the customer's personal data (the core's erase operation; the ledger stays). Owners only, and
+    /// only with the confirmation step's box ticked.
+    /// </summary>
+    public async Task<IActionResult> OnPostEraseAsync(string id, string? confirm)
+    {
+        if (!await LoadAsync(id, null))
+        {
+            return NotFound();
+        }
+        if (!Actor.IsOwner)
+        {
+            Error = "Only an owner of the program may erase a customer.";
+            Response.StatusCode = 403;
+            return Page();
+        }
+        if (confirm != "yes")
+        {
+            return Refuse("Tick the box to confirm the erasure: it cannot be undone.");
+        }
+        var programId = Actor.ProgramId;
+        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var customerId = Customer!.Id;
+        var erased = await TryAsync(() => writes.RunAsync(async context =>
+            await CustomerWrites.EraseAsync(context, staff, programId, await Customers.GetAsync(context.Sql, programId, customerId))));
+        if (!erased)
+        {
+            return Page();
+        }
+        Notice = $"Customer {customerId} is erased: their personal data is gone, their ledger stays.";
+        return Redirect("/admin/customers");
+    }
 }

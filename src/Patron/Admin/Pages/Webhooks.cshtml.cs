@@ -74,4 +74,37 @@ public sealed class WebhooksModel(Database database, IWritePath writes, WebhookS
     }
 
     private async Task LoadAsync() => Endpoints = await WebhookEndpointWrites.ListAllAsync(database, Actor.ProgramId);
+    /// <summary>Sends one delivery of the log again, now (the endpoint's own retry schedule is left as it was).</summary>
+    public async Task<IActionResult> OnPostReplayAsync(string? endpoint, string? delivery)
+    {
+        var programId = Actor.ProgramId;
+        var done = await TryAsync(() => writes.RunAsync(context => WebhookReplay.ReplayAsync(context, programId, delivery ?? "")));
+        if (!done)
+        {
+            return await OnGetAsync(endpoint, null) is NotFoundResult ? NotFound() : Page();
+        }
+        Notice = $"Delivery {delivery} is queued to be sent again.";
+        return Redirect($"/admin/webhooks?endpoint={Uri.EscapeDataString(endpoint ?? "")}");
+    }
+
+    /// <summary>Posts a signed test event to one endpoint at once and shows its answer; the log is left as it was.</summary>
+    public async Task<IActionResult> OnPostTestAsync(string? endpoint)
+    {
+        await LoadAsync();
+        var row = Endpoints.FirstOrDefault(e => e.Id == endpoint);
+        if (row is null)
+        {
+            return NotFound();
+        }
+        var clock = HttpContext.RequestServices.GetRequiredService<TimeProvider>();
+        var attempt = await WebhookReplay.TestSendAsync(secrets, clock, options.Value.Webhooks, row, HttpContext.RequestAborted);
+        if (!attempt.Success)
+        {
+            Error = $"The test event to {row.Url} failed: {attempt.Error}";
+            Response.StatusCode = 502;
+            return Page();
+        }
+        Notice = $"The test event to {row.Url} was answered with HTTP {attempt.StatusCode} in {attempt.ResponseMs} ms.";
+        return Redirect("/admin/webhooks");
+    }
 }
