@@ -51,7 +51,8 @@ public static class PatronApp
             var db = sp.GetRequiredService<Database>();
             var time = sp.GetRequiredService<TimeProvider>();
             var groupCommit = sp.GetRequiredService<IOptions<PatronOptions>>().Value.Database.GroupCommit;
-            return db.IsSqlite && groupCommit ? new SqliteWritePath(db, time) : new TransactionPerOperationWritePath(db, time);
+            return !groupCommit ? new TransactionPerOperationWritePath(db, time)
+                : db.IsSqlite ? new SqliteWritePath(db, time) : new PostgresWritePath(db, time);
         });
         services.AddSingleton<Writes>();
         services.AddSingleton<ApiKeyService>();

@@ -21,8 +21,8 @@ public sealed class DatabaseOptions
     public string Provider { get; set; } = "sqlite";
 
     /// <summary>
-    /// SQLite only: gather concurrent writes into one transaction (one fsync for many writes).
-    /// Off, each write commits alone; kept as a switch to measure what grouping buys.
+    /// Gather concurrent writes into one transaction (one commit for many writes), on SQLite and
+    /// PostgreSQL. Off, each write commits alone; kept as a switch to measure what grouping buys.
     /// </summary>
     public bool GroupCommit { get; set; } = true;
 }
