@@ -25,6 +25,13 @@ public sealed class DatabaseOptions
     /// PostgreSQL. Off, each write commits alone; kept as a switch to measure what grouping buys.
     /// </summary>
     public bool GroupCommit { get; set; } = true;
+
+    /// <summary>
+    /// PostgreSQL with group commit: how many writers (each holding one connection) run batches at
+    /// once. Each statement of a batch waits for its round trip, so more writers keep PostgreSQL busy
+    /// while fewer make bigger batches (docs/SCALING.md).
+    /// </summary>
+    public int Writers { get; set; } = 8;
 }
 
 public sealed class BootstrapOptions

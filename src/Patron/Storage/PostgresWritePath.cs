@@ -29,7 +29,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
     private readonly Task[] _loops;
     private long _batches, _operations;
 
-    public PostgresWritePath(Database database, TimeProvider clock, int writers = 2)
+    public PostgresWritePath(Database database, TimeProvider clock, int writers = 8)
     {
         _database = database;
         _clock = clock;
