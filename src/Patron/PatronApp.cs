@@ -51,8 +51,9 @@ public static class PatronApp
         {
             var db = sp.GetRequiredService<Database>();
             var time = sp.GetRequiredService<TimeProvider>();
-            var groupCommit = sp.GetRequiredService<IOptions<PatronOptions>>().Value.Database.GroupCommit;
-            return db.IsSqlite && groupCommit ? new SqliteWritePath(db, time) : new TransactionPerOperationWritePath(db, time);
+            var options = sp.GetRequiredService<IOptions<PatronOptions>>().Value.Database;
+            return !options.GroupCommit ? new TransactionPerOperationWritePath(db, time)
+                : db.IsSqlite ? new SqliteWritePath(db, time) : new PostgresWritePath(db, time, options.Writers);
         });
         services.AddSingleton<Writes>();
         services.AddSingleton<ApiKeyService>();

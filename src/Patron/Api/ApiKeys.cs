@@ -11,7 +11,8 @@ namespace Patron.Api;
 /// <summary>
 /// API key secrets: made, hashed (only the SHA-256 is stored), and checked on every request through
 /// a short-lived cache. A revocation in this process clears the cache at once; other processes on
-/// the same PostgreSQL database see it within <see cref="CacheTtl"/>.
+/// the same PostgreSQL database refuse the key on their next write (writes read the key again there)
+/// and on reads within <see cref="CacheTtl"/>.
 /// </summary>
 public sealed class ApiKeyService(Database database, TimeProvider clock)
 {
@@ -19,11 +20,15 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
     private readonly ConcurrentDictionary<string, CachedKey> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _revokedAt = new(StringComparer.Ordinal);
 
-    public async Task<Caller> AuthenticateAsync(string secret)
+    /// <param name="write">
+    /// A request that changes something: on PostgreSQL its key is read again rather than taken from the
+    /// cache, so that a revocation made through another process is honoured by the very next write.
+    /// </param>
+    public async Task<Caller> AuthenticateAsync(string secret, bool write = false)
     {
         var hash = ApiKeyRows.Hash(secret);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if (!_cache.TryGetValue(hash, out var cached) || now - cached.FetchedAtMs > CacheTtl.TotalMilliseconds
+        if ((write && !database.IsSqlite) || !_cache.TryGetValue(hash, out var cached) || now - cached.FetchedAtMs > CacheTtl.TotalMilliseconds
             || (cached.Row is { } seen && _revokedAt.TryGetValue(seen.Id, out var revokedAt) && cached.FetchedAtMs <= revokedAt))
         {
             await using var db = new PatronDb(PatronDb.Options(database));

@@ -26,11 +26,12 @@ public sealed class ApiKeyAuthenticationMiddleware(
         var address = http.Connection.RemoteIpAddress;
         throttle.ThrowIfThrottled(address);
         Caller caller;
+        var write = !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method));
         try
         {
             caller = dialect is null
-                ? await AuthenticateAsync(http.Request.Headers.Authorization.ToString())
-                : await AuthenticateDialectAsync(dialect.ReadKey(http.Request));
+                ? await AuthenticateAsync(http.Request.Headers.Authorization.ToString(), write)
+                : await AuthenticateDialectAsync(dialect.ReadKey(http.Request), write);
         }
         catch (ApiException e) when (e.Status == 401)
         {
@@ -49,14 +50,14 @@ public sealed class ApiKeyAuthenticationMiddleware(
         await next(http);
     }
 
-    private Task<Caller> AuthenticateDialectAsync(string? key) => key switch
+    private Task<Caller> AuthenticateDialectAsync(string? key, bool write) => key switch
     {
         null => throw ApiException.Unauthorized("missing_api_key", "No API key given."),
         "" => throw ApiException.Unauthorized("invalid_api_key", "The API key header is malformed."),
-        _ => keys.AuthenticateAsync(key),
+        _ => keys.AuthenticateAsync(key, write),
     };
 
-    private Task<Caller> AuthenticateAsync(string header)
+    private Task<Caller> AuthenticateAsync(string header, bool write)
     {
         if (header.Length == 0)
         {
@@ -66,6 +67,6 @@ public sealed class ApiKeyAuthenticationMiddleware(
         {
             throw ApiException.Unauthorized("invalid_api_key", "The Authorization header must be: Bearer <secret key>.");
         }
-        return keys.AuthenticateAsync(header[7..].Trim());
+        return keys.AuthenticateAsync(header[7..].Trim(), write);
     }
 }

@@ -27,6 +27,12 @@ public sealed class Database : IDisposable
                 builder.ConnectionStringBuilder.MaxAutoPrepare = 64;
                 builder.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
             }
+            // Patron sets no session state (no SET, LISTEN or temporary tables), so a connection given
+            // back to the pool needs no reset: that saves a round trip per open (docs/SCALING.md).
+            if (!SetsKeyword(connectionString, "noresetonclose"))
+            {
+                builder.ConnectionStringBuilder.NoResetOnClose = true;
+            }
             _pg = builder.Build();
         }
     }

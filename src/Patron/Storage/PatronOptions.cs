@@ -21,10 +21,17 @@ public sealed class DatabaseOptions
     public string Provider { get; set; } = "sqlite";
 
     /// <summary>
-    /// SQLite only: gather concurrent writes into one transaction (one fsync for many writes).
-    /// Off, each write commits alone; kept as a switch to measure what grouping buys.
+    /// Gather concurrent writes into one transaction (one commit for many writes), on SQLite and
+    /// PostgreSQL. Off, each write commits alone; kept as a switch to measure what grouping buys.
     /// </summary>
     public bool GroupCommit { get; set; } = true;
+
+    /// <summary>
+    /// PostgreSQL with group commit: how many writers (each holding one connection) run batches at
+    /// once. Each statement of a batch waits for its round trip, so more writers keep PostgreSQL busy
+    /// while fewer make bigger batches (docs/SCALING.md).
+    /// </summary>
+    public int Writers { get; set; } = 8;
 }
 
 public sealed class BootstrapOptions

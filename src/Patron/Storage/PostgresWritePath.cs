@@ -1,0 +1,251 @@
+using System.Data.Common;
+using System.Threading.Channels;
+
+namespace Patron.Storage;
+
+/// <summary>
+/// Group commit on PostgreSQL: a writer gathers the operations waiting for it into one transaction,
+/// runs each under a savepoint (so one failure does not fail its neighbours), commits once, and only
+/// then answers each caller. One commit (one WAL flush, one round of transaction bookkeeping) then
+/// serves many operations instead of one.
+/// </summary>
+/// <remarks>
+/// <para>The concurrency guarantees are those of <see cref="TransactionPerOperationWritePath"/>: row
+/// locks and unique indexes still arbitrate between writers (other instances, the command line). An
+/// operation that loses a race (a conflict, a deadlock) is rolled back to its savepoint and, once the
+/// batch is committed, runs again on its own through the transaction-per-operation path, which retries
+/// it against the winner's committed state.</para>
+/// <para>Batches stay below 64 operations: PostgreSQL keeps at most 64 subtransaction ids per backend
+/// in shared memory, and past that every other session's snapshot checks get slower.</para>
+/// </remarks>
+public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
+{
+    public const int MaxBatch = 48;
+    private readonly Database _database;
+    private readonly TimeProvider _clock;
+    private readonly TransactionPerOperationWritePath _alone;
+    private readonly Channel<Work> _queue = Channel.CreateBounded<Work>(
+        new BoundedChannelOptions(16_384) { SingleReader = false, FullMode = BoundedChannelFullMode.Wait });
+    private readonly Task[] _loops;
+    private long _batches, _operations;
+
+    public PostgresWritePath(Database database, TimeProvider clock, int writers = 8)
+    {
+        _database = database;
+        _clock = clock;
+        _alone = new TransactionPerOperationWritePath(database, clock);
+        _loops = new Task[Math.Max(1, writers)];
+        for (var i = 0; i < _loops.Length; i++)
+        {
+            _loops[i] = Task.Run(RunLoopAsync);
+        }
+    }
+
+    public long Batches => Interlocked.Read(ref _batches);
+    public long Operations => Interlocked.Read(ref _operations);
+
+    /// <summary>Write operations waiting for a writer.</summary>
+    public int QueueDepth => _queue.Reader.Count;
+
+    public async Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation)
+    {
+        var work = new Work<T>(operation, _alone);
+        if (!_queue.Writer.TryWrite(work))
+        {
+            await _queue.Writer.WriteAsync(work);
+        }
+        return await work.Completion.Task;
+    }
+
+    private async Task RunLoopAsync()
+    {
+        var batch = new List<Work>(MaxBatch);
+        var reader = _queue.Reader;
+        DbConnection? connection = null;
+        try
+        {
+            while (await reader.WaitToReadAsync())
+            {
+                while (batch.Count < MaxBatch && reader.TryRead(out var work))
+                {
+                    batch.Add(work);
+                }
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+                try
+                {
+                    connection ??= await _database.OpenAsync();
+                    if (!await RunBatchAsync(connection, batch))
+                    {
+                        // The connection may be broken: the next batch takes a fresh one.
+                        await connection.DisposeAsync();
+                        connection = null;
+                    }
+                }
+                catch (Exception e)
+                {
+                    foreach (var work in batch)
+                    {
+                        work.Fail(e);
+                    }
+                    Finish(batch);
+                    if (connection is not null)
+                    {
+                        await connection.DisposeAsync();
+                        connection = null;
+                    }
+                }
+                batch.Clear();
+            }
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Runs and commits one batch, then answers its callers. False if the connection should be replaced.</summary>
+    private async Task<bool> RunBatchAsync(DbConnection connection, List<Work> batch)
+    {
+        await using var transaction = await connection.BeginTransactionAsync();
+        var sql = new Sql(connection, transaction);
+        // Invariant between operations: a savepoint named op marks the state after the last success.
+        var savepointOpen = false;
+        foreach (var work in batch)
+        {
+            var context = new WriteContext(_database, sql, _clock.GetUtcNow());
+            try
+            {
+                if (!savepointOpen)
+                {
+                    await sql.ExecuteAsync("SAVEPOINT op");
+                    savepointOpen = true;
+                }
+                await work.RunAsync(context);
+                work.AfterCommit = context.AfterCommit;
+                // Releasing and setting the next savepoint in one round trip.
+                await sql.ExecuteAsync("RELEASE op; SAVEPOINT op");
+            }
+            catch (Exception e)
+            {
+                try
+                {
+                    await sql.ExecuteAsync("ROLLBACK TO SAVEPOINT op");
+                }
+                catch (Exception rollbackError)
+                {
+                    // The transaction itself is broken: nothing in this batch may be committed.
+                    foreach (var w in batch)
+                    {
+                        w.Fail(w == work ? e : rollbackError);
+                    }
+                    Finish(batch);
+                    return false;
+                }
+                if (e is WriteConflictException || Database.IsConflict(e))
+                {
+                    work.RunAloneAfterCommit = true;
+                }
+                else
+                {
+                    work.Fail(e);
+                }
+            }
+        }
+
+        try
+        {
+            await transaction.CommitAsync();
+        }
+        catch (Exception e)
+        {
+            foreach (var work in batch)
+            {
+                work.Fail(e);
+            }
+            Finish(batch);
+            return false;
+        }
+
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _operations, batch.Count);
+        Finish(batch);
+        return true;
+    }
+
+    private static void Finish(List<Work> batch)
+    {
+        foreach (var work in batch)
+        {
+            work.Complete();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await Task.WhenAll(_loops);
+    }
+
+    private abstract class Work
+    {
+        public List<Action>? AfterCommit { get; set; }
+        public bool RunAloneAfterCommit { get; set; }
+        public abstract Task RunAsync(WriteContext context);
+        public abstract void Fail(Exception e);
+        public abstract void Complete();
+    }
+
+    private sealed class Work<T>(Func<WriteContext, Task<T>> operation, TransactionPerOperationWritePath alone) : Work
+    {
+        private T? _result;
+        private Exception? _error;
+
+        public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override async Task RunAsync(WriteContext context) => _result = await operation(context);
+
+        // Reported only once the batch is finished, so that callers never act on an outcome the commit could still change.
+        public override void Fail(Exception e) => _error = e;
+
+        public override void Complete()
+        {
+            if (_error is not null)
+            {
+                Completion.TrySetException(_error);
+                return;
+            }
+            if (RunAloneAfterCommit)
+            {
+                // Lost a race inside the batch: run again on its own, against what is now committed.
+                _ = RetryAsync();
+                return;
+            }
+            if (AfterCommit is not null)
+            {
+                foreach (var action in AfterCommit)
+                {
+                    action();
+                }
+            }
+            Completion.TrySetResult(_result!);
+        }
+
+        private async Task RetryAsync()
+        {
+            try
+            {
+                Completion.TrySetResult(await alone.RunAsync(operation));
+            }
+            catch (Exception e)
+            {
+                Completion.TrySetException(e);
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Net;
+using Patron.Tests.Infrastructure;
+using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
+
+namespace Patron.Tests.Speed;
+
+/// <summary>
+/// Settings that the write path may keep in memory (earn rules, VIP tiers, the program's earning rate,
+/// API keys) are honoured by the very next write once a change to them is answered: on one server, and
+/// across two servers on one PostgreSQL database, where the change goes through one and the write
+/// through the other (docs/SCALING.md).
+/// </summary>
+public sealed class CacheInvalidationTests
+{
+    private const string Rules = "/api/v1/earn_rules";
+    private const string Tiers = "/api/v1/vip_tiers";
+    private const string Keys = "/api/v1/api_keys";
+
+    [Theory, DatabaseData]
+    public async Task A_changed_earn_rule_tier_rate_or_revoked_key_is_honoured_by_the_next_write(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        await ChangesAreHonouredAsync(server.Client, server.Client, server.ClientWithKey);
+    }
+
+    [Fact]
+    [Trait(TestDatabases.Trait, TestDatabases.Postgres)]
+    public async Task A_change_made_through_one_instance_is_honoured_by_the_next_write_through_another()
+    {
+        Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
+        await using var a = await PatronServer.StartAsync(TestDatabases.Postgres);
+        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey,
+            new Dictionary<string, string> { ["Patron:RateLimit:PerMinute"] = "0" });
+
+        // Each server has read (and may hold) every setting before it changes.
+        await ChangesAreHonouredAsync(a.Client, b.Client, b.ClientWithKey);
+        // And the other way round, on fresh settings.
+        await ChangesAreHonouredAsync(b.Client, a.Client, a.ClientWithKey);
+    }
+
+    /// <summary>
+    /// Each setting is first used by a write through <paramref name="writer"/>, then changed through
+    /// <paramref name="changer"/>, then the next write through <paramref name="writer"/> must follow the change.
+    /// </summary>
+    private static async Task ChangesAreHonouredAsync(HttpClient changer, HttpClient writer, Func<string?, HttpClient> writerWithKey)
+    {
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var customer = await NewCustomerAsync(writer);
+
+        // Earn rule: its points, then disabled.
+        var activity = "review_" + tag;
+        var rule = await CreatedIdAsync(changer, Rules, new { type = activity, points = 10 });
+        (await EarnedAsync(writer, customer, () => writer.PostJsonAsync("/api/v1/activities", new { customer_id = customer, type = activity })))
+            .ShouldBe(10);
+        (await changer.PatchJsonAsync($"{Rules}/{rule}", new { points = 25 })).Status.ShouldBe(HttpStatusCode.OK);
+        (await EarnedAsync(writer, customer, () => writer.PostJsonAsync("/api/v1/activities", new { customer_id = customer, type = activity })))
+            .ShouldBe(25);
+        (await changer.PatchJsonAsync($"{Rules}/{rule}", new { enabled = false })).Status.ShouldBe(HttpStatusCode.OK);
+        var refused = await writer.PostJsonAsync("/api/v1/activities", new { customer_id = customer, type = activity });
+        refused.Code.ShouldBe(422, refused.Raw);
+        refused.ErrorCode.ShouldBe("no_matching_rule");
+
+        // The program's rate: points per 1.00 of an order.
+        await SetProgramAsync(changer, new { points_per_unit = 1 });
+        (await OrderAsync(writer, customer, $"{tag}-1", 10)).ShouldBe(10);
+        await SetProgramAsync(changer, new { points_per_unit = 3 });
+        (await OrderAsync(writer, customer, $"{tag}-2", 10)).ShouldBe(30);
+
+        // A VIP tier's multiplier: the customer qualifies (lifetime points above 1) once the tier exists.
+        var tier = await CreatedIdAsync(changer, Tiers, new { name = "Gold " + tag, points_required = 1, multiplier = 2 });
+        await PostPointsAsync(writer, customer, 1);
+        (await writer.GetJsonAsync($"{CustomersPath}/{customer}")).Str("vip_tier").ShouldBe("Gold " + tag);
+        (await OrderAsync(writer, customer, $"{tag}-3", 10)).ShouldBe(60);
+        (await changer.PatchJsonAsync($"{Tiers}/{tier}", new { multiplier = 5 })).Status.ShouldBe(HttpStatusCode.OK);
+        (await OrderAsync(writer, customer, $"{tag}-4", 10)).ShouldBe(150);
+        (await changer.DeleteJsonAsync($"{Tiers}/{tier}")).Status.ShouldBe(HttpStatusCode.OK);
+        (await OrderAsync(writer, customer, $"{tag}-5", 10)).ShouldBe(30);
+        await SetProgramAsync(changer, new { points_per_unit = 1 });
+
+        // An API key: used for a write, revoked, refused on the next write.
+        var created = await changer.PostJsonAsync(Keys, new { scope = "write", name = "till " + tag });
+        created.Status.ShouldBe(HttpStatusCode.Created, created.Raw);
+        var till = writerWithKey(created.Str("secret"));
+        (await till.PostJsonAsync(PointsPath(customer), new { points = 1 })).Status.ShouldBe(HttpStatusCode.Created);
+        (await changer.DeleteJsonAsync($"{Keys}/{created.Str("id")}")).Status.ShouldBe(HttpStatusCode.OK);
+        var afterRevocation = await till.PostJsonAsync(PointsPath(customer), new { points = 1 });
+        afterRevocation.Status.ShouldBe(HttpStatusCode.Unauthorized, afterRevocation.Raw);
+        afterRevocation.ErrorCode.ShouldBe("api_key_revoked");
+    }
+
+    /// <summary>How much the customer's balance grew through one successful request.</summary>
+    private static async Task<long> EarnedAsync(HttpClient client, string customer, Func<Task<ApiResponse>> request)
+    {
+        var before = await BalanceAsync(client, customer);
+        var answer = await request();
+        answer.Status.ShouldBe(HttpStatusCode.Created, answer.Raw);
+        return await BalanceAsync(client, customer) - before;
+    }
+
+    /// <summary>Points earned by a new paid order of this total.</summary>
+    private static async Task<long> OrderAsync(HttpClient client, string customer, string id, decimal total)
+    {
+        var order = await client.PostJsonAsync("/api/v1/orders", new { id, customer_id = customer, total, currency = "USD", status = "paid" });
+        order.Status.ShouldBe(HttpStatusCode.Created, order.Raw);
+        return order.Long("points_earned");
+    }
+}
