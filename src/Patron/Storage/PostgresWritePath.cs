@@ -77,9 +77,10 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
                 try
                 {
                     connection ??= await _database.OpenAsync();
-                    if (!await RunBatchAsync(connection, batch))
+                    // A writer keeps its connection only while work is waiting: an idle one goes back to the
+                    // pool for reads. After a failed batch the connection may be broken: the next takes a fresh one.
+                    if (!await RunBatchAsync(connection, batch) || reader.Count == 0)
                     {
-                        // The connection may be broken: the next batch takes a fresh one.
                         await connection.DisposeAsync();
                         connection = null;
                     }
@@ -137,12 +138,22 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
                 {
                     await sql.ExecuteAsync("ROLLBACK TO SAVEPOINT op");
                 }
-                catch (Exception rollbackError)
+                catch (Exception)
                 {
-                    // The transaction itself is broken: nothing in this batch may be committed.
+                    // The transaction itself is broken (typically the connection went with the error):
+                    // nothing in this batch was committed. This operation answers with its own error; the
+                    // others, which have not failed on their own, run again alone on a fresh connection,
+                    // which either succeeds or tells their callers the database is unavailable.
                     foreach (var w in batch)
                     {
-                        w.Fail(w == work ? e : rollbackError);
+                        if (w == work)
+                        {
+                            w.Fail(e);
+                        }
+                        else if (!w.Failed)
+                        {
+                            w.RunAloneAfterCommit = true;
+                        }
                     }
                     Finish(batch);
                     return false;
@@ -198,6 +209,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         public bool RunAloneAfterCommit { get; set; }
         public abstract Task RunAsync(WriteContext context);
         public abstract void Fail(Exception e);
+        public abstract bool Failed { get; }
         public abstract void Complete();
     }
 
@@ -212,6 +224,8 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
 
         // Reported only once the batch is finished, so that callers never act on an outcome the commit could still change.
         public override void Fail(Exception e) => _error = e;
+
+        public override bool Failed => _error is not null;
 
         public override void Complete()
         {
