@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Microsoft.Data.Sqlite;
-using Patron.Api;
+using Patron.Operations.Programs;
 using Patron.Storage;
 using SQLitePCL;
 
@@ -29,7 +29,7 @@ internal static class Common
         return await database.ReadAsync(async sql =>
         {
             var row = await sql.SingleAsync("SELECT program_id, id FROM api_keys WHERE secret_hash = @h",
-                r => new[] { r.GetString(0), r.GetString(1) }, ("h", ApiKeyService.Hash(adminKey)));
+                r => new[] { r.GetString(0), r.GetString(1) }, ("h", ApiKeyRows.Hash(adminKey)));
             if (row is null)
             {
                 throw new InvalidOperationException("The database already has other API keys; seed an empty database.");
