@@ -36,9 +36,9 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
         await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
         var page = await context.NewPageAsync();
 
-        await page.GotoAsync(Url(server, "/admin"));
+        await page.GotoAsync(AdminScreens.Url(server, "/admin"));
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign in" })).ToBeVisibleAsync();
-        await Screenshot(page, "login");
+        await AdminScreens.Screenshot(page, "login");
         await page.GetByLabel("Email").FillAsync("owner@example.com");
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
@@ -72,14 +72,14 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
         await page.GetByRole(AriaRole.Button, new() { Name = "Redeem Free coffee" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("Redeemed 50 points");
         await Assertions.Expect(page.Locator("#pos-balance")).ToHaveTextAsync("10");
-        await Screenshot(page, "pos");
+        await AdminScreens.Screenshot(page, "pos");
 
         // The ledger shows both, written by the staff user.
         await page.GetByRole(AriaRole.Link, new() { Name = "Ada Lovelace" }).ClickAsync();
         await Assertions.Expect(page.Locator("#ledger tbody tr")).ToHaveCountAsync(2);
         await Assertions.Expect(page.Locator("#ledger")).ToContainTextAsync("Redeemed: Free coffee");
         await Assertions.Expect(page.Locator("#balance")).ToHaveTextAsync("10");
-        await Screenshot(page, "customer");
+        await AdminScreens.Screenshot(page, "customer");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Overview" }).ClickAsync();
         await Assertions.Expect(page.Locator("#issued")).ToHaveTextAsync("60");
@@ -87,17 +87,17 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
         await Assertions.Expect(page.Locator("#outstanding")).ToHaveTextAsync("10");
         await Assertions.Expect(page.Locator("#redemptions")).ToHaveTextAsync("1");
         await Assertions.Expect(page.Locator(".chart svg rect.earned")).ToHaveCountAsync(30);
-        await Screenshot(page, "overview");
+        await AdminScreens.Screenshot(page, "overview");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Customers" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Ada Lovelace" })).ToBeVisibleAsync();
-        await Screenshot(page, "customers");
+        await AdminScreens.Screenshot(page, "customers");
 
         // The webhook endpoint's delivery log shows what the award and redemption sent.
         await page.GetByRole(AriaRole.Link, new() { Name = "Webhooks" }).ClickAsync();
         await page.GetByRole(AriaRole.Link, new() { Name = "Delivery log" }).ClickAsync();
         await Assertions.Expect(page.Locator("#deliveries")).ToContainTextAsync("points.created");
-        await Screenshot(page, "webhooks");
+        await AdminScreens.Screenshot(page, "webhooks");
 
         // API keys: the secret is shown once, works, and stops working when revoked.
         await page.GetByRole(AriaRole.Link, new() { Name = "API keys" }).ClickAsync();
@@ -111,7 +111,7 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
             using var read = await client.GetAsync("/api/v1/program", ct);
             read.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
-        await Screenshot(page, "keys");
+        await AdminScreens.Screenshot(page, "keys");
         await page.GetByRole(AriaRole.Button, new() { Name = "Revoke key Till 2" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Status)).ToContainTextAsync("The key is revoked.");
         await Assertions.Expect(page.Locator("#keys tr", new() { HasText = "Till 2" }).Locator(".state")).ToHaveTextAsync("revoked");
@@ -136,13 +136,13 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "API keys" })).ToHaveCountAsync(0);
         foreach (var path in new[] { "/admin/keys", "/admin/webhooks", "/admin/users" })
         {
-            var response = await page.GotoAsync(Url(server, path));
+            var response = await page.GotoAsync(AdminScreens.Url(server, path));
             response!.Status.ShouldBe(403, path);
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Not allowed" })).ToBeVisibleAsync();
         }
-        var pos = await page.GotoAsync(Url(server, "/admin/pos"));
+        var pos = await page.GotoAsync(AdminScreens.Url(server, "/admin/pos"));
         pos!.Status.ShouldBe(200);
-        await Screenshot(page, "pos-phone");
+        await AdminScreens.Screenshot(page, "pos-phone");
     }
 
     [BrowserFact]
@@ -152,7 +152,7 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
         await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         await using var context = await browser.Browser.NewContextAsync();
         var page = await context.NewPageAsync();
-        await page.GotoAsync(Url(server, "/admin/login"));
+        await page.GotoAsync(AdminScreens.Url(server, "/admin/login"));
 
         for (var i = 0; i < 5; i++)
         {
@@ -171,28 +171,11 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
 
     private static async Task SignInAsync(IPage page, PatronServer server, string email)
     {
-        await page.GotoAsync(Url(server, "/admin/login"));
+        await page.GotoAsync(AdminScreens.Url(server, "/admin/login"));
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
-    }
-
-    private static string Url(PatronServer server, string path) => new Uri(server.BaseAddress, path).ToString();
-
-    /// <summary>Saves the page into docs/admin/NAME.png of the repository, for docs/ADMIN.md.</summary>
-    /// <summary>
-    /// Saves a page as docs/ADMIN.md shows it. The guide's images are replaced only when
-    /// PATRON_UPDATE_SCREENSHOTS=1, so that a test run leaves the working tree as it was.
-    /// </summary>
-    private static async Task Screenshot(IPage page, string name)
-    {
-        var folder = Environment.GetEnvironmentVariable("PATRON_UPDATE_SCREENSHOTS") == "1"
-            ? Repository.File("docs", "admin")
-            : Directory.CreateTempSubdirectory("patron-screenshots-").FullName;
-        var path = Path.Combine(folder, name + ".png");
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        new FileInfo(path).Length.ShouldBeGreaterThan(0, name);
     }
 
 }

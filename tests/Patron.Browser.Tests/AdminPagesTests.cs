@@ -46,7 +46,7 @@ public sealed class AdminPagesTests(BrowserFixture browser)
         await Assertions.Expect(page.Locator("#audit tbody tr")).ToHaveCountAsync(AdminPageSize);
         await Assertions.Expect(page.Locator("#audit")).Not.ToContainTextAsync("api_key.created");
         await Assertions.Expect(page.Locator("#audit tbody tr").First).ToContainTextAsync(rewardIds[^1]);
-        await Screenshot(page, "audit");
+        await AdminScreens.Screenshot(page, "audit");
         await page.GetByRole(AriaRole.Link, new() { Name = "Older events" }).ClickAsync();
         await Assertions.Expect(page.Locator("#audit tbody tr")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("#audit tbody tr")).ToContainTextAsync(rewardIds[0]);
@@ -80,7 +80,7 @@ public sealed class AdminPagesTests(BrowserFixture browser)
         var (context, page) = await SignInAsync(server, "owner@example.com");
         await using var _ = context;
 
-        await page.GotoAsync(Url(server, "/admin/customers/" + customerId));
+        await page.GotoAsync(AdminScreens.Url(server, "/admin/customers/" + customerId));
         await page.GetByRole(AriaRole.Link, new() { Name = "Erase customer…" }).ClickAsync();
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Erase Grace Hopper?" })).ToBeVisibleAsync();
         await page.GetByLabel("I understand: erase this customer's personal data").CheckAsync();
@@ -95,7 +95,7 @@ public sealed class AdminPagesTests(BrowserFixture browser)
                 r => (Email: r.StringOrNull(0), Phone: r.StringOrNull(1), Name: r.StringOrNull(2), Status: r.GetString(3)), ("id", customerId)));
         row.ShouldHaveSingleItem().ShouldBe((null, null, null, "deleted"));
 
-        await page.GotoAsync(Url(server, $"/admin/audit?action=customer.erased"));
+        await page.GotoAsync(AdminScreens.Url(server, $"/admin/audit?action=customer.erased"));
         await Assertions.Expect(page.Locator("#audit tbody tr")).ToHaveCountAsync(1);
         await Assertions.Expect(page.Locator("#audit tbody tr")).ToContainTextAsync(customerId);
     }
@@ -232,7 +232,7 @@ public sealed class AdminPagesTests(BrowserFixture browser)
     {
         var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = 800 } });
         var page = await context.NewPageAsync();
-        await page.GotoAsync(Url(server, "/admin/login"));
+        await page.GotoAsync(AdminScreens.Url(server, "/admin/login"));
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password").FillAsync(Password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
@@ -240,16 +240,4 @@ public sealed class AdminPagesTests(BrowserFixture browser)
         return (context, page);
     }
 
-    private static string Url(PatronServer server, string path) => new Uri(server.BaseAddress, path).ToString();
-
-    /// <summary>Saves a page as docs/ADMIN.md shows it, into docs/admin/ only when PATRON_UPDATE_SCREENSHOTS=1.</summary>
-    private static async Task Screenshot(IPage page, string name)
-    {
-        var folder = Environment.GetEnvironmentVariable("PATRON_UPDATE_SCREENSHOTS") == "1"
-            ? Repository.File("docs", "admin")
-            : Directory.CreateTempSubdirectory("patron-screenshots-").FullName;
-        var path = Path.Combine(folder, name + ".png");
-        await page.ScreenshotAsync(new() { Path = path, FullPage = true });
-        new FileInfo(path).Length.ShouldBeGreaterThan(0, name);
-    }
 }
