@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Threading.Channels;
+using Npgsql;
 
 namespace Patron.Storage;
 
@@ -15,12 +16,21 @@ namespace Patron.Storage;
 /// operation that loses a race (a conflict, a deadlock) is rolled back to its savepoint and, once the
 /// batch is committed, runs again on its own through the transaction-per-operation path, which retries
 /// it against the winner's committed state.</para>
+/// <para>A batch waits at most <see cref="LockWait"/> for a row lock: it already holds the locks of the
+/// operations before, so two batches (in two processes, or two writers of one) that wait on each other
+/// would otherwise stand until PostgreSQL's deadlock detector broke the cycle, one victim a second,
+/// while every request behind them queued. An operation that gives up waiting runs again alone, like
+/// any other loser of a race.</para>
 /// <para>Batches stay below 64 operations: PostgreSQL keeps at most 64 subtransaction ids per backend
 /// in shared memory, and past that every other session's snapshot checks get slower.</para>
 /// </remarks>
 public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
 {
     public const int MaxBatch = 48;
+
+    /// <summary>The longest an operation inside a batch waits for a row lock before it is run again alone.</summary>
+    public static readonly TimeSpan LockWait = TimeSpan.FromMilliseconds(100);
+
     private readonly Database _database;
     private readonly TimeProvider _clock;
     private readonly TransactionPerOperationWritePath _alone;
@@ -124,7 +134,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
             {
                 if (!savepointOpen)
                 {
-                    await sql.ExecuteAsync("SAVEPOINT op");
+                    await sql.ExecuteAsync($"SET LOCAL lock_timeout = {(int)LockWait.TotalMilliseconds}; SAVEPOINT op");
                     savepointOpen = true;
                 }
                 await work.RunAsync(context);
@@ -158,7 +168,8 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
                     Finish(batch);
                     return false;
                 }
-                if (e is WriteConflictException || Database.IsConflict(e))
+                if (e is WriteConflictException || Database.IsConflict(e)
+                    || e is PostgresException { SqlState: PostgresErrorCodes.LockNotAvailable })
                 {
                     work.RunAloneAfterCommit = true;
                 }
