@@ -67,6 +67,7 @@ public static class Ledger
         var pending = e.AvailableAtMs is { } at && at > context.NowMs;
         long balance, remaining = 0;
         long? expiresAt = null;
+        var tierWork = true;
         if (pending)
         {
             // Pending points count toward the balance bound, so that they always fit once available.
@@ -81,7 +82,7 @@ public static class Ledger
         }
         else
         {
-            (balance, remaining, expiresAt) = await MoveBalanceAsync(context, e.ProgramId, e.CustomerId, e.Points, e.Type, e.FromLot);
+            (balance, remaining, expiresAt, tierWork) = await MoveBalanceAsync(context, e.ProgramId, e.CustomerId, e.Points, e.Type, e.FromLot);
         }
 
         var entry = new PointsTransactionDto(
@@ -97,7 +98,7 @@ public static class Ledger
             ("r", e.Reference), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
             ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("label", e.Label), ("rem", remaining), ("src", e.Source));
         await Events.AddAsync(context, e.ProgramId, EventTypes.OfLedgerEntry(e.Type), entry);
-        if (e.EvaluateTiers && !pending && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
+        if (e.EvaluateTiers && tierWork && !pending && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
         {
             await Tiers.EvaluateAsync(context, e.ProgramId, e.CustomerId, TierRules.Reasons.LifetimePoints);
         }
@@ -115,24 +116,39 @@ public static class Ledger
             Map, ("c", customerId), ("r", reference));
 
     /// <summary>
+    /// The balance update. Its answer also carries what the rest of the entry needs from the program,
+    /// read in the same statement to save round trips: the points' lifetime, whether the customer's
+    /// tier can change (the program has tiers, or the customer holds one) and, on PostgreSQL, whether
+    /// any webhook endpoint is enabled (SQLite keeps those in a cache). Being read by this statement,
+    /// they are at least as new as every change committed before the write began.
+    /// </summary>
+    private const string MoveSql =
+        """
+        UPDATE customers
+        SET points_balance = points_balance + @b, lifetime_points = lifetime_points + @l,
+            points_spent = points_spent + @s, points_expired = points_expired + @x, updated_at = @now
+        WHERE id = @c AND program_id = @p AND (@b >= 0 OR @debt = 1 OR points_balance + @b >= 0)
+          AND (@b <= 0 OR points_balance + pending_points <= @maxb - @b)
+          AND lifetime_points <= @maxl - @l AND points_spent <= @maxl - @s AND points_expired <= @maxl - @x
+        RETURNING points_balance, (SELECT points_expiry_days FROM programs WHERE id = @p),
+            vip_tier_id IS NOT NULL OR EXISTS (SELECT 1 FROM vip_tiers WHERE program_id = @p AND deleted_at IS NULL)
+        """;
+
+    private const string MoveSqlPostgres = MoveSql + ",\n    EXISTS (SELECT 1 FROM webhook_endpoints WHERE program_id = @p AND enabled)";
+
+    private sealed record Moved(long Balance, long? ExpiryDays, bool TierWork, bool WebhookEndpoints);
+
+    /// <summary>
     /// Moves the available balance and the counters in one conditional update, then keeps the lots:
     /// a positive amount becomes a lot (after paying any debt), a negative one takes from the lots.
     /// </summary>
-    private static async Task<(long Balance, long Remaining, long? ExpiresAt)> MoveBalanceAsync(
+    private static async Task<(long Balance, long Remaining, long? ExpiresAt, bool TierWork)> MoveBalanceAsync(
         WriteContext context, string programId, string customerId, long points, string type, string? fromLot)
     {
         var sql = context.Sql;
         var d = LedgerRules.Deltas(type, points);
-        var after = await sql.ScalarAsync(
-            """
-            UPDATE customers
-            SET points_balance = points_balance + @b, lifetime_points = lifetime_points + @l,
-                points_spent = points_spent + @s, points_expired = points_expired + @x, updated_at = @now
-            WHERE id = @c AND program_id = @p AND (@b >= 0 OR @debt = 1 OR points_balance + @b >= 0)
-              AND (@b <= 0 OR points_balance + pending_points <= @maxb - @b)
-              AND lifetime_points <= @maxl - @l AND points_spent <= @maxl - @s AND points_expired <= @maxl - @x
-            RETURNING points_balance
-            """,
+        var after = await sql.SingleAsync(context.Database.IsSqlite ? MoveSql : MoveSqlPostgres,
+            r => new Moved(r.GetInt64(0), r.Int64OrNull(1), r.GetBoolean(2), r.FieldCount > 3 && r.GetBoolean(3)),
             ("b", d.Balance), ("l", d.Lifetime), ("s", d.Spent), ("x", d.Expired), ("now", context.NowMs),
             ("debt", LedgerRules.MayCreateDebt(type) ? 1 : 0), ("c", customerId), ("p", programId),
             ("maxb", Limits.MaxBalance), ("maxl", Limits.MaxLifetimePoints));
@@ -140,14 +156,14 @@ public static class Ledger
         {
             throw await NotMovedAsync(sql, programId, customerId, points);
         }
-        var balance = Convert.ToInt64(after);
+        context.ProgramWithoutWebhookEndpoints = !context.Database.IsSqlite && !after.WebhookEndpoints ? programId : null;
+        var balance = after.Balance;
         var before = balance - points;
 
         if (points > 0)
         {
-            var expiryDays = await sql.ScalarAsync("SELECT points_expiry_days FROM programs WHERE id = @p", ("p", programId));
-            long? expiresAt = expiryDays is null ? null : context.Now.AddDays(Convert.ToInt64(expiryDays)).ToUnixTimeMilliseconds();
-            return (balance, LedgerRules.LotRemaining(before, points), expiresAt);
+            long? expiresAt = after.ExpiryDays is { } days ? context.Now.AddDays(days).ToUnixTimeMilliseconds() : null;
+            return (balance, LedgerRules.LotRemaining(before, points), expiresAt, after.TierWork);
         }
 
         var take = LedgerRules.TakenFromLots(before, points);
@@ -155,7 +171,7 @@ public static class Ledger
         {
             await sql.ExecuteAsync("UPDATE points_transactions SET remaining = remaining - @t WHERE id = @id AND remaining >= @t",
                 ("t", take), ("id", fromLot));
-            return (balance, 0, null);
+            return (balance, 0, null, after.TierWork);
         }
         while (take > 0)
         {
@@ -179,7 +195,7 @@ public static class Ledger
                 }
             }
         }
-        return (balance, 0, null);
+        return (balance, 0, null, after.TierWork);
     }
 
     /// <summary>
@@ -223,13 +239,13 @@ public static class Ledger
         var entry = found[0];
         await sql.ExecuteAsync("UPDATE customers SET pending_points = pending_points - @pts WHERE id = @c",
             ("pts", entry.Points), ("c", customerId));
-        var (_, remaining, expiresAt) = await MoveBalanceAsync(context, entry.ProgramId, customerId, entry.Points,
+        var (_, remaining, expiresAt, tierWork) = await MoveBalanceAsync(context, entry.ProgramId, customerId, entry.Points,
             // A pending reversal may meet a balance that was spent meanwhile: it becomes debt, like any reversal.
             entry.Points < 0 ? PointsTypes.Reversed : entry.Type, null);
         await sql.ExecuteAsync(
             "UPDATE points_transactions SET status = 'available', remaining = @rem, expires_at = @ea WHERE id = @id",
             ("rem", remaining), ("ea", expiresAt), ("id", entryId));
-        if (LedgerRules.Deltas(entry.Type, entry.Points).Lifetime > 0)
+        if (tierWork && LedgerRules.Deltas(entry.Type, entry.Points).Lifetime > 0)
         {
             await Tiers.EvaluateAsync(context, entry.ProgramId, customerId, TierRules.Reasons.LifetimePoints);
         }

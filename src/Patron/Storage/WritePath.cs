@@ -19,6 +19,12 @@ public sealed class WriteContext
     public DateTimeOffset Now { get; }
     public long NowMs => Now.ToUnixTimeMilliseconds();
 
+    /// <summary>
+    /// A program this operation found without an enabled webhook endpoint, in a statement of its own
+    /// transaction (PostgreSQL), so that its events need not look for subscribers again.
+    /// </summary>
+    public string? ProgramWithoutWebhookEndpoints { get; set; }
+
     /// <summary>Actions that run only once this operation's changes are committed (cache invalidation).</summary>
     public List<Action> AfterCommit { get; } = [];
 }

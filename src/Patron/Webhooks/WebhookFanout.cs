@@ -16,7 +16,9 @@ namespace Patron.Webhooks;
 /// SQLite (one writer, in this process) the program's endpoints come from a cache that this
 /// process's endpoint changes invalidate at commit, and that is re-read every 2 seconds for changes
 /// made by another process (the CLI). On PostgreSQL, where several instances change endpoints,
-/// they are read in the event's transaction every time.
+/// they are read in the event's transaction every time, unless a statement of that transaction has
+/// already found none enabled (<see cref="WriteContext.ProgramWithoutWebhookEndpoints"/>: the ledger's
+/// balance update asks).
 /// </remarks>
 public static class WebhookFanout
 {
@@ -70,6 +72,10 @@ public static class WebhookFanout
         var database = context.Database;
         if (!database.IsSqlite)
         {
+            if (context.ProgramWithoutWebhookEndpoints == programId)
+            {
+                return [];
+            }
             return [.. await LoadAsync(context.Sql, programId)];
         }
         var cache = Caches.GetValue(database, _ => new EndpointCache());
