@@ -30,6 +30,12 @@ public sealed class AppleWalletPushTests
         return pass.RootElement.GetProperty("authenticationToken").GetString()!;
     }
 
+    private static HttpClient MemberAt(PatronServer server, string secret, string customer, ManualClock clock)
+    {
+        var now = clock.GetUtcNow().ToUnixTimeSeconds();
+        return MemberClient(server, server.ProgramId, customer, now, Sign(secret, server.ProgramId, customer, now));
+    }
+
     /// <summary>What Wallet does once the pass is added: registers the device with its push token.</summary>
     private static async Task<int> RegisterAsync(HttpClient device, string deviceId, string serial, string passToken, string pushToken)
     {
@@ -62,8 +68,8 @@ public sealed class AppleWalletPushTests
         var alice = await NewShopCustomerAsync(server.Client, "shop-ap1", points: 100);
         var bob = await NewShopCustomerAsync(server.Client, "shop-ap2", points: 50);
         var carol = await NewShopCustomerAsync(server.Client, "shop-ap3", points: 10);
-        var aliceToken = await PassTokenAsync(SignedIn(server, server.ProgramId, secret, "shop-ap1"));
-        var bobToken = await PassTokenAsync(SignedIn(server, server.ProgramId, secret, "shop-ap2"));
+        var aliceToken = await PassTokenAsync(MemberAt(server, secret, "shop-ap1", clock));
+        var bobToken = await PassTokenAsync(MemberAt(server, secret, "shop-ap2", clock));
         var device = server.ClientWithKey(null);
 
         // Alice's pass is on a phone and a watch; the phone also holds Bob's pass (one push token per device and pass type).
@@ -110,7 +116,7 @@ public sealed class AppleWalletPushTests
         await using var server = await PatronServer.StartAsync(database, clock, apns.Settings());
         var (_, secret) = await NewSecretAsync(server.Client);
         var id = await NewShopCustomerAsync(server.Client, "shop-ap4", points: 100);
-        var passToken = await PassTokenAsync(SignedIn(server, server.ProgramId, secret, "shop-ap4"));
+        var passToken = await PassTokenAsync(MemberAt(server, secret, "shop-ap4", clock));
         var device = server.ClientWithKey(null);
         (await RegisterAsync(device, "old-phone", id, passToken, "token-gone")).ShouldBe(201);
         (await RegisterAsync(device, "new-phone", id, passToken, "token-live")).ShouldBe(201);
@@ -141,7 +147,7 @@ public sealed class AppleWalletPushTests
         await using var server = await PatronServer.StartAsync(database, clock, apns.Settings(retryBaseSeconds: 10, maxAttempts: 3));
         var (_, secret) = await NewSecretAsync(server.Client);
         var id = await NewShopCustomerAsync(server.Client, "shop-ap5", points: 100);
-        var passToken = await PassTokenAsync(SignedIn(server, server.ProgramId, secret, "shop-ap5"));
+        var passToken = await PassTokenAsync(MemberAt(server, secret, "shop-ap5", clock));
         (await RegisterAsync(server.ClientWithKey(null), "phone-5", id, passToken, "token-five")).ShouldBe(201);
 
         clock.Advance(TimeSpan.FromSeconds(1));
