@@ -59,7 +59,7 @@ public sealed partial class AppleWalletPush(
             {
                 outcome = await SendAsync(http, passType, device.Key, ct);
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException or UriFormatException or InvalidOperationException)
             {
                 if (ct.IsCancellationRequested)
                 {
