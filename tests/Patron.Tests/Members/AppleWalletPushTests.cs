@@ -111,7 +111,12 @@ public sealed class AppleWalletPushTests
     public async Task A_410_from_APNs_removes_the_devices_registration_and_other_devices_are_still_pushed(string database)
     {
         await using var apns = await ApnsStandIn.StartAsync();
-        apns.Respond = push => push.Token == "token-gone" ? (410, "Unregistered") : (200, null);
+        apns.Respond = push => push.Token switch
+        {
+            "token-gone" => (410, "Unregistered"),
+            "token-bad" => (400, "BadDeviceToken"),
+            _ => (200, null),
+        };
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock, apns.Settings());
         var (_, secret) = await NewSecretAsync(server.Client);
@@ -120,20 +125,22 @@ public sealed class AppleWalletPushTests
         var device = server.ClientWithKey(null);
         (await RegisterAsync(device, "old-phone", id, passToken, "token-gone")).ShouldBe(201);
         (await RegisterAsync(device, "new-phone", id, passToken, "token-live")).ShouldBe(201);
+        (await RegisterAsync(device, "odd-phone", id, passToken, "token-bad")).ShouldBe(201);
         (await device.GetJsonAsync($"{PassKit}/devices/old-phone/registrations/{WalletTestChain.PassType}")).Code.ShouldBe(200);
 
         clock.Advance(TimeSpan.FromSeconds(1));
         await PostPointsAsync(server.Client, id, 10);
         await server.RunJobsAsync();
-        apns.Pushes.Select(p => p.Token).Order(StringComparer.Ordinal).ShouldBe(["token-gone", "token-live"]);
+        apns.Pushes.Select(p => p.Token).Order(StringComparer.Ordinal).ShouldBe(["token-bad", "token-gone", "token-live"]);
 
         // The old phone's registration is gone: it has no passes, and the next change is not pushed to it.
         (await device.GetJsonAsync($"{PassKit}/devices/old-phone/registrations/{WalletTestChain.PassType}")).Code.ShouldBe(204);
+        (await device.GetJsonAsync($"{PassKit}/devices/odd-phone/registrations/{WalletTestChain.PassType}")).Code.ShouldBe(204, "a token APNs calls bad is removed too");
         (await device.GetJsonAsync($"{PassKit}/devices/new-phone/registrations/{WalletTestChain.PassType}")).Code.ShouldBe(200);
         clock.Advance(TimeSpan.FromSeconds(1));
         await PostPointsAsync(server.Client, id, 10);
         await server.RunJobsAsync();
-        apns.Pushes.Count.ShouldBe(3);
+        apns.Pushes.Count.ShouldBe(4);
         apns.Pushes[^1].Token.ShouldBe("token-live");
     }
 
