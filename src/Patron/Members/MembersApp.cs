@@ -9,7 +9,9 @@ public static class MembersApp
         services.AddSingleton<MemberSecretProtector>().AddSingleton<Operations.Wallet.ApplePasses>()
             .AddSingleton<Operations.Wallet.GooglePasses>()
             .AddSingleton<Operations.Wallet.GoogleWalletSync>()
-            .AddSingleton<Jobs.IJob>(sp => sp.GetRequiredService<Operations.Wallet.GoogleWalletSync>());
+            .AddSingleton<Jobs.IJob>(sp => sp.GetRequiredService<Operations.Wallet.GoogleWalletSync>())
+            .AddSingleton<Operations.Wallet.AppleWalletPush>()
+            .AddSingleton<Jobs.IJob>(sp => sp.GetRequiredService<Operations.Wallet.AppleWalletPush>());
 
     public static void MapMembers(this WebApplication app)
     {

@@ -32,6 +32,21 @@ public sealed class AppleWalletOptions
     /// <summary>Apple's WWDR intermediate certificate (DER or PEM), included in every signature.</summary>
     public string? WwdrCertificatePath { get; set; }
 
+    /// <summary>APNs, which pass updates are pushed to over HTTP/2 with the pass type certificate (docs/WALLET.md).</summary>
+    public string PushUrl { get; set; } = "https://api.push.apple.com";
+
+    /// <summary>
+    /// A certificate (DER or PEM) trusted as the root of the push server's chain besides the system's
+    /// roots: for a TLS-inspecting proxy in front of APNs, or a stand-in. Unset: the system's roots only.
+    /// </summary>
+    public string? PushTrustedCertificatePath { get; set; }
+
+    /// <summary>Seconds before the first retry of a failed push; each further retry waits twice as long (at most an hour).</summary>
+    public int PushRetryBaseSeconds { get; set; } = 30;
+
+    /// <summary>Attempts at one push before it is given up (until the member's next change).</summary>
+    public int PushMaxAttempts { get; set; } = 8;
+
     public bool IsConfigured =>
         !string.IsNullOrWhiteSpace(PassTypeIdentifier) && !string.IsNullOrWhiteSpace(TeamIdentifier)
         && !string.IsNullOrWhiteSpace(CertificatePath) && !string.IsNullOrWhiteSpace(WwdrCertificatePath);

@@ -21,19 +21,30 @@ public static class WalletStore
             r => new WalletPassRow(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3)),
             ("t", passTypeIdentifier), ("s", serialNumber));
 
-    /// <summary>Registers a device for a pass; true when it is new (201), false when it was already registered (200).</summary>
+    /// <summary>
+    /// Registers a device for a pass; true when it is new (201), false when it was already registered (200).
+    /// The device has the pass as it is now, so only the customer's next change is pushed to it.
+    /// </summary>
     public static async Task<bool> RegisterAsync(WriteContext context, string device, string passType, string serial, string pushToken)
     {
         var inserted = await context.Sql.ExecuteAsync(
             """
-            INSERT INTO wallet_registrations (device_library_identifier, pass_type_identifier, serial_number, push_token, created_at)
-            VALUES (@d, @t, @s, @push, @now) ON CONFLICT (device_library_identifier, pass_type_identifier, serial_number) DO NOTHING
+            INSERT INTO wallet_registrations (device_library_identifier, pass_type_identifier, serial_number, push_token, created_at, pushed_version)
+            VALUES (@d, @t, @s, @push, @now, COALESCE((
+                SELECT c.updated_at FROM wallet_passes p JOIN customers c ON c.id = p.customer_id AND c.program_id = p.program_id
+                WHERE p.pass_type_identifier = @t AND p.serial_number = @s), 0))
+            ON CONFLICT (device_library_identifier, pass_type_identifier, serial_number) DO NOTHING
             """,
             ("d", device), ("t", passType), ("s", serial), ("push", pushToken), ("now", context.NowMs));
         if (inserted == 0)
         {
             await context.Sql.ExecuteAsync(
-                "UPDATE wallet_registrations SET push_token = @push WHERE device_library_identifier = @d AND pass_type_identifier = @t AND serial_number = @s",
+                """
+                UPDATE wallet_registrations SET push_token = @push,
+                    push_attempts = CASE WHEN push_token = @push THEN push_attempts ELSE 0 END,
+                    next_push_at = CASE WHEN push_token = @push THEN next_push_at ELSE 0 END
+                WHERE device_library_identifier = @d AND pass_type_identifier = @t AND serial_number = @s
+                """,
                 ("push", pushToken), ("d", device), ("t", passType), ("s", serial));
         }
         return inserted > 0;

@@ -62,6 +62,11 @@ public sealed class ApplePasses(IOptions<PatronOptions> options, WebhookSecrets 
     /// <summary>Throws <see cref="WalletUnavailableException"/> unless passes can be signed.</summary>
     public void EnsureAvailable() => _ = Certificates();
 
+    /// <summary>The pass type certificate (with its private key), which also authenticates Patron to APNs.</summary>
+    public X509Certificate2 PassCertificate => Certificates().Signer;
+
+    public AppleWalletOptions Options => _options;
+
     public string OrganizationNameOr(string programName) =>
         string.IsNullOrWhiteSpace(_options.OrganizationName) ? programName : _options.OrganizationName;
 
