@@ -34,7 +34,7 @@ public sealed class ModelDriftTests
         { typeof(GiftCardTransactionDto), typeof(GiftCardTransaction) },
         { typeof(GiftCardUpdated), typeof(GiftCardUpdate) },
         { typeof(ReferralDto), typeof(Referral) },
-        { typeof(VipTiersEndpoints.VipTierDto), typeof(VipTier) },
+        { typeof(Patron.Operations.VipTiers.VipTierDto), typeof(VipTier) },
         { typeof(EarnRulesEndpoints.EarnRuleDto), typeof(EarnRule) },
         { typeof(ApiKeyDto), typeof(ApiKey) },
         { typeof(EventsEndpoints.EventDto), typeof(Event) },
