@@ -35,7 +35,7 @@ public sealed class ModelDriftTests
         { typeof(GiftCardUpdated), typeof(GiftCardUpdate) },
         { typeof(ReferralDto), typeof(Referral) },
         { typeof(Patron.Operations.VipTiers.VipTierDto), typeof(VipTier) },
-        { typeof(EarnRulesEndpoints.EarnRuleDto), typeof(EarnRule) },
+        { typeof(Patron.Operations.EarnRulesAndCampaigns.EarnRuleDto), typeof(EarnRule) },
         { typeof(ApiKeyDto), typeof(ApiKey) },
         { typeof(EventsEndpoints.EventDto), typeof(Event) },
         { typeof(Patron.Webhooks.WebhookEndpointDto), typeof(WebhookEndpoint) },
