@@ -1,4 +1,4 @@
-using Patron.Domain;
+using Patron.Operations.Rewards;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -51,117 +51,61 @@ public static class RedemptionsEndpoints
     private static async Task<IResult> Redeem(string reference, HttpContext http, Caller caller, Writes writes)
     {
         var input = await http.ReadJsonAsync<RedemptionInput>();
-        var rewardId = string.IsNullOrWhiteSpace(input.RewardId) ? throw ApiException.Missing("reward_id") : input.RewardId.Trim();
-        if (input.PointsToRedeem is < 1 or > Limits.MaxRewardCost)
-        {
-            throw ApiException.Invalid("points_to_redeem", $"'points_to_redeem' must be a whole number from 1 to {Limits.MaxRewardCost}.");
-        }
+        var request = new RedemptionRequest(input.RewardId, input.PointsToRedeem);
+        RedemptionOperations.Validate(request);
         return await writes.RunAsync(http, caller, async context => Reply.Created(
-            await Redemptions.RedeemAsync(context, caller.ProgramId, reference, rewardId, input.PointsToRedeem, caller.KeyId)));
+            await RedemptionOperations.RedeemAsync(context, caller.Actor, caller.ProgramId, reference, request)));
     }
 
     private static async Task<IResult> ListForCustomer(string reference, HttpRequest request, Caller caller, Database db, TimeProvider clock)
     {
         var paging = Paging.From(request);
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            var customer = await Customers.GetAsync(sql, caller.ProgramId, reference);
-            return await ListAsync(sql, paging, clock, "program_id = @p AND customer_id = @c",
-                [("p", caller.ProgramId), ("c", customer.Id)], countTotal: true);
-        }));
+        var filter = new RedemptionFilter(CustomerReference: reference);
+        return TypedResults.Ok(await db.ReadAsync(sql =>
+            RedemptionOperations.ListAsync(sql, caller.ProgramId, paging, filter, clock.GetUtcNow().ToUnixTimeMilliseconds())));
     }
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db, TimeProvider clock)
     {
         var paging = Paging.From(request, "reward_id", "status", "customer_id");
-        var where = "program_id = @p";
-        var args = new List<(string, object?)> { ("p", caller.ProgramId) };
         var q = request.Query;
-        if (q["reward_id"].ToString() is { Length: > 0 } rewardId)
-        {
-            where += " AND reward_id = @r";
-            args.Add(("r", rewardId));
-        }
-        if (q["status"].ToString() is { Length: > 0 } status)
-        {
-            // 'expired' is an issued code past its time, never a stored status.
-            var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-            where += status switch
-            {
-                RedemptionStatus.Issued => " AND status = 'issued' AND (expires_at IS NULL OR expires_at > @now)",
-                RedemptionStatus.Expired => " AND status = 'issued' AND expires_at <= @now",
-                RedemptionStatus.Used or RedemptionStatus.Cancelled => " AND status = @status",
-                _ => throw ApiException.Invalid("status", "'status' must be 'issued', 'used', 'expired' or 'cancelled'."),
-            };
-            args.Add(("now", now));
-            args.Add(("status", status));
-        }
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            if (q["customer_id"].ToString() is { Length: > 0 } customerRef)
-            {
-                var customer = await Customers.GetAsync(sql, caller.ProgramId, customerRef);
-                where += " AND customer_id = @c";
-                args.Add(("c", customer.Id));
-            }
-            return await ListAsync(sql, paging, clock, where, args, countTotal: true);
-        }));
-    }
-
-    private static async Task<ListEnvelope<RedemptionDto>> ListAsync(
-        Sql sql, Paging paging, TimeProvider clock, string where, List<(string, object?)> args, bool countTotal)
-    {
-        var listArgs = new List<(string, object?)>(args);
-        var rows = await sql.ListAsync(paging.Apply($"SELECT {Redemptions.Columns} FROM redemptions WHERE {where}", listArgs),
-            Redemptions.Mapper(clock.GetUtcNow().ToUnixTimeMilliseconds()), [.. listArgs]);
-        long? total = countTotal && paging.StartingAfter is null
-            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM redemptions WHERE {where}", [.. args]))
-            : null;
-        return paging.Envelope(rows, total);
+        var filter = new RedemptionFilter(q["customer_id"].ToString(), q["reward_id"].ToString(), q["status"].ToString());
+        RedemptionOperations.ValidateFilter(filter);
+        return TypedResults.Ok(await db.ReadAsync(sql =>
+            RedemptionOperations.ListAsync(sql, caller.ProgramId, paging, filter, clock.GetUtcNow().ToUnixTimeMilliseconds())));
     }
 
     private static async Task<IResult> Get(string id, Caller caller, Database db, TimeProvider clock) =>
-        TypedResults.Ok(await db.ReadAsync(async sql =>
-            await Redemptions.FindAsync(sql, caller.ProgramId, id, clock.GetUtcNow().ToUnixTimeMilliseconds())
-            ?? throw ApiException.NotFound("redemption", id)));
+        TypedResults.Ok(await db.ReadAsync(sql =>
+            RedemptionOperations.GetAsync(sql, caller.ProgramId, id, clock.GetUtcNow().ToUnixTimeMilliseconds())));
 
     private static async Task<IResult> Cancel(string id, HttpContext http, Caller caller, Writes writes)
     {
         await RequestBody.ReadBytesAsync(http);
         return await writes.RunAsync(http, caller, async context =>
-            Reply.Ok(await Redemptions.CancelAsync(context, caller.ProgramId, id, caller.KeyId)));
+            Reply.Ok(await RedemptionOperations.CancelAsync(context, caller.Actor, caller.ProgramId, id)));
     }
 
     private static async Task<IResult> GetVoucher(string code, Caller caller, Database db, TimeProvider clock) =>
         TypedResults.Ok(await db.ReadAsync(sql =>
-            Vouchers.GetAsync(sql, caller.ProgramId, code, clock.GetUtcNow().ToUnixTimeMilliseconds())));
+            VoucherOperations.GetAsync(sql, caller.ProgramId, code, clock.GetUtcNow().ToUnixTimeMilliseconds())));
 
     private static async Task<IResult> UseVoucher(string code, HttpContext http, Caller caller, Writes writes)
     {
         var input = await http.ReadJsonAsync<UseInput>();
-        if (input.OrderId is { Length: > 200 })
-        {
-            throw ApiException.Invalid("order_id", "'order_id' is limited to 200 characters.");
-        }
+        VoucherOperations.ValidateUse(input.OrderId);
         return await writes.RunAsync(http, caller, async context =>
-            Reply.Ok(await Vouchers.UseAsync(context, caller.ProgramId, code, input.OrderId)));
+            Reply.Ok(await VoucherOperations.UseAsync(context, caller.ProgramId, code, input.OrderId)));
     }
 
     private static async Task<IResult> AddStamps(string reference, HttpContext http, Caller caller, Writes writes)
     {
         var input = await http.ReadJsonAsync<StampsInput>();
-        var stamps = input.Stamps ?? throw ApiException.Missing("stamps");
-        if (stamps is < 1 or > Stamps.MaxPerRequest)
-        {
-            throw ApiException.Invalid("stamps", $"'stamps' must be from 1 to {Stamps.MaxPerRequest}.");
-        }
-        if (input.Reference is { } r && (r.Length == 0 || r.Length > 255))
-        {
-            throw ApiException.Invalid("reference", "'reference' must be 1 to 255 characters.");
-        }
+        var request = new StampsRequest(input.Stamps, input.Reference);
+        RedemptionOperations.Validate(request);
         return await writes.RunAsync(http, caller, async context =>
         {
-            var result = await Stamps.AddAsync(context, caller.ProgramId, reference, stamps, input.Reference, caller.KeyId);
+            var result = await RedemptionOperations.AddStampsAsync(context, caller.Actor, caller.ProgramId, reference, request);
             return result.Created ? Reply.Created(result.Body) : Reply.Ok(result.Body);
         });
     }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Patron.Domain;
+using Patron.Operations.Rewards;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -41,8 +42,6 @@ public static class RewardsEndpoints
         public bool? Enabled { get; set; }
     }
 
-    private const long MaxPoints = Limits.MaxRewardCost;
-
     public static RouteGroupBuilder MapRewardsApi(this RouteGroupBuilder api)
     {
         var group = api.MapGroup("/rewards").WithTags("Rewards");
@@ -63,30 +62,14 @@ public static class RewardsEndpoints
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
         var paging = Paging.From(request, "enabled");
-        var where = "program_id = @p AND deleted_at IS NULL";
-        var args = new List<(string, object?)> { ("p", caller.ProgramId) };
-        switch (request.Query["enabled"].ToString())
+        bool? enabled = request.Query["enabled"].ToString() switch
         {
-            case "":
-                break;
-            case ("true" or "false") and var e:
-                where += " AND enabled = @enabled";
-                args.Add(("enabled", e == "true"));
-                break;
-            default:
-                throw ApiException.Invalid("enabled", "'enabled' must be 'true' or 'false'.");
-        }
-        var result = await db.ReadAsync(async sql =>
-        {
-            var listArgs = new List<(string, object?)>(args);
-            var rows = await sql.ListAsync(paging.Apply($"SELECT {Rewards.Columns} FROM rewards WHERE {where}", listArgs),
-                Rewards.Map, [.. listArgs]);
-            long? total = paging.StartingAfter is null
-                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM rewards WHERE {where}", [.. args]))
-                : null;
-            return paging.Envelope(rows, total);
-        });
-        return TypedResults.Ok(result);
+            "" => null,
+            "true" => true,
+            "false" => false,
+            _ => throw ApiException.Invalid("enabled", "'enabled' must be 'true' or 'false'."),
+        };
+        return TypedResults.Ok(await db.ReadAsync(sql => RewardOperations.ListAsync(sql, caller.ProgramId, paging, enabled)));
     }
 
     private static async Task<IResult> Get(string id, Caller caller, Database db) =>
@@ -95,36 +78,17 @@ public static class RewardsEndpoints
     private static async Task<IResult> Create(HttpContext http, Caller caller, Writes writes)
     {
         caller.RequireAdmin();
-        var input = await http.ReadJsonAsync<RewardInput>();
-        var draft = Merge(null, input, "");
-        Validate(draft);
+        var draft = RewardOperations.Draft(Settings(await http.ReadJsonAsync<RewardInput>()));
         return await writes.RunAsync(http, caller, async context =>
-        {
-            var reward = draft with { Id = Ids.New("rwd_"), CreatedAt = context.Now, UpdatedAt = context.Now };
-            await RequireTierAsync(context.Sql, caller.ProgramId, reward.MinTier);
-            await Rewards.InsertAsync(context, caller.ProgramId, reward);
-            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.RewardCreated, reward.Id, null, reward);
-            return Reply.Created(reward);
-        });
+            Reply.Created(await RewardOperations.CreateAsync(context, caller.Actor, caller.ProgramId, draft)));
     }
 
     private static async Task<IResult> Update(string id, HttpContext http, Caller caller, Writes writes)
     {
         caller.RequireAdmin();
-        var input = await http.ReadJsonAsync<RewardInput>();
+        var input = Settings(await http.ReadJsonAsync<RewardInput>());
         return await writes.RunAsync(http, caller, async context =>
-        {
-            var existing = await Rewards.GetAsync(context.Sql, caller.ProgramId, id);
-            var reward = Merge(existing, input, id) with { UpdatedAt = context.Now };
-            Validate(reward);
-            if (reward.MinTier != existing.MinTier)
-            {
-                await RequireTierAsync(context.Sql, caller.ProgramId, reward.MinTier);
-            }
-            await Rewards.UpdateAsync(context, caller.ProgramId, reward);
-            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.RewardUpdated, id, existing, reward);
-            return Reply.Ok(reward);
-        });
+            Reply.Ok(await RewardOperations.UpdateAsync(context, caller.Actor, caller.ProgramId, id, input)));
     }
 
     private static async Task<IResult> Delete(string id, HttpContext http, Caller caller, Writes writes)
@@ -132,25 +96,22 @@ public static class RewardsEndpoints
         caller.RequireAdmin();
         return await writes.RunAsync(http, caller, async context =>
         {
-            var before = await Rewards.GetAsync(context.Sql, caller.ProgramId, id);
-            var changed = await context.Sql.ExecuteAsync(
-                "UPDATE rewards SET deleted_at = @now, enabled = @off, updated_at = @now WHERE program_id = @p AND id = @id AND deleted_at IS NULL",
-                ("now", context.NowMs), ("off", false), ("p", caller.ProgramId), ("id", id));
-            if (changed == 0)
-            {
-                throw ApiException.NotFound("reward", id);
-            }
-            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.RewardDeleted, id, before, null);
+            await RewardOperations.DeleteAsync(context, caller.Actor, caller.ProgramId, id);
             return Reply.Ok(new DeletedObject(id, "reward"));
         });
     }
+
+    private static RewardSettings Settings(RewardInput i) => new(
+        i.Name, i.Description, i.Type, i.Value, i.DiscountValue, i.ProductId, i.PointsCost,
+        i.Variable is { } v ? new VariableSettings(v.PointsPerUnit, v.MinPoints, v.MaxPoints) : null,
+        i.MinTier, i.LimitPerCustomer, i.ExpiresInDays, i.CodeSource, i.CodePrefix, i.Enabled);
 
     private static async Task<IResult> ImportCodes(string id, HttpContext http, Caller caller, Writes writes)
     {
         caller.RequireAdmin();
         var codes = await ReadCodesAsync(http);
         return await writes.RunAsync(http, caller, async context =>
-            Reply.Created(await Vouchers.ImportAsync(context, caller.ProgramId, id, codes)));
+            Reply.Created(await VoucherOperations.ImportAsync(context, caller.Actor, caller.ProgramId, id, codes)));
     }
 
     /// <summary>A JSON array of strings (or <c>{"codes": [...]}</c>), or CSV / plain text with one code per line.</summary>
@@ -204,137 +165,6 @@ public static class RewardsEndpoints
     private static async Task<IResult> Stats(string id, Caller caller, Database db)
     {
         caller.RequireAdmin();
-        return TypedResults.Ok(await db.ReadAsync(sql => Vouchers.StatsAsync(sql, caller.ProgramId, id)));
-    }
-
-    private static async Task RequireTierAsync(Sql sql, string programId, string? tierId)
-    {
-        if (tierId is not null && await sql.ScalarAsync(
-                "SELECT 1 FROM vip_tiers WHERE program_id = @p AND id = @id AND deleted_at IS NULL", ("p", programId), ("id", tierId)) is null)
-        {
-            throw ApiException.Invalid("min_tier", $"No such VIP tier: '{tierId}'.");
-        }
-    }
-
-    private static string? Clearable(string? input, string? current) =>
-        input is null ? current : input.Trim().Length == 0 ? null : input.Trim();
-
-    private static RewardDto Merge(RewardDto? e, RewardInput i, string id)
-    {
-        if (i.Value is { } v1 && i.DiscountValue is { } v2 && v1 != v2)
-        {
-            throw ApiException.Invalid("discount_value", "'discount_value' and 'value' are the same field; send one of them.");
-        }
-        var value = i.DiscountValue ?? i.Value;
-        VariablePricing? variable = e?.Variable;
-        long? cost = e?.PointsCost;
-        if (i.Variable is { } v)
-        {
-            variable = new VariablePricing(v.PointsPerUnit ?? variable?.PointsPerUnit ?? 0, v.MinPoints ?? variable?.MinPoints ?? 1,
-                v.MaxPoints ?? variable?.MaxPoints ?? 0);
-            cost = null;
-        }
-        else if (i.PointsCost is { } c)
-        {
-            cost = c;
-            variable = null;
-        }
-        return new RewardDto(
-            Id: id,
-            Name: i.Name?.Trim() ?? e?.Name ?? "",
-            Description: Clearable(i.Description, e?.Description),
-            Type: i.Type ?? e?.Type ?? "",
-            Value: value ?? e?.Value,
-            ProductId: Clearable(i.ProductId, e?.ProductId),
-            PointsCost: cost,
-            Variable: variable,
-            MinTier: Clearable(i.MinTier, e?.MinTier),
-            LimitPerCustomer: i.LimitPerCustomer is { } l ? (l == 0 && e is not null ? null : l) : e?.LimitPerCustomer,
-            ExpiresInDays: i.ExpiresInDays is { } d ? (d == 0 && e is not null ? null : d) : e?.ExpiresInDays,
-            CodeSource: i.CodeSource ?? e?.CodeSource ?? RewardTypes.Generated,
-            CodePrefix: Clearable(i.CodePrefix, e?.CodePrefix),
-            Enabled: i.Enabled ?? e?.Enabled ?? true,
-            CreatedAt: e?.CreatedAt ?? default,
-            UpdatedAt: e?.UpdatedAt ?? default);
-    }
-
-    private static void Validate(RewardDto r)
-    {
-        if (r.Name.Length == 0)
-        {
-            throw ApiException.Missing("name");
-        }
-        if (r.Name.Length > 200)
-        {
-            throw ApiException.Invalid("name", "'name' is limited to 200 characters.");
-        }
-        if (r.Description is { Length: > 2000 })
-        {
-            throw ApiException.Invalid("description", "'description' is limited to 2000 characters.");
-        }
-        if (r.Type.Length == 0)
-        {
-            throw ApiException.Missing("type");
-        }
-        if (!RewardTypes.All.Contains(r.Type))
-        {
-            throw ApiException.Invalid("type", $"'type' must be one of: {string.Join(", ", RewardTypes.All)}.");
-        }
-        if (r.PointsCost is null && r.Variable is null)
-        {
-            throw ApiException.Missing("points_cost");
-        }
-        if (r.PointsCost is < 0 or > MaxPoints)
-        {
-            throw ApiException.Invalid("points_cost", $"'points_cost' must be from 0 to {MaxPoints}.");
-        }
-        if (r.Variable is { } v)
-        {
-            if (r.Type is not (RewardTypes.AmountDiscount or RewardTypes.StoreCredit or RewardTypes.Custom))
-            {
-                throw ApiException.Invalid("variable", "Only amount_discount, store_credit and custom rewards can be variable.");
-            }
-            if (v.PointsPerUnit is < 1 or > MaxPoints)
-            {
-                throw ApiException.Invalid("variable.points_per_unit", "'variable.points_per_unit' (points per 1.00 of value) must be at least 1.");
-            }
-            if (v.MinPoints < 1 || v.MaxPoints < v.MinPoints || v.MaxPoints > MaxPoints)
-            {
-                throw ApiException.Invalid("variable.max_points",
-                    "'variable.min_points' must be at least 1 and 'variable.max_points' at least 'min_points'.");
-            }
-        }
-        else if (r.Type is RewardTypes.AmountDiscount or RewardTypes.StoreCredit && r.Value is not > 0)
-        {
-            throw r.Value is null ? ApiException.Missing("value") : ApiException.Invalid("value", "'value' must be more than 0.");
-        }
-        if (r.Type == RewardTypes.PercentageDiscount && r.Value is not (> 0 and <= 100))
-        {
-            throw r.Value is null ? ApiException.Missing("value") : ApiException.Invalid("value", "'value' is a percentage: more than 0, at most 100.");
-        }
-        if (r.Value is < 0 or > 1_000_000_000)
-        {
-            throw ApiException.Invalid("value", "'value' must be from 0 to 1000000000.");
-        }
-        if (r.ProductId is { Length: > 200 })
-        {
-            throw ApiException.Invalid("product_id", "'product_id' is limited to 200 characters.");
-        }
-        if (r.LimitPerCustomer is < 1 or > 1_000_000)
-        {
-            throw ApiException.Invalid("limit_per_customer", "'limit_per_customer' must be from 1 to 1000000.");
-        }
-        if (r.ExpiresInDays is < 1 or > 3650)
-        {
-            throw ApiException.Invalid("expires_in_days", "'expires_in_days' must be from 1 to 3650.");
-        }
-        if (r.CodeSource is not (RewardTypes.Generated or RewardTypes.Pool))
-        {
-            throw ApiException.Invalid("code_source", "'code_source' must be 'generated' or 'pool'.");
-        }
-        if (r.CodePrefix is { } prefix && (prefix.Length > 20 || !prefix.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')))
-        {
-            throw ApiException.Invalid("code_prefix", "'code_prefix' must be up to 20 letters, digits, '-' or '_'.");
-        }
+        return TypedResults.Ok(await db.ReadAsync(sql => VoucherOperations.StatsAsync(sql, caller.ProgramId, id)));
     }
 }

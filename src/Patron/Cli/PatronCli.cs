@@ -288,7 +288,8 @@ public static class PatronCli
                 // Batches of one transaction each, so a huge file never holds the writer for long.
                 foreach (var chunk in codes.Chunk(10_000))
                 {
-                    var result = await WritePath(database).RunAsync(context => Vouchers.ImportAsync(context, programId, parse.GetValue(reward)!, chunk));
+                    var result = await WritePath(database).RunAsync(context =>
+                        Operations.Rewards.VoucherOperations.ImportAsync(context, Domain.Actor.Cli, programId, parse.GetValue(reward)!, chunk));
                     imported += result.Imported;
                     duplicates += result.DuplicateCount;
                     foreach (var code in result.Duplicates.Take(20))

@@ -38,6 +38,7 @@ public static class AuditActions
     public const string RewardCreated = "reward.created";
     public const string RewardUpdated = "reward.updated";
     public const string RewardDeleted = "reward.deleted";
+    public const string VoucherCodesImported = "reward.voucher_codes_imported";
     public const string ProgramCreated = "program.created";
     public const string ProgramUpdated = "program.updated";
     public const string CustomerUpdated = "customer.updated";
@@ -67,6 +68,7 @@ public static class AuditActions
         [RewardCreated] = "reward",
         [RewardUpdated] = "reward",
         [RewardDeleted] = "reward",
+        [VoucherCodesImported] = "reward",
         [ProgramCreated] = "program",
         [ProgramUpdated] = "program",
     };

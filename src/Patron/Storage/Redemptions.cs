@@ -253,6 +253,7 @@ public static class Redemptions
 public static class Vouchers
 {
     public const int MaxCodeLength = 100;
+    public const int MaxCodesPerImport = 100_000;
     private const int SuffixLength = 12;
     private const int MaxGenerateAttempts = 8;
 
@@ -346,9 +347,9 @@ public static class Vouchers
                 throw OperationException.Invalid(param, $"Voucher codes must be 1 to {MaxCodeLength} characters without spaces: '{Shorten(code)}'.");
             }
             codes.Add(code);
-            if (codes.Count > 100_000)
+            if (codes.Count > MaxCodesPerImport)
             {
-                throw OperationException.Invalid(param, "At most 100000 codes can be imported at once.");
+                throw OperationException.Invalid(param, $"At most {MaxCodesPerImport} codes can be imported at once.");
             }
         }
         if (codes.Count == 0)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Patron.Api;
 using Patron.Domain;
+using Patron.Operations.Rewards;
 using Patron.Storage;
 using static Patron.Dialects.LoyaltyLion.LoyaltyLionInput;
 
@@ -72,7 +73,7 @@ internal static class LoyaltyLionCustomers
         var codes = Vouchers.Clean(await ReadCodesAsync(http), "codes");
         return await writes.RunAsync(http, caller, async context =>
         {
-            var result = await Vouchers.ImportAsync(context, caller.ProgramId, id, codes);
+            var result = await VoucherOperations.ImportAsync(context, caller.Actor, caller.ProgramId, id, codes);
             return Reply.Created(new ImportAnswer(result.RewardId, result.Received, result.Imported, result.DuplicateCount, result.Duplicates));
         });
     }

@@ -1,0 +1,113 @@
+using Patron.Domain;
+using Patron.Storage;
+
+namespace Patron.Operations.Rewards;
+
+/// <summary>A redemption asked for: the reward, and for a variable reward the points to spend on it.</summary>
+public sealed record RedemptionRequest(string? RewardId, long? PointsToRedeem = null);
+
+/// <summary>Which redemptions a list shows: a customer (any identifier), a reward, a state; null is any.</summary>
+public sealed record RedemptionFilter(string? CustomerReference = null, string? RewardId = null, string? Status = null);
+
+/// <summary>A visit's stamps as a caller sends them; <c>Reference</c> makes the request safe to send again.</summary>
+public sealed record StampsRequest(int? Stamps, string? Reference = null);
+
+/// <summary>
+/// Spending points on rewards, and stamp cards (docs/API.md, Redemptions and Stamps), from the native API,
+/// the dashboard, MCP and the dialects. The balance changes through the one write path and the ledger
+/// (<see cref="Redemptions"/>, <see cref="Ledger"/>); the entry's author is the actor's id.
+/// </summary>
+public static class RedemptionOperations
+{
+    private const int MaxStampReferenceLength = 255;
+
+    /// <summary>The reward id of a well-formed request, or the refusal of a malformed one (before the write).</summary>
+    public static string Validate(RedemptionRequest input)
+    {
+        var rewardId = string.IsNullOrWhiteSpace(input.RewardId) ? throw OperationException.Missing("reward_id") : input.RewardId.Trim();
+        if (input.PointsToRedeem is < 1 or > Limits.MaxRewardCost)
+        {
+            throw OperationException.Invalid("points_to_redeem", $"'points_to_redeem' must be a whole number from 1 to {Limits.MaxRewardCost}.");
+        }
+        return rewardId;
+    }
+
+    /// <summary>Deducts the points and issues the code in one step, in the caller's write.</summary>
+    public static Task<RedemptionDto> RedeemAsync(
+        WriteContext context, Actor actor, string programId, string customerReference, RedemptionRequest input) =>
+        Redemptions.RedeemAsync(context, programId, customerReference, Validate(input), input.PointsToRedeem, actor.Id);
+
+    /// <summary>Cancels a redemption whose code is unused: the points come back.</summary>
+    public static Task<RedemptionDto> CancelAsync(WriteContext context, Actor actor, string programId, string id) =>
+        Redemptions.CancelAsync(context, programId, id, actor.Id);
+
+    /// <summary>One redemption, with its state now.</summary>
+    public static async Task<RedemptionDto> GetAsync(Sql sql, string programId, string id, long nowMs) =>
+        await Redemptions.FindAsync(sql, programId, id, nowMs) ?? throw OperationException.NotFound("redemption", id);
+
+    /// <summary>Refuses an unknown state filter; checked before the read.</summary>
+    public static void ValidateFilter(RedemptionFilter filter)
+    {
+        if (filter.Status is { Length: > 0 } status && status is not (RedemptionStatus.Issued or RedemptionStatus.Expired
+                or RedemptionStatus.Used or RedemptionStatus.Cancelled))
+        {
+            throw OperationException.Invalid("status", "'status' must be 'issued', 'used', 'expired' or 'cancelled'.");
+        }
+    }
+
+    /// <summary>A window of the program's redemptions, newest first, filtered; 'expired' is an issued code past its time.</summary>
+    public static async Task<ListEnvelope<RedemptionDto>> ListAsync(Sql sql, string programId, Paging paging, RedemptionFilter filter, long nowMs)
+    {
+        ValidateFilter(filter);
+        var where = "program_id = @p";
+        var args = new List<(string, object?)> { ("p", programId) };
+        if (filter.RewardId is { Length: > 0 } rewardId)
+        {
+            where += " AND reward_id = @r";
+            args.Add(("r", rewardId));
+        }
+        if (filter.Status is { Length: > 0 } status)
+        {
+            where += status switch
+            {
+                RedemptionStatus.Issued => " AND status = 'issued' AND (expires_at IS NULL OR expires_at > @now)",
+                RedemptionStatus.Expired => " AND status = 'issued' AND expires_at <= @now",
+                _ => " AND status = @status",
+            };
+            args.Add(("now", nowMs));
+            args.Add(("status", status));
+        }
+        if (filter.CustomerReference is { Length: > 0 } customerRef)
+        {
+            var customer = await Customers.GetAsync(sql, programId, customerRef);
+            where += " AND customer_id = @c";
+            args.Add(("c", customer.Id));
+        }
+        var listArgs = new List<(string, object?)>(args);
+        var rows = await sql.ListAsync(paging.Apply($"SELECT {Redemptions.Columns} FROM redemptions WHERE {where}", listArgs),
+            Redemptions.Mapper(nowMs), [.. listArgs]);
+        long? total = paging.StartingAfter is null
+            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM redemptions WHERE {where}", [.. args]))
+            : null;
+        return paging.Envelope(rows, total);
+    }
+
+    /// <summary>The stamps of a well-formed request, or the refusal of a malformed one (before the write).</summary>
+    public static int Validate(StampsRequest input)
+    {
+        var stamps = input.Stamps ?? throw OperationException.Missing("stamps");
+        if (stamps is < 1 or > Stamps.MaxPerRequest)
+        {
+            throw OperationException.Invalid("stamps", $"'stamps' must be from 1 to {Stamps.MaxPerRequest}.");
+        }
+        if (input.Reference is { } r && (r.Length == 0 || r.Length > MaxStampReferenceLength))
+        {
+            throw OperationException.Invalid("reference", $"'reference' must be 1 to {MaxStampReferenceLength} characters.");
+        }
+        return stamps;
+    }
+
+    /// <summary>Records a visit's stamps in the caller's write; a full card issues the program's stamp reward.</summary>
+    public static Task<Stamps.Result> AddStampsAsync(WriteContext context, Actor actor, string programId, string customerReference, StampsRequest input) =>
+        Stamps.AddAsync(context, programId, customerReference, Validate(input), input.Reference, actor.Id);
+}
