@@ -62,6 +62,7 @@ public static class AdminSetup
         app.UseAuthorization();
         app.MapGet(AdminAuth.BasePath + "/admin.css", () => Results.Text(AdminStyles.Css, "text/css; charset=utf-8"))
             .ExcludeFromDescription().AllowAnonymous();
+        app.MapAdminStatic();
         app.MapRazorPages();
         return app;
     }
