@@ -119,7 +119,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
         var page = await SignInAsync(context, server, "staff@example.com");
 
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Settings" })).ToHaveCountAsync(0);
-        foreach (var path in new[] { "/admin/settings", "/admin/keys", "/admin/webhooks", "/admin/users", "/admin/audit" })
+        foreach (var path in new[] { "/admin/settings", "/admin/imports", "/admin/imports?handler=Export&what=customers", "/admin/keys", "/admin/webhooks", "/admin/users", "/admin/audit" })
         {
             var response = await page.GotoAsync(AdminScreens.Url(server, path));
             response.ShouldNotBeNull().Status.ShouldBe(403, path);
