@@ -122,13 +122,14 @@ curl -fsS -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "__csrf=$TOKEN" --da
   --data-urlencode "password=$PASSWORD" "$BASE/admin/login"
 curl -fsS -o /dev/null -b "$JAR" "$BASE/admin" || { echo "signing in failed" >&2; exit 1; }
 
-# The customers list's second page starts after the first page's last id.
+# The customers list's second page starts after the first page's last id. The search is by part of an
+# email (an exact identifier would redirect to the customer's page).
 AFTER=$(curl -fsS -b "$JAR" "$BASE/admin/customers" | sed -n 's/.*starting_after=\([A-Za-z0-9_]*\).*/\1/p' | head -n 1)
 PAGES=(
   "overview|/admin"
   "customers|/admin/customers"
   "customers_page2|/admin/customers?starting_after=$AFTER"
-  "customers_search|/admin/customers?q=$CUSTOMER_EMAIL"
+  "customers_search|/admin/customers?q=${CUSTOMER_EMAIL%%@*}"
   "customer_detail|/admin/customers/$CUSTOMER_ID"
   "pos_lookup|/admin/pos?find=$CUSTOMER_EMAIL"
 )
