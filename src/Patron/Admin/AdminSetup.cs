@@ -45,6 +45,7 @@ public static class AdminSetup
             .AddPolicy(AdminAuth.StaffPolicy, p => p.AddAuthenticationSchemes(AdminAuth.Scheme).RequireAuthenticatedUser())
             .AddPolicy(AdminAuth.OwnerPolicy, p => p.AddAuthenticationSchemes(AdminAuth.Scheme).RequireRole(StaffRoles.Owner));
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<AdminImports>();
         // Cookies and antiforgery tokens are sealed with a key derived from Patron's own encryption key
         // (docs/SECURITY.md): nothing is written under ~/.aspnet, and every process on one database agrees.
         services.AddSingleton<IDataProtectionProvider>(sp => new AdminDataProtection(sp.GetRequiredService<Webhooks.WebhookSecrets>()));
@@ -62,6 +63,7 @@ public static class AdminSetup
         app.UseAuthorization();
         app.MapGet(AdminAuth.BasePath + "/admin.css", () => Results.Text(AdminStyles.Css, "text/css; charset=utf-8"))
             .ExcludeFromDescription().AllowAnonymous();
+        app.MapAdminStatic();
         app.MapRazorPages();
         return app;
     }

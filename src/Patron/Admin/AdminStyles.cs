@@ -45,6 +45,7 @@ public static class AdminStyles
         .chart svg{width:100%;height:auto}
         .pager{margin:.75rem 0}
         .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+        .field-error{color:#82071e;font-weight:600}form.settings fieldset{border:1px solid #d0d7de;border-radius:4px;display:grid;gap:.5rem}
         @media (max-width:600px){main{padding:.5rem}h1{font-size:1.35rem}th,td{padding:.35rem}}
         """;
 }

@@ -165,10 +165,10 @@ internal sealed class CustomerImport(
                 var by = fields.Email is { Length: > 0 } && found.Email == fields.Email ? "email" : "phone";
                 return new(Outcome.Conflict, found.Id, $"matches customer {found.Id} by {by}; left unchanged (--update-existing updates it)");
             }
-            var (customer, isNew) = await CustomerWrites.UpsertAsync(context, programId, fields, row.Points, null, "import");
+            var (customer, isNew) = await CustomerWrites.UpsertAsync(context, programId, fields, row.Points, null, options.CreatedBy ?? "import");
             if (isNew || customer != existing)
             {
-                await AuditTrail.RecordAsync(context, Actor.Cli, programId, AuditActions.CustomerImported, customer.Id,
+                await AuditTrail.RecordAsync(context, options.Actor ?? Actor.Cli, programId, AuditActions.CustomerImported, customer.Id,
                     isNew ? null : existing, customer, customer.Id);
             }
             var detail = !isNew && row.Points > 0 ? "points are an opening balance: not added to an existing customer" : null;

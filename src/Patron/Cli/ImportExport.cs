@@ -27,7 +27,10 @@ public static class ImportExport
     /// <param name="DryRun">Check every row and report what would happen, writing nothing.</param>
     /// <param name="UpdateExisting">Update a customer found by email or phone alone; without it such a row is a conflict.</param>
     /// <param name="Report">Where to write one CSV line per row: line, outcome, customer id, detail.</param>
-    public sealed record ImportOptions(bool DryRun = false, bool UpdateExisting = false, TextWriter? Report = null);
+    /// <param name="Actor">Who the audit trail names (the command line when none); the dashboard names its staff user.</param>
+    /// <param name="CreatedBy">The <c>created_by</c> of opening balances ("import" when none).</param>
+    public sealed record ImportOptions(
+        bool DryRun = false, bool UpdateExisting = false, TextWriter? Report = null, Actor? Actor = null, string? CreatedBy = null);
 
     public sealed record ImportResult(long Created, long Updated, long Rejected, long Conflicts = 0);
 
