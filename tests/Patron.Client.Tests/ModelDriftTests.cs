@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Patron.Api;
+using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
 using Shouldly;
 using ServerJson = Patron.Api.PatronJson;

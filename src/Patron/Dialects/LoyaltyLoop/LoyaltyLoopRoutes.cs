@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Patron.Api;
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
 using Patron.Operations.Webhooks;
 using Patron.Storage;
 using Patron.Webhooks;
@@ -102,7 +103,7 @@ public static class LoyaltyLoopRoutes
         });
         return await writes.RunAsync(http, caller, async context =>
         {
-            var (customer, created) = await CustomerWrites.UpsertAsync(context, caller.ProgramId, fields, 0, null, caller.KeyId);
+            var (customer, created) = await CustomerOperations.CreateOrUpdateAsync(context, caller.ProgramId, fields, 0, null, caller.KeyId);
             var view = (await ViewsAsync(context.Sql, caller.ProgramId, [customer], context.NowMs))[0];
             return created ? Reply.Created(view) : Reply.Ok(view);
         });
