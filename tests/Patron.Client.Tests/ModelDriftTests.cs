@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Patron.Api;
 using Patron.Operations.CustomerAccounts;
+using Patron.Operations.Referrals;
+using Patron.Operations.Stamps;
 using Patron.Storage;
 using Shouldly;
 using ServerJson = Patron.Api.PatronJson;

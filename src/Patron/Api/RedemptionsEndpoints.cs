@@ -1,4 +1,5 @@
 using Patron.Domain;
+using Patron.Operations.Stamps;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -150,18 +151,10 @@ public static class RedemptionsEndpoints
     private static async Task<IResult> AddStamps(string reference, HttpContext http, Caller caller, Writes writes)
     {
         var input = await http.ReadJsonAsync<StampsInput>();
-        var stamps = input.Stamps ?? throw ApiException.Missing("stamps");
-        if (stamps is < 1 or > Stamps.MaxPerRequest)
-        {
-            throw ApiException.Invalid("stamps", $"'stamps' must be from 1 to {Stamps.MaxPerRequest}.");
-        }
-        if (input.Reference is { } r && (r.Length == 0 || r.Length > 255))
-        {
-            throw ApiException.Invalid("reference", "'reference' must be 1 to 255 characters.");
-        }
+        var stamps = StampOperations.Validate(input.Stamps, input.Reference);
         return await writes.RunAsync(http, caller, async context =>
         {
-            var result = await Stamps.AddAsync(context, caller.ProgramId, reference, stamps, input.Reference, caller.KeyId);
+            var result = await StampOperations.AddAsync(context, caller.ProgramId, reference, stamps, input.Reference, caller.KeyId);
             return result.Created ? Reply.Created(result.Body) : Reply.Ok(result.Body);
         });
     }

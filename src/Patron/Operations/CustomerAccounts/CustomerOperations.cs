@@ -1,4 +1,5 @@
 using Patron.Domain;
+using Patron.Operations.Referrals;
 using Patron.Storage;
 
 namespace Patron.Operations.CustomerAccounts;
@@ -112,7 +113,7 @@ public static class CustomerOperations
         await Events.AddAsync(context, programId, Events.CustomerCreated, created);
         if (referrerId is not null)
         {
-            await Referrals.LinkAsync(context, programId, referrerId, id);
+            await ReferralOperations.LinkAsync(context, programId, referrerId, id);
         }
         if (initialPoints > 0)
         {
