@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Patron.Domain;
+using Patron.Operations.Points;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -31,38 +31,22 @@ public static class ActivitiesEndpoints
     private static async Task<IResult> Create(HttpContext http, Caller caller, Writes writes)
     {
         var input = await http.ReadJsonAsync<ActivityInput>();
-        var customerRef = input.CustomerId?.Trim() is { Length: > 0 } c ? c : throw ApiException.Missing("customer_id");
-        var type = Activities.CheckType(input.Type, "type");
-        if (input.Points is < 1 or > LedgerRules.MaxPointsPerEntry)
-        {
-            throw ApiException.Invalid("points", $"'points' must be a whole number from 1 to {LedgerRules.MaxPointsPerEntry}.");
-        }
-        var reference = Activities.CheckReference(input.Reference, "reference");
-        var properties = Activities.CheckProperties(input.Properties, "properties");
-
+        var activity = ActivityOperations.Validate(
+            new ActivityReport(input.CustomerId, input.Type, input.Points, input.Reference, input.Properties));
         return await writes.RunAsync(http, caller, async context =>
         {
-            var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, customerRef);
-            var (activity, created) = await Activities.RecordAsync(context, new Activities.Request(
-                caller.ProgramId, customer.Id, type, input.Points, reference, properties, caller.KeyId));
-            return created ? Reply.Created(activity) : Reply.Ok(activity);
+            var (recorded, created) = await ActivityOperations.RecordAsync(context, caller.Actor, caller.ProgramId, activity);
+            return created ? Reply.Created(recorded) : Reply.Ok(recorded);
         });
     }
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
         var paging = Paging.From(request, "type", "customer_id");
-        var type = request.Query["type"].ToString();
-        var customerRef = request.Query["customer_id"].ToString();
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            var filter = (await new ListFilter(caller.ProgramId).AddCustomerAsync(sql, customerRef))
-                .Add("type = @t", "t", ActivityTypes.Canonical(type));
-            return await Activities.ListAsync(sql, paging, filter.Where, filter.Args);
-        }));
+        return TypedResults.Ok(await ActivityOperations.ListAsync(
+            db, caller.ProgramId, request.Query["customer_id"].ToString(), request.Query["type"].ToString(), paging));
     }
 
     private static async Task<IResult> Get(string id, Caller caller, Database db) =>
-        TypedResults.Ok(await db.ReadAsync(async sql =>
-            await Activities.GetAsync(sql, caller.ProgramId, id) ?? throw ApiException.NotFound("activity", id)));
+        TypedResults.Ok(await ActivityOperations.GetAsync(db, caller.ProgramId, id));
 }

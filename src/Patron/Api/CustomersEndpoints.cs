@@ -1,4 +1,5 @@
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -31,44 +32,15 @@ public static class CustomersEndpoints
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
         var paging = Paging.From(request, "email", "phone", "external_id", "status", "tier", "search");
-        var where = "program_id = @p AND deleted_at IS NULL";
-        var args = new List<(string, object?)> { ("p", caller.ProgramId) };
         var q = request.Query;
-        void Filter(string name, string clause, Func<string, object?> value)
-        {
-            var raw = q[name].ToString();
-            if (raw.Length > 0)
-            {
-                where += " AND " + clause;
-                args.Add((name, value(raw)));
-            }
-        }
-        Filter("email", "email = @email", v => Contact.NormalizeEmail(v) ?? v);
-        Filter("phone", "phone = @phone", v => Contact.NormalizePhone(v) ?? v);
-        Filter("external_id", "external_id = @external_id", v => v);
-        Filter("status", "status = @status", v => v is CustomerStatus.Active or CustomerStatus.Blocked
-            ? v : throw ApiException.Invalid("status", "'status' must be 'active' or 'blocked'."));
-        // A tier id or a live tier's name (names are unique among a program's live tiers).
-        Filter("tier", "vip_tier_id IN (SELECT id FROM vip_tiers WHERE program_id = @p AND deleted_at IS NULL AND (id = @tier OR name = @tier))", v => v);
-        Filter("search", $"search_text {db.ILike} @search ESCAPE '\\'", v =>
-            "%" + v.ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%");
-
-        var result = await db.ReadAsync(async sql =>
-        {
-            var listArgs = new List<(string, object?)>(args);
-            var rows = await sql.ListAsync(paging.Apply($"SELECT {Customers.Columns} FROM customers WHERE {where}", listArgs),
-                Customers.Map, [.. listArgs]);
-            long? total = paging.StartingAfter is null
-                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM customers WHERE {where}", [.. args]))
-                : null;
-            return paging.Envelope(rows, total);
-        });
-        return TypedResults.Ok(result);
+        var filter = new CustomerFilter(q["email"].ToString(), q["phone"].ToString(), q["external_id"].ToString(),
+            q["status"].ToString(), q["tier"].ToString(), q["search"].ToString());
+        return TypedResults.Ok(await CustomerQueries.ListAsync(db, caller.ProgramId, filter, paging));
     }
 
     private static async Task<IResult> Get(string reference, HttpContext http, Caller caller, Database db)
     {
-        var customer = await db.ReadAsync(sql => Customers.GetAsync(sql, caller.ProgramId, reference));
+        var customer = await CustomerQueries.GetAsync(db, caller.ProgramId, reference);
         // The member's wallet pass links (docs/WALLET.md), when passes are configured.
         return TypedResults.Ok(customer with
         {
@@ -80,40 +52,22 @@ public static class CustomersEndpoints
 
     private static async Task<IResult> CreateOrUpdate(HttpContext http, Caller caller, Writes writes)
     {
-        var input = await http.ReadJsonAsync<CustomerInput>();
-        var fields = CustomerFields.From(input);
-        fields.RequireIdentity();
-        if (input.InitialPoints is < 0)
-        {
-            throw ApiException.Invalid("initial_points", "'initial_points' cannot be negative.");
-        }
-        if (input.InitialPoints is > LedgerRules.MaxPointsPerEntry)
-        {
-            throw ApiException.Invalid("initial_points", "'initial_points' is out of range.");
-        }
+        var input = CustomerOperations.ValidateNew(await http.ReadJsonAsync<CustomerInput>());
         return await writes.RunAsync(http, caller, async context =>
         {
-            var (customer, created) = await CustomerWrites.UpsertAsync(
-                context, caller.ProgramId, fields, input.InitialPoints ?? 0, input.ReferredBy?.Trim(), caller.KeyId);
+            var (customer, created) = await CustomerOperations.CreateOrUpdateAsync(context, caller.Actor, caller.ProgramId, input);
             return created ? Reply.Created(customer) : Reply.Ok(customer);
         });
     }
 
     private static async Task<IResult> Update(string reference, HttpContext http, Caller caller, Writes writes)
     {
-        var input = await http.ReadJsonAsync<CustomerInput>();
-        var fields = CustomerFields.From(input);
+        var fields = CustomerFields.From(await http.ReadJsonAsync<CustomerInput>());
         return await writes.RunAsync(http, caller, async context =>
-        {
-            var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, reference);
-            return Reply.Ok(await CustomerWrites.ApplyAsync(context, caller.Actor, caller.ProgramId, customer, fields));
-        });
+            Reply.Ok(await CustomerOperations.UpdateAsync(context, caller.Actor, caller.ProgramId, reference, fields)));
     }
 
     private static async Task<IResult> Erase(string reference, HttpContext http, Caller caller, Writes writes) =>
         await writes.RunAsync(http, caller, async context =>
-        {
-            var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, reference);
-            return Reply.Ok(await CustomerWrites.EraseAsync(context, caller.Actor, caller.ProgramId, customer));
-        });
+            Reply.Ok(await CustomerOperations.EraseAsync(context, caller.Actor, caller.ProgramId, reference)));
 }

@@ -1,4 +1,4 @@
-using Patron.Domain;
+using Patron.Operations.GiftCardAccounts;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -37,90 +37,28 @@ public static class GiftCardsEndpoints
 
     private static async Task<IResult> Issue(HttpContext http, Caller caller, Writes writes)
     {
-        var input = await http.ReadJsonAsync<GiftCardInput>();
-        var initial = input.InitialBalance ?? throw ApiException.Missing("initial_balance");
-        if (initial is < 0 or > GiftCards.MaxAmount || decimal.Round(initial, 4) != initial)
-        {
-            throw ApiException.Invalid("initial_balance", $"'initial_balance' must be an amount from 0 to {GiftCards.MaxAmount}, with at most 4 decimals.");
-        }
-        if (input.Currency is { } c && (c.Length != 3 || !c.All(char.IsAsciiLetter)))
-        {
-            throw ApiException.Invalid("currency", "'currency' must be a three-letter ISO 4217 code.");
-        }
-        if (input.CustomerId is { } cid && string.IsNullOrWhiteSpace(cid))
-        {
-            throw ApiException.Invalid("customer_id", "'customer_id' cannot be empty.");
-        }
+        var body = await http.ReadJsonAsync<GiftCardInput>();
+        var input = new GiftCardIssue(body.InitialBalance, body.Currency, body.CustomerId, body.ExpiresAt);
+        GiftCardOperations.Validate(input);
         return await writes.RunAsync(http, caller, async context =>
-        {
-            var sql = context.Sql;
-            if (input.ExpiresAt is { } exp && exp <= context.Now)
-            {
-                throw ApiException.Invalid("expires_at", "'expires_at' must be in the future.");
-            }
-            var programCurrency = (string)(await sql.ScalarAsync("SELECT currency FROM programs WHERE id = @p", ("p", caller.ProgramId)))!;
-            var currency = input.Currency?.ToUpperInvariant() ?? programCurrency;
-            if (currency != programCurrency)
-            {
-                throw ApiException.Unprocessable("currency_mismatch", $"This program counts in {programCurrency}, not {currency}.", "currency");
-            }
-            string? customerId = null;
-            if (input.CustomerId is { } reference)
-            {
-                customerId = (await Customers.GetAsync(sql, caller.ProgramId, reference.Trim())).Id;
-            }
-            var card = await GiftCards.IssueAsync(context, caller.ProgramId, Money.ToE4(initial), currency, customerId,
-                input.ExpiresAt?.ToUnixTimeMilliseconds(), caller.KeyId);
-            // The snapshot never holds the code: AuditTrail drops it.
-            await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.GiftCardIssued, card.Id, null, card, customerId);
-            return Reply.Created(card);
-        });
+            Reply.Created(await GiftCardOperations.IssueAsync(context, caller.Actor, caller.ProgramId, input)));
     }
 
-    private static async Task<IResult> Get(string code, Caller caller, Database db, TimeProvider clock)
-    {
-        var card = await db.ReadAsync(sql => GiftCards.GetAsync(sql, caller.ProgramId, code));
-        return TypedResults.Ok(card.ToDto(GiftCards.Format(GiftCards.Normalize(code)), clock.GetUtcNow().ToUnixTimeMilliseconds()));
-    }
+    private static async Task<IResult> Get(string code, Caller caller, Database db, TimeProvider clock) =>
+        TypedResults.Ok(await GiftCardOperations.GetAsync(db, caller.ProgramId, code, clock.GetUtcNow().ToUnixTimeMilliseconds()));
 
     private static async Task<IResult> Transact(string code, HttpContext http, Caller caller, Writes writes)
     {
-        var input = await http.ReadJsonAsync<TransactionInput>();
-        var amount = input.Amount ?? throw ApiException.Missing("amount");
-        if (amount == 0 || amount is > GiftCards.MaxAmount or < -GiftCards.MaxAmount || decimal.Round(amount, 4) != amount)
-        {
-            throw ApiException.Invalid("amount", $"'amount' must be a non-zero amount from -{GiftCards.MaxAmount} to {GiftCards.MaxAmount} (negative to spend, positive to load) with at most 4 decimals.");
-        }
-        if (input.Reference is { } r && (r.Length is 0 or > 200))
-        {
-            throw ApiException.Invalid("reference", "'reference' must be 1 to 200 characters.");
-        }
-        if (input.Description is { Length: > 500 })
-        {
-            throw ApiException.Invalid("description", "'description' is limited to 500 characters.");
-        }
+        var body = await http.ReadJsonAsync<TransactionInput>();
+        var input = new GiftCardMovement(body.Amount, body.Reference, body.Description);
+        GiftCardOperations.Validate(input);
         return await writes.RunAsync(http, caller, async context =>
         {
-            var result = await GiftCards.TransactAsync(context, caller.ProgramId, code, Money.ToE4(amount), input.Reference,
-                input.Description, caller.KeyId);
-            if (result.Created)
-            {
-                var t = result.Transaction;
-                await AuditTrail.RecordAsync(context, caller.Actor, caller.ProgramId, AuditActions.GiftCardTransaction, t.GiftCardId,
-                    new { balance = t.BalanceAfter - t.Amount },
-                    new { balance = t.BalanceAfter, amount = t.Amount, t.Type, t.Reference, t.Description, transaction_id = t.Id });
-            }
+            var result = await GiftCardOperations.TransactAsync(context, caller.Actor, caller.ProgramId, code, input);
             return result.Created ? Reply.Created(result.Transaction) : Reply.Ok(result.Transaction);
         });
     }
 
-    private static async Task<IResult> ListTransactions(string code, HttpRequest request, Caller caller, Database db)
-    {
-        var paging = Paging.From(request);
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            var card = await GiftCards.GetAsync(sql, caller.ProgramId, code);
-            return await GiftCards.ListTransactionsAsync(sql, paging, card.Id);
-        }));
-    }
+    private static async Task<IResult> ListTransactions(string code, HttpRequest request, Caller caller, Database db) =>
+        TypedResults.Ok(await GiftCardOperations.ListTransactionsAsync(db, caller.ProgramId, code, Paging.From(request)));
 }

@@ -43,44 +43,16 @@ public static class PointsTransactionsEndpoints
         });
     }
 
-    private static async Task<IResult> ListForCustomer(string reference, HttpRequest request, Caller caller, Database db)
-    {
-        var paging = Paging.From(request);
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            var customer = await Customers.GetAsync(sql, caller.ProgramId, reference);
-            return await ListAsync(sql, paging, "customer_id = @c AND program_id = @p",
-                [("c", customer.Id), ("p", caller.ProgramId)]);
-        }));
-    }
+    private static async Task<IResult> ListForCustomer(string reference, HttpRequest request, Caller caller, Database db) =>
+        TypedResults.Ok(await LedgerQueries.ListForCustomerAsync(db, caller.ProgramId, reference, Paging.From(request)));
 
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
         var paging = Paging.From(request, "type", "customer_id");
-        var type = request.Query["type"].ToString();
-        var customerRef = request.Query["customer_id"].ToString();
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            var filter = (await new ListFilter(caller.ProgramId).AddCustomerAsync(sql, customerRef)).Add("COALESCE(label, type) = @t", "t", type);
-            return await ListAsync(sql, paging, filter.Where, filter.Args);
-        }));
-    }
-
-    private static async Task<ListEnvelope<PointsTransactionDto>> ListAsync(
-        Sql sql, Paging paging, string where, List<(string, object?)> args)
-    {
-        var listArgs = new List<(string, object?)>(args);
-        var rows = await sql.ListAsync(paging.Apply($"SELECT {Ledger.Columns} FROM points_transactions WHERE {where}", listArgs),
-            Ledger.Map, [.. listArgs]);
-        long? total = paging.StartingAfter is null
-            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM points_transactions WHERE {where}", [.. args]))
-            : null;
-        return paging.Envelope(rows, total);
+        return TypedResults.Ok(await LedgerQueries.ListAsync(
+            db, caller.ProgramId, request.Query["customer_id"].ToString(), request.Query["type"].ToString(), paging));
     }
 
     private static async Task<IResult> Get(string id, Caller caller, Database db) =>
-        TypedResults.Ok(await db.ReadAsync(async sql =>
-            await sql.SingleAsync($"SELECT {Ledger.Columns} FROM points_transactions WHERE id = @id AND program_id = @p",
-                Ledger.Map, ("id", id), ("p", caller.ProgramId))
-            ?? throw ApiException.NotFound("points transaction", id)));
+        TypedResults.Ok(await LedgerQueries.GetAsync(db, caller.ProgramId, id));
 }

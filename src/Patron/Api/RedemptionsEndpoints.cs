@@ -1,4 +1,6 @@
-using Patron.Operations.Rewards;
+using Patron.Operations.RewardsAndRedemptions;
+using Patron.Domain;
+using Patron.Operations.Stamps;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -101,11 +103,10 @@ public static class RedemptionsEndpoints
     private static async Task<IResult> AddStamps(string reference, HttpContext http, Caller caller, Writes writes)
     {
         var input = await http.ReadJsonAsync<StampsInput>();
-        var request = new StampsRequest(input.Stamps, input.Reference);
-        RedemptionOperations.Validate(request);
+        var stamps = StampOperations.Validate(input.Stamps, input.Reference);
         return await writes.RunAsync(http, caller, async context =>
         {
-            var result = await RedemptionOperations.AddStampsAsync(context, caller.Actor, caller.ProgramId, reference, request);
+            var result = await StampOperations.AddAsync(context, caller.ProgramId, reference, stamps, input.Reference, caller.KeyId);
             return result.Created ? Reply.Created(result.Body) : Reply.Ok(result.Body);
         });
     }

@@ -1,3 +1,4 @@
+using Patron.Operations.Referrals;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -18,21 +19,7 @@ public static class ReferralsEndpoints
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database db)
     {
         var paging = Paging.From(request, "status", "referrer_id", "referee_id");
-        var status = request.Query["status"].ToString();
-        if (status.Length > 0 && status is not (ReferralStatus.Pending or ReferralStatus.Completed or ReferralStatus.Ineligible))
-        {
-            throw ApiException.Invalid("status", "'status' must be 'pending', 'completed' or 'ineligible'.");
-        }
-        var referrer = request.Query["referrer_id"].ToString();
-        var referee = request.Query["referee_id"].ToString();
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            // A customer reference of any kind; one that finds nobody filters to nothing.
-            async Task<string?> Resolve(string reference) => reference.Length == 0
-                ? null
-                : (await Customers.FindAsync(sql, caller.ProgramId, reference))?.Id ?? reference;
-            return await Referrals.ListAsync(sql, caller.ProgramId, paging, await Resolve(referrer), await Resolve(referee),
-                status.Length > 0 ? status : null);
-        }));
+        return TypedResults.Ok(await ReferralOperations.ListAsync(db, caller.ProgramId, paging,
+            request.Query["referrer_id"].ToString(), request.Query["referee_id"].ToString(), request.Query["status"].ToString()));
     }
 }

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Patron.Domain;
-using Patron.Operations.Rewards;
+using Patron.Operations.RewardsAndRedemptions;
 using Patron.Storage;
 
 namespace Patron.Api;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Patron.Api;
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
 using static Patron.Cli.ImportExport;
 
@@ -152,7 +153,7 @@ internal sealed class CustomerImport(
         progress?.Invoke(fraction, Interlocked.Read(ref _created) + Interlocked.Read(ref _updated));
     }
 
-    /// <summary>Every refusal in <see cref="CustomerWrites.UpsertAsync"/> happens before it writes.</summary>
+    /// <summary>Every refusal in <c>CustomerOperations.CreateOrUpdateAsync</c> happens before it writes.</summary>
     private async Task<RowOutcome> UpsertRowAsync(WriteContext context, Row row)
     {
         var fields = row.Fields;
@@ -165,7 +166,7 @@ internal sealed class CustomerImport(
                 var by = fields.Email is { Length: > 0 } && found.Email == fields.Email ? "email" : "phone";
                 return new(Outcome.Conflict, found.Id, $"matches customer {found.Id} by {by}; left unchanged (--update-existing updates it)");
             }
-            var (customer, isNew) = await CustomerWrites.UpsertAsync(context, programId, fields, row.Points, null, options.CreatedBy ?? "import");
+            var (customer, isNew) = await CustomerOperations.CreateOrUpdateAsync(context, programId, fields, row.Points, null, options.CreatedBy ?? "import");
             if (isNew || customer != existing)
             {
                 await AuditTrail.RecordAsync(context, options.Actor ?? Actor.Cli, programId, AuditActions.CustomerImported, customer.Id,

@@ -289,7 +289,7 @@ public static class PatronCli
                 foreach (var chunk in codes.Chunk(10_000))
                 {
                     var result = await WritePath(database).RunAsync(context =>
-                        Operations.Rewards.VoucherOperations.ImportAsync(context, Domain.Actor.Cli, programId, parse.GetValue(reward)!, chunk));
+                        Operations.RewardsAndRedemptions.VoucherOperations.ImportAsync(context, Domain.Actor.Cli, programId, parse.GetValue(reward)!, chunk));
                     imported += result.Imported;
                     duplicates += result.DuplicateCount;
                     foreach (var code in result.Duplicates.Take(20))

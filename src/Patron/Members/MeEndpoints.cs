@@ -2,6 +2,7 @@ using System.Text.Json;
 using Patron.Api;
 using Patron.Domain;
 using Patron.Operations.Members;
+using Patron.Operations.Stamps;
 using Patron.Storage;
 
 namespace Patron.Members;
@@ -75,7 +76,7 @@ public static class MeEndpoints
             var tiers = await Tiers.ListAsync(sql, member.ProgramId);
             var tier = tiers.FirstOrDefault(t => t.Id == state.TierId);
             var next = await NextTierAsync(sql, member.ProgramId, c, tiers, tier, clock.GetUtcNow().ToUnixTimeMilliseconds());
-            var (required, _) = await Stamps.CardAsync(sql, member.ProgramId);
+            var (required, _) = await StampOperations.CardAsync(sql, member.ProgramId);
             return new MeDto(c.Id, c.ExternalId, c.FirstName, c.LastName, c.Email, new ProgramView(member.ProgramId, name, currency),
                 c.PointsBalance, c.PendingPoints, c.LifetimePoints, tier is null ? null : new TierView(tier.Id, tier.Name), next,
                 new ReferralView(c.ReferralCode, member.Settings.ReferralUrl?.Replace("{code}", Uri.EscapeDataString(c.ReferralCode), StringComparison.Ordinal)),

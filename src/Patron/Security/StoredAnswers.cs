@@ -16,7 +16,7 @@ namespace Patron.Security;
 /// <remarks>
 /// Stored form: <c>pa1:&lt;key id&gt;:&lt;customer ids, comma-separated&gt;\n</c> then nonce, ciphertext and tag.
 /// The customer ids (opaque ids, no personal data) stay readable so that erasing a customer can still
-/// find and drop the answers about them (<see cref="Storage.CustomerWrites.EraseAsync"/>); they are
+/// find and drop the answers about them (<c>Operations.CustomerAccounts.CustomerOperations.EraseAsync</c>); they are
 /// authenticated with the ciphertext.
 /// </remarks>
 public sealed class StoredAnswers

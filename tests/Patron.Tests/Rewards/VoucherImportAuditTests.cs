@@ -1,4 +1,4 @@
-using Patron.Operations.Rewards;
+using Patron.Operations.RewardsAndRedemptions;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 using static Patron.Tests.Rewards.RewardsTestKit;

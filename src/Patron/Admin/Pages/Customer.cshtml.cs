@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
 using Patron.Operations.Points;
 using Patron.Storage;
 
@@ -59,8 +60,7 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
         var programId = Actor.ProgramId;
         var staff = Patron.Domain.Actor.Staff(Actor.UserId);
         var customer = Customer!;
-        var changed = await TryAsync(() => writes.RunAsync(context => CustomerWrites.ApplyAsync(context, staff, programId, customer,
-            new CustomerFields(null, null, null, null, null, null, status))));
+        var changed = await TryAsync(() => writes.RunAsync(context => CustomerOperations.SetStatusAsync(context, staff, programId, customer.Id, status)));
         if (!changed)
         {
             return Page();
@@ -107,8 +107,7 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
         var programId = Actor.ProgramId;
         var staff = Patron.Domain.Actor.Staff(Actor.UserId);
         var customerId = Customer!.Id;
-        var erased = await TryAsync(() => writes.RunAsync(async context =>
-            await CustomerWrites.EraseAsync(context, staff, programId, await Customers.GetAsync(context.Sql, programId, customerId))));
+        var erased = await TryAsync(() => writes.RunAsync(context => CustomerOperations.EraseAsync(context, staff, programId, customerId)));
         if (!erased)
         {
             return Page();

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Mvc;
 using Patron.Domain;
-using Patron.Operations.Rewards;
+using Patron.Operations.RewardsAndRedemptions;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;

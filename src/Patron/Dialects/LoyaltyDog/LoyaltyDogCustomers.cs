@@ -1,5 +1,6 @@
 using Patron.Api;
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
 
 namespace Patron.Dialects.LoyaltyDog;
@@ -45,7 +46,7 @@ public static class LoyaltyDogCustomers
             throw ApiException.Missing("email, phone or customIdentifier");
         }
         var (customer, created) = await writes.RunAsync(context =>
-            CustomerWrites.UpsertAsync(context, caller.ProgramId, fields, 0, null, caller.KeyId));
+            CustomerOperations.CreateOrUpdateAsync(context, caller.ProgramId, fields, 0, null, caller.KeyId));
         return LoyaltyDogJson.Reply(created ? 201 : 200, LoyaltyDogCustomer.From(caller.ProgramId, customer, PassLink(http, caller, customer)));
     }
 

@@ -1,4 +1,5 @@
 using Patron.Api;
+using Patron.Operations.GiftCardAccounts;
 using Patron.Storage;
 
 namespace Patron.Dialects.LoyaltyDog;
@@ -12,8 +13,7 @@ public static class LoyaltyDogGiftCards
 
     private static async Task<IResult> Get(string code, Caller caller, Database db, TimeProvider clock)
     {
-        var card = await db.ReadAsync(sql => GiftCards.GetAsync(sql, caller.ProgramId, code));
-        return LoyaltyDogJson.Reply(200, LoyaltyDogGiftCard.From(
-            card.ToDto(GiftCards.Format(GiftCards.Normalize(code)), clock.GetUtcNow().ToUnixTimeMilliseconds())));
+        var card = await GiftCardOperations.GetAsync(db, caller.ProgramId, code, clock.GetUtcNow().ToUnixTimeMilliseconds());
+        return LoyaltyDogJson.Reply(200, LoyaltyDogGiftCard.From(card));
     }
 }

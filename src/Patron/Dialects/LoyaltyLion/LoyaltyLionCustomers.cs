@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Patron.Api;
 using Patron.Domain;
-using Patron.Operations.Rewards;
+using Patron.Operations.RewardsAndRedemptions;
 using Patron.Storage;
 using static Patron.Dialects.LoyaltyLion.LoyaltyLionInput;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
 
 namespace Patron.Dialects.LoyaltyLion;
@@ -104,6 +105,6 @@ internal static class LoyaltyLionInput
                 : throw OperationException.Conflict("customer_email_in_use",
                     "'customer_email' belongs to a customer with another customer_id.", "customer_email");
         }
-        return (await CustomerWrites.UpsertAsync(context, programId, fields, 0, referredBy, actor)).Customer;
+        return (await CustomerOperations.CreateOrUpdateAsync(context, programId, fields, 0, referredBy, actor)).Customer;
     }
 }

@@ -1,3 +1,4 @@
+using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
 
 namespace Patron.Dialects.LoyaltyLoop;

@@ -3,6 +3,8 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Patron.Api;
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
+using Patron.Operations.Stamps;
 using Patron.Operations.Webhooks;
 using Patron.Storage;
 using Patron.Webhooks;
@@ -102,7 +104,7 @@ public static class LoyaltyLoopRoutes
         });
         return await writes.RunAsync(http, caller, async context =>
         {
-            var (customer, created) = await CustomerWrites.UpsertAsync(context, caller.ProgramId, fields, 0, null, caller.KeyId);
+            var (customer, created) = await CustomerOperations.CreateOrUpdateAsync(context, caller.ProgramId, fields, 0, null, caller.KeyId);
             var view = (await ViewsAsync(context.Sql, caller.ProgramId, [customer], context.NowMs))[0];
             return created ? Reply.Created(view) : Reply.Ok(view);
         });
@@ -118,15 +120,11 @@ public static class LoyaltyLoopRoutes
     private static async Task<IResult> StampAsync(HttpContext http, Caller caller, Writes writes, Func<Sql, Task<CustomerDto>> find)
     {
         var input = await http.ReadJsonAsync<LoyaltyLoopStampsInput>();
-        var stamps = input.Stamps ?? 1;
-        if (stamps is < 1 or > Stamps.MaxPerRequest)
-        {
-            throw OperationException.Invalid("stamps", $"'stamps' must be from 1 to {Stamps.MaxPerRequest}.");
-        }
+        var stamps = StampOperations.Validate(input.Stamps ?? 1, null);
         return await writes.RunAsync(http, caller, async context =>
         {
             var customer = await find(context.Sql);
-            var added = (StampsDto)(await Stamps.AddAsync(context, caller.ProgramId, customer.Id, stamps, null, caller.KeyId)).Body;
+            var added = (StampsDto)(await StampOperations.AddAsync(context, caller.ProgramId, customer.Id, stamps, null, caller.KeyId)).Body;
             var after = (await Customers.ByIdAsync(context.Sql, caller.ProgramId, customer.Id))!;
             var view = (await ViewsAsync(context.Sql, caller.ProgramId, [after], context.NowMs))[0];
             return Reply.Ok(new LoyaltyLoopStampsResult(customer.Id, stamps, added.CurrentStamps, added.StampsRequired,
@@ -204,8 +202,8 @@ public static class LoyaltyLoopRoutes
     private static async Task<List<LoyaltyLoopCustomer>> ViewsAsync(Sql sql, string programId, IReadOnlyList<CustomerDto> customers, long nowMs)
     {
         var ids = customers.Select(c => c.Id).ToList();
-        var (required, _) = await Stamps.CardAsync(sql, programId);
-        var lifetime = await Stamps.LifetimeAsync(sql, programId, ids);
+        var (required, _) = await StampOperations.CardAsync(sql, programId);
+        var lifetime = await StampOperations.LifetimeAsync(sql, programId, ids);
         var available = await Redemptions.StampRewardsAvailableAsync(sql, programId, ids, nowMs);
         return customers.Select(c => new LoyaltyLoopCustomer(
             c.Id, NameOf(c), c.Phone, c.Email, c.QrCode, c.CurrentStamps, lifetime.GetValueOrDefault(c.Id), required,

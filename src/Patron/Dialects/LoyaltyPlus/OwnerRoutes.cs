@@ -1,6 +1,7 @@
 using System.Globalization;
 using Patron.Api;
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
 
 namespace Patron.Dialects.LoyaltyPlus;
@@ -78,7 +79,7 @@ public static class OwnerRoutes
             {
                 throw ApiException.Conflict("phone_in_use", "Another customer already has this phone.", "phone");
             }
-            var (customer, _) = await CustomerWrites.UpsertAsync(context, caller.ProgramId, fields, input.InitialPoints ?? 0, null, caller.KeyId);
+            var (customer, _) = await CustomerOperations.CreateOrUpdateAsync(context, caller.ProgramId, fields, input.InitialPoints ?? 0, null, caller.KeyId);
             return Reply.Created(new CustomerResult(true, OwnerCustomer.From(customer)));
         });
     }
@@ -143,7 +144,7 @@ public static class OwnerRoutes
         return await writes.RunAsync(http, caller, async context =>
         {
             var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, id);
-            var updated = await CustomerWrites.ApplyAsync(context, caller.Actor, caller.ProgramId, customer, fields);
+            var updated = await CustomerOperations.UpdateAsync(context, caller.Actor, caller.ProgramId, customer, fields);
             return Reply.Ok(new CustomerResult(true, OwnerCustomer.From(updated)));
         });
     }
@@ -178,7 +179,7 @@ public static class OwnerRoutes
         return await writes.RunAsync(http, caller, async context =>
         {
             var customer = await Customers.GetAsync(context.Sql, caller.ProgramId, id);
-            await CustomerWrites.EraseAsync(context, caller.Actor, caller.ProgramId, customer);
+            await CustomerOperations.EraseAsync(context, caller.Actor, caller.ProgramId, customer);
             return Reply.Ok(new DeleteResponse(true, "Customer deleted permanently"));
         });
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Patron.Domain;
+using Patron.Operations.Referrals;
 using Patron.Storage;
 
 namespace Patron.Operations.Orders;
@@ -195,7 +196,7 @@ public static class OrderOperations
         await Vouchers.UseCodesAsync(context, programId, Vouchers.ParseCodes(after.DiscountCodes), orderId);
         if (before?.PaidAt is null && after.PaidAt is not null)
         {
-            await Referrals.OnOrderPaidAsync(context, programId, customerId, after.Id, after.TotalE4);
+            await ReferralOperations.OnOrderPaidAsync(context, programId, customerId, after.Id, after.TotalE4);
         }
         var dto = await OrderStore.ToDtoAsync(sql, programId, after with { UpdatedAt = context.NowMs });
         await Events.AddAsync(context, programId, Events.OrderUpdated, dto);

@@ -1,7 +1,8 @@
 using System.Data.Common;
 using Patron.Domain;
+using Patron.Storage;
 
-namespace Patron.Storage;
+namespace Patron.Operations.Referrals;
 
 /// <summary>A referral as the API shows it (docs/API.md, Referrals).</summary>
 public sealed record ReferralDto(
@@ -30,7 +31,7 @@ public static class ReferralStatus
 /// update, the order path holds the referee's row lock, and each credit carries the ledger
 /// reference <c>referral:&lt;referee id&gt;</c>, unique per customer.
 /// </summary>
-public static class Referrals
+public static class ReferralOperations
 {
     public const string Columns =
         "id, referrer_id, referee_id, status, order_id, referrer_points, referee_points, completed_at, created_at, updated_at";
@@ -69,16 +70,7 @@ public static class Referrals
         var earlierPaid = await sql.ScalarAsync(
             "SELECT 1 FROM orders WHERE program_id = @p AND customer_id = @c AND id <> @o AND paid_at IS NOT NULL LIMIT 1",
             ("p", programId), ("c", customerId), ("o", orderId));
-        var settings = (await sql.ListAsync(
-            """
-            SELECT referral_referrer_points, referral_referee_points, referral_min_order_e4,
-                   referral_referrer_reward_id, referral_referee_reward_id
-            FROM programs WHERE id = @p
-            """,
-            r => (ReferrerPoints: r.GetInt64(0), RefereePoints: r.GetInt64(1), MinOrderE4: r.GetInt64(2),
-                ReferrerRewardId: r.StringOrNull(3), RefereeRewardId: r.StringOrNull(4)),
-            ("p", programId)))[0];
-
+        var settings = await SettingsAsync(sql, programId);
         if (earlierPaid is not null || totalE4 < settings.MinOrderE4)
         {
             // The first paid order was another one (paid before this referral existed) or too small.
@@ -88,7 +80,30 @@ public static class Referrals
                 ("pending", ReferralStatus.Pending));
             return;
         }
+        await CompleteAsync(context, programId, referral, orderId, settings);
+    }
 
+    /// <summary>The program's referral settings: points and rewards for each side, the minimum first order.</summary>
+    private sealed record Settings(long ReferrerPoints, long RefereePoints, long MinOrderE4, string? ReferrerRewardId, string? RefereeRewardId);
+
+    private static async Task<Settings> SettingsAsync(Sql sql, string programId) =>
+        (await sql.ListAsync(
+            """
+            SELECT referral_referrer_points, referral_referee_points, referral_min_order_e4,
+                   referral_referrer_reward_id, referral_referee_reward_id
+            FROM programs WHERE id = @p
+            """,
+            r => new Settings(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.StringOrNull(3), r.StringOrNull(4)),
+            ("p", programId)))[0];
+
+    /// <summary>
+    /// Completes the pending referral by the referee's first paid order and credits both sides once: a
+    /// referral another write completed first moves nothing here.
+    /// </summary>
+    private static async Task CompleteAsync(WriteContext context, string programId, ReferralDto referral, string orderId, Settings settings)
+    {
+        var sql = context.Sql;
+        var customerId = referral.RefereeId;
         var referrer = await Customers.StateAsync(sql, programId, referral.ReferrerId);
         var referee = await Customers.StateAsync(sql, programId, customerId);
         // A blocked customer earns nothing (docs/API.md, Customers); an erased one keeps no new rewards.
@@ -140,7 +155,7 @@ public static class Referrals
     /// </summary>
     private static async Task IssueRewardAsync(WriteContext context, string programId, string customerId, string rewardId)
     {
-        var reward = await Rewards.FindAsync(context.Sql, programId, rewardId);
+        var reward = await Storage.Rewards.FindAsync(context.Sql, programId, rewardId);
         if (reward is not { Enabled: true })
         {
             return;
@@ -157,7 +172,29 @@ public static class Referrals
         }
     }
 
-    public static async Task<ListEnvelope<ReferralDto>> ListAsync(Sql sql, string programId, Paging paging, string? referrerId, string? refereeId, string? status)
+    /// <summary>
+    /// Referrals, newest first, filtered by referrer and referee (any customer reference; one that names
+    /// nobody lists nothing) and status (<c>pending</c>, <c>completed</c> or <c>ineligible</c>) when not empty.
+    /// </summary>
+    public static Task<ListEnvelope<ReferralDto>> ListAsync(
+        Database db, string programId, Paging paging, string referrerReference, string refereeReference, string status)
+    {
+        if (status.Length > 0 && status is not (ReferralStatus.Pending or ReferralStatus.Completed or ReferralStatus.Ineligible))
+        {
+            throw OperationException.Invalid("status", "'status' must be 'pending', 'completed' or 'ineligible'.");
+        }
+        return db.ReadAsync(async sql =>
+        {
+            // A customer reference of any kind; one that finds nobody filters to nothing.
+            async Task<string?> Resolve(string reference) => reference.Length == 0
+                ? null
+                : (await Customers.FindAsync(sql, programId, reference))?.Id ?? reference;
+            return await ListAsync(sql, programId, paging, await Resolve(referrerReference), await Resolve(refereeReference),
+                status.Length > 0 ? status : null);
+        });
+    }
+
+    private static async Task<ListEnvelope<ReferralDto>> ListAsync(Sql sql, string programId, Paging paging, string? referrerId, string? refereeId, string? status)
     {
         var where = "program_id = @p";
         var args = new List<(string, object?)> { ("p", programId) };

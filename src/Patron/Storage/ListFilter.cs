@@ -1,6 +1,4 @@
-using Patron.Storage;
-
-namespace Patron.Api;
+namespace Patron.Storage;
 
 /// <summary>
 /// The WHERE clause of a list query and its arguments, always scoped to the caller's program, built

@@ -1,94 +1,69 @@
 using Patron.Domain;
+using Patron.Operations.Referrals;
+using Patron.Storage;
 
-namespace Patron.Storage;
+namespace Patron.Operations.CustomerAccounts;
 
-/// <summary>The body of POST and PATCH /customers, and one row of a customer import.</summary>
-public sealed class CustomerInput
+/// <summary>A validated create-or-update: the fields, the opening balance and the referral code of the referrer.</summary>
+public sealed record NewCustomer(CustomerFields Fields, long InitialPoints, string? ReferredBy);
+
+/// <summary>
+/// Customers (docs/API.md, Customers): create-or-update, update, block and unblock, erase. Every front
+/// door (native API, dialects, dashboard, command-line import) calls these; updates and erasures are
+/// audited here with the front door's actor (docs/AUDIT.md).
+/// </summary>
+public static class CustomerOperations
 {
-    public string? ExternalId { get; set; }
-
-    /// <summary>Loyalino's name for <see cref="ExternalId"/> (the shop's own customer id).</summary>
-    public string? ShopifyCustomerId { get; set; }
-
-    public string? Email { get; set; }
-    public string? Phone { get; set; }
-    public string? FirstName { get; set; }
-    public string? LastName { get; set; }
-    public string? Birthday { get; set; }
-    public string? Status { get; set; }
-    public long? InitialPoints { get; set; }
-    public string? ReferredBy { get; set; }
-    public string? Notes { get; set; }
-}
-
-/// <summary>Customer input after validation: null = not given, "" = clear (PATCH), otherwise the normalised value.</summary>
-public sealed record CustomerFields(
-    string? ExternalId, string? Email, string? Phone, string? FirstName, string? LastName,
-    string? Birthday, string? Status, string? Notes = null)
-{
-    /// <summary>The longest <c>notes</c> a customer may carry, in characters.</summary>
-    public const int MaxNotesLength = 2000;
-
-    /// <summary>A new customer needs one way to be found again.</summary>
-    public void RequireIdentity()
+    /// <summary>
+    /// What create-or-update refuses before it writes: fields that do not validate, no identifier, a
+    /// negative or out-of-range opening balance.
+    /// </summary>
+    public static NewCustomer ValidateNew(CustomerInput input)
     {
-        if (string.IsNullOrEmpty(ExternalId) && string.IsNullOrEmpty(Email) && string.IsNullOrEmpty(Phone))
+        var fields = CustomerFields.From(input);
+        fields.RequireIdentity();
+        if (input.InitialPoints is < 0)
         {
-            throw OperationException.Missing("external_id, email or phone");
+            throw OperationException.Invalid("initial_points", "'initial_points' cannot be negative.");
         }
+        if (input.InitialPoints is > LedgerRules.MaxPointsPerEntry)
+        {
+            throw OperationException.Invalid("initial_points", "'initial_points' is out of range.");
+        }
+        return new NewCustomer(fields, input.InitialPoints ?? 0, input.ReferredBy?.Trim());
     }
 
-    public static CustomerFields From(CustomerInput input)
+    /// <summary>Create-or-update of <see cref="ValidateNew"/>'s result, the entry of the opening balance authored by the actor.</summary>
+    public static Task<(CustomerDto Customer, bool Created)> CreateOrUpdateAsync(
+        WriteContext context, Actor actor, string programId, NewCustomer input) =>
+        CreateOrUpdateAsync(context, programId, input.Fields, input.InitialPoints, input.ReferredBy, actor.Id);
+
+    /// <summary>Updates the customer named by any reference (see <see cref="UpdateAsync(WriteContext, Actor, string, CustomerDto, CustomerFields)"/>).</summary>
+    public static async Task<CustomerDto> UpdateAsync(WriteContext context, Actor actor, string programId, string reference, CustomerFields fields) =>
+        await UpdateAsync(context, actor, programId, await Customers.GetAsync(context.Sql, programId, reference), fields);
+
+    /// <summary>
+    /// Blocks (<c>blocked</c>) or unblocks (<c>active</c>) a customer: a blocked customer earns and spends
+    /// nothing by their own action. Audited as an update.
+    /// </summary>
+    public static async Task<CustomerDto> SetStatusAsync(WriteContext context, Actor actor, string programId, string reference, string status)
     {
-        if (input.ExternalId is { } a && input.ShopifyCustomerId is { } b && a.Trim() != b.Trim())
+        if (status is not (CustomerStatus.Active or CustomerStatus.Blocked))
         {
-            throw OperationException.Invalid("shopify_customer_id", "'shopify_customer_id' and 'external_id' are the same field; send one of them.");
+            throw OperationException.Invalid("status", "'status' must be 'active' or 'blocked'.");
         }
-        return new CustomerFields(
-            Text(input.ExternalId ?? input.ShopifyCustomerId, input.ExternalId is null && input.ShopifyCustomerId is not null ? "shopify_customer_id" : "external_id", 200),
-            Clearable(input.Email, "email", v => Contact.NormalizeEmail(v), "is not a valid email address"),
-            Clearable(input.Phone, "phone", v => Contact.NormalizePhone(v), "must be an international number such as +4915112345678"),
-            Text(input.FirstName, "first_name", 200),
-            Text(input.LastName, "last_name", 200),
-            Clearable(input.Birthday, "birthday", v => Contact.NormalizeBirthday(v), "must be a date as YYYY-MM-DD"),
-            input.Status switch
-            {
-                null => null,
-                CustomerStatus.Active or CustomerStatus.Blocked => input.Status,
-                _ => throw OperationException.Invalid("status", "'status' must be 'active' or 'blocked'."),
-            },
-            Text(input.Notes, "notes", MaxNotesLength));
+        return await UpdateAsync(context, actor, programId, reference, new CustomerFields(null, null, null, null, null, null, status));
     }
 
-    private static string? Text(string? value, string name, int max)
-    {
-        if (value is null)
-        {
-            return null;
-        }
-        var trimmed = value.Trim();
-        return trimmed.Length > max ? throw OperationException.Invalid(name, $"'{name}' is limited to {max} characters.") : trimmed;
-    }
+    /// <summary>Erases the customer named by any reference (see <see cref="EraseAsync(WriteContext, Actor, string, CustomerDto)"/>).</summary>
+    public static async Task<DeletedObject> EraseAsync(WriteContext context, Actor actor, string programId, string reference) =>
+        await EraseAsync(context, actor, programId, await Customers.GetAsync(context.Sql, programId, reference));
 
-    private static string? Clearable(string? value, string name, Func<string, string?> normalize, string problem)
-    {
-        if (value is null || value.Trim().Length == 0)
-        {
-            return value is null ? null : "";
-        }
-        return normalize(value) ?? throw OperationException.Invalid(name, $"'{name}' {problem}.");
-    }
-}
-
-
-/// <summary>Customer writes shared by the API and the importer: create-or-update matching, updates, uniqueness.</summary>
-public static class CustomerWrites
-{
     /// <summary>
     /// Creates a customer, or updates the one matched on external_id, else email, else phone (docs/API.md,
     /// Customers). Initial points and a referral link apply only to a new customer.
     /// </summary>
-    public static async Task<(CustomerDto Customer, bool Created)> UpsertAsync(
+    public static async Task<(CustomerDto Customer, bool Created)> CreateOrUpdateAsync(
         WriteContext context, string programId, CustomerFields fields, long initialPoints, string? referredBy, string actor)
     {
         var sql = context.Sql;
@@ -138,7 +113,7 @@ public static class CustomerWrites
         await Events.AddAsync(context, programId, Events.CustomerCreated, created);
         if (referrerId is not null)
         {
-            await Referrals.LinkAsync(context, programId, referrerId, id);
+            await ReferralOperations.LinkAsync(context, programId, referrerId, id);
         }
         if (initialPoints > 0)
         {
@@ -152,7 +127,7 @@ public static class CustomerWrites
     /// Applies the given fields to an existing customer; emits <c>customer.updated</c> and records it in the
     /// audit trail (as <paramref name="actor"/>'s change) when anything changed.
     /// </summary>
-    public static async Task<CustomerDto> ApplyAsync(WriteContext context, Actor actor, string programId, CustomerDto customer, CustomerFields f)
+    public static async Task<CustomerDto> UpdateAsync(WriteContext context, Actor actor, string programId, CustomerDto customer, CustomerFields f)
     {
         var updated = await ApplyFieldsAsync(context, programId, customer, f);
         if (!ReferenceEquals(updated, customer))

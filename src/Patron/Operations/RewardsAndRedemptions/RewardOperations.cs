@@ -1,7 +1,7 @@
 using Patron.Domain;
 using Patron.Storage;
 
-namespace Patron.Operations.Rewards;
+namespace Patron.Operations.RewardsAndRedemptions;
 
 /// <summary>Pay-what-you-want pricing as a caller sends it; an absent bound keeps the current one.</summary>
 public sealed record VariableSettings(long? PointsPerUnit = null, long? MinPoints = null, long? MaxPoints = null);

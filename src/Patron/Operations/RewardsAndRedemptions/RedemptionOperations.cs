@@ -1,7 +1,7 @@
 using Patron.Domain;
 using Patron.Storage;
 
-namespace Patron.Operations.Rewards;
+namespace Patron.Operations.RewardsAndRedemptions;
 
 /// <summary>A redemption asked for: the reward, and for a variable reward the points to spend on it.</summary>
 public sealed record RedemptionRequest(string? RewardId, long? PointsToRedeem = null);
@@ -9,18 +9,13 @@ public sealed record RedemptionRequest(string? RewardId, long? PointsToRedeem = 
 /// <summary>Which redemptions a list shows: a customer (any identifier), a reward, a state; null is any.</summary>
 public sealed record RedemptionFilter(string? CustomerReference = null, string? RewardId = null, string? Status = null);
 
-/// <summary>A visit's stamps as a caller sends them; <c>Reference</c> makes the request safe to send again.</summary>
-public sealed record StampsRequest(int? Stamps, string? Reference = null);
-
 /// <summary>
-/// Spending points on rewards, and stamp cards (docs/API.md, Redemptions and Stamps), from the native API,
+/// Spending points on rewards (docs/API.md, Redemptions), from the native API,
 /// the dashboard, MCP and the dialects. The balance changes through the one write path and the ledger
 /// (<see cref="Redemptions"/>, <see cref="Ledger"/>); the entry's author is the actor's id.
 /// </summary>
 public static class RedemptionOperations
 {
-    private const int MaxStampReferenceLength = 255;
-
     /// <summary>The reward id of a well-formed request, or the refusal of a malformed one (before the write).</summary>
     public static string Validate(RedemptionRequest input)
     {
@@ -91,23 +86,4 @@ public static class RedemptionOperations
             : null;
         return paging.Envelope(rows, total);
     }
-
-    /// <summary>The stamps of a well-formed request, or the refusal of a malformed one (before the write).</summary>
-    public static int Validate(StampsRequest input)
-    {
-        var stamps = input.Stamps ?? throw OperationException.Missing("stamps");
-        if (stamps is < 1 or > Stamps.MaxPerRequest)
-        {
-            throw OperationException.Invalid("stamps", $"'stamps' must be from 1 to {Stamps.MaxPerRequest}.");
-        }
-        if (input.Reference is { } r && (r.Length == 0 || r.Length > MaxStampReferenceLength))
-        {
-            throw OperationException.Invalid("reference", $"'reference' must be 1 to {MaxStampReferenceLength} characters.");
-        }
-        return stamps;
-    }
-
-    /// <summary>Records a visit's stamps in the caller's write; a full card issues the program's stamp reward.</summary>
-    public static Task<Stamps.Result> AddStampsAsync(WriteContext context, Actor actor, string programId, string customerReference, StampsRequest input) =>
-        Stamps.AddAsync(context, programId, customerReference, Validate(input), input.Reference, actor.Id);
 }

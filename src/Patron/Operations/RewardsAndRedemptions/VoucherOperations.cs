@@ -1,7 +1,7 @@
 using Patron.Domain;
 using Patron.Storage;
 
-namespace Patron.Operations.Rewards;
+namespace Patron.Operations.RewardsAndRedemptions;
 
 /// <summary>A line of an uploaded file that holds no usable voucher code: its number (from 1) and why.</summary>
 public sealed record InvalidCodeLine(int Line, string Reason);

@@ -1,7 +1,8 @@
 using System.Text.Json;
 using Patron.Domain;
+using Patron.Storage;
 
-namespace Patron.Storage;
+namespace Patron.Operations.Stamps;
 
 public sealed record StampsDto(
     string Id, string CustomerId, int StampsAdded, long CurrentStamps, int StampsRequired, bool RewardEarned,
@@ -16,12 +17,30 @@ public sealed record StampsDto(
 /// of them become one redemption of the program's <c>stamp_reward_id</c> (no points spent), and the
 /// remainder stays on the card. A request's <c>reference</c> is unique per customer.
 /// </summary>
-public static class Stamps
+public static class StampOperations
 {
     public const int MaxPerRequest = Limits.MaxStampsPerRequest;
     private const int MaxRewardsPerRequest = 100;
 
     public sealed record Result(object Body, bool Created);
+
+    /// <summary>The longest <c>reference</c> of a stamp request, in characters.</summary>
+    public const int MaxReferenceLength = 255;
+
+    /// <summary>What a stamp request is refused for before the write: the count of stamps and the reference.</summary>
+    public static int Validate(int? stamps, string? reference)
+    {
+        var count = stamps ?? throw OperationException.Missing("stamps");
+        if (count is < 1 or > MaxPerRequest)
+        {
+            throw OperationException.Invalid("stamps", $"'stamps' must be from 1 to {MaxPerRequest}.");
+        }
+        if (reference is { } r && (r.Length == 0 || r.Length > MaxReferenceLength))
+        {
+            throw OperationException.Invalid("reference", $"'reference' must be 1 to {MaxReferenceLength} characters.");
+        }
+        return count;
+    }
 
     /// <summary>The program's stamp card: stamps for one reward, and the reward a full card issues (if any).</summary>
     public static async Task<(int Required, string? RewardId)> CardAsync(Sql sql, string programId) =>
@@ -75,7 +94,7 @@ public static class Stamps
             ("s", stamps), ("now", context.NowMs), ("c", customer.Id)));
 
         // Without an enabled stamp reward the card keeps counting; rewards are issued once one is set.
-        var reward = program.RewardId is { } rid ? await Rewards.FindAsync(sql, programId, rid) : null;
+        var reward = program.RewardId is { } rid ? await Storage.Rewards.FindAsync(sql, programId, rid) : null;
         var earned = reward is { Enabled: true } ? (int)Math.Min(total / program.Required, MaxRewardsPerRequest) : 0;
         var issued = new List<RedemptionDto>(earned);
         if (earned > 0)
