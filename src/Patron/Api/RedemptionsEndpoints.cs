@@ -1,5 +1,5 @@
-using Patron.Operations.RewardsAndRedemptions;
 using Patron.Domain;
+using Patron.Operations.RewardsAndRedemptions;
 using Patron.Operations.Stamps;
 using Patron.Storage;
 
