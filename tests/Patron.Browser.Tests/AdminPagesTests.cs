@@ -232,11 +232,7 @@ public sealed class AdminPagesTests(BrowserFixture browser)
     {
         var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = width, Height = 800 } });
         var page = await context.NewPageAsync();
-        await page.GotoAsync(AdminScreens.Url(server, "/admin/login"));
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        await AdminScreens.SignInAsync(page, server, email, Password);
         return (context, page);
     }
 

@@ -88,11 +88,7 @@ public sealed class AdminPosScanTests(BrowserFixture browser)
     private static async Task<IPage> SignInAsync(IBrowserContext context, PatronServer server)
     {
         var page = await context.NewPageAsync();
-        await page.GotoAsync(AdminScreens.Url(server, "/admin/login"));
-        await page.GetByLabel("Email").FillAsync("staff@example.com");
-        await page.GetByLabel("Password").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        await AdminScreens.SignInAsync(page, server, "staff@example.com", Password);
         return page;
     }
 }

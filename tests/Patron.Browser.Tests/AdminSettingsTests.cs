@@ -155,11 +155,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
     private static async Task<IPage> SignInAsync(IBrowserContext context, PatronServer server, string email)
     {
         var page = await context.NewPageAsync();
-        await page.GotoAsync(AdminScreens.Url(server, "/admin/login"));
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        await AdminScreens.SignInAsync(page, server, email, Password);
         return page;
     }
 }

@@ -109,10 +109,6 @@ public sealed class AdminTiersAndEarnRulesTests(BrowserFixture browser)
 
     private static async Task SignInAsync(IPage page, PatronServer server, string email)
     {
-        await page.GotoAsync(AdminScreens.Url(server, "/admin/login"));
-        await page.GetByLabel("Email").FillAsync(email);
-        await page.GetByLabel("Password").FillAsync(Password);
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview" })).ToBeVisibleAsync();
+        await AdminScreens.SignInAsync(page, server, email, Password);
     }
 }
