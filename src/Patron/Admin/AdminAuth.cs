@@ -83,4 +83,7 @@ public sealed record StaffActor(string UserId, string Email, string ProgramId, b
 {
     /// <summary>What the core records as the author of a write.</summary>
     public string CreatedBy => UserId;
+
+    /// <summary>The signed-in user as the core's audit actor: every dashboard write is recorded as staff.</summary>
+    public Patron.Domain.Actor Audit => Patron.Domain.Actor.Staff(UserId);
 }

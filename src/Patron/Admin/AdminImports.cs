@@ -32,7 +32,7 @@ public sealed class AdminImports(IWritePath writes, ILogger<AdminImports> logger
                 _jobs.TryRemove(old.Id, out _);
             }
         }
-        var options = new ImportExport.ImportOptions(dryRun, updateExisting, null, Actor.Staff(actor.UserId), actor.CreatedBy);
+        var options = new ImportExport.ImportOptions(dryRun, updateExisting, null, actor.Audit, actor.CreatedBy);
         job.Task = Task.Run(async () =>
         {
             try

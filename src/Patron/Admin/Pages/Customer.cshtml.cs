@@ -34,7 +34,7 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
             return Refuse("Give a reason of up to 500 characters.");
         }
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         var customerId = Customer!.Id;
         var post = new PointsPost(amount, PointsTypes.Adjusted, reason.Trim(), reference is { Length: > 0 and <= Limits.ReferenceLength } r ? r : null);
         var posted = await TryAsync(() => writes.RunAsync(context => PointsOperations.PostAsync(context, staff, programId, customerId, post)));
@@ -58,7 +58,7 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
             return Refuse("The status must be active or blocked.");
         }
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         var customer = Customer!;
         var changed = await TryAsync(() => writes.RunAsync(context => CustomerOperations.SetStatusAsync(context, staff, programId, customer.Id, status)));
         if (!changed)
@@ -105,7 +105,7 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
             return Refuse("Tick the box to confirm the erasure: it cannot be undone.");
         }
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         var customerId = Customer!.Id;
         var erased = await TryAsync(() => writes.RunAsync(context => CustomerOperations.EraseAsync(context, staff, programId, customerId)));
         if (!erased)

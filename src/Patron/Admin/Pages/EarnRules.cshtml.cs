@@ -71,7 +71,7 @@ public sealed class EarnRulesModel(Database database, IWritePath writes) : Admin
     public async Task<IActionResult> OnPostCreateAsync(EarnRuleForm form)
     {
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         EarnRuleDto? created = null;
         if (await TryAsync(async () =>
         {
@@ -90,7 +90,7 @@ public sealed class EarnRulesModel(Database database, IWritePath writes) : Admin
     public async Task<IActionResult> OnPostUpdateAsync(string? id, EarnRuleForm form)
     {
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         if (await TryAsync(async () =>
         {
             var settings = form.ToSettings();
@@ -111,7 +111,7 @@ public sealed class EarnRulesModel(Database database, IWritePath writes) : Admin
     public async Task<IActionResult> OnPostDeleteAsync(string? id)
     {
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         if (await TryAsync(() => writes.RunAsync(async context =>
         {
             await EarnRuleOperations.DeleteAsync(context, staff, programId, id ?? "");

@@ -34,7 +34,7 @@ public sealed class KeysModel(Database database, IWritePath writes, ApiKeyServic
             return Refuse($"Give the key a name of up to {Limits.NameLength} characters.");
         }
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         string? secret = null;
         var created = await TryAsync(async () =>
             secret = (await writes.RunAsync(context => ApiKeyOperations.CreateAsync(context, staff, programId, new ApiKeyRequest(name, scope!)))).Secret);
@@ -52,7 +52,7 @@ public sealed class KeysModel(Database database, IWritePath writes, ApiKeyServic
     public async Task<IActionResult> OnPostRevokeAsync(string? id)
     {
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         var revoked = id is not null && await TryAsync(() => writes.RunAsync(context => ApiKeyOperations.RevokeAsync(context, staff, programId, id)));
         if (!revoked)
         {

@@ -57,7 +57,7 @@ public sealed class RewardsModel(Database database, IWritePath writes) : AdminPa
         }
         var settings = new RewardSettings(Name: name, Description: description, Type: type, Value: amount, PointsCost: cost,
             CodeSource: string.IsNullOrEmpty(codeSource) ? null : codeSource);
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         var programId = Actor.ProgramId;
         RewardDto? created = null;
         if (!await TryAsync(async () =>
@@ -85,7 +85,7 @@ public sealed class RewardsModel(Database database, IWritePath writes) : AdminPa
         }
         var settings = new RewardSettings(Name: name, Description: description ?? "", Value: amount, PointsCost: cost,
             Enabled: enabled == "on");
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         var programId = Actor.ProgramId;
         if (id is null || !await TryAsync(() => writes.RunAsync(context => RewardOperations.UpdateAsync(context, staff, programId, id, settings))))
         {
@@ -124,7 +124,7 @@ public sealed class RewardsModel(Database database, IWritePath writes) : AdminPa
         {
             return await RefuseAsync("The file is not UTF-8 text.");
         }
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         var programId = Actor.ProgramId;
         VoucherFile? parsed = null;
         Vouchers.ImportResult? result = null;

@@ -91,7 +91,7 @@ public sealed class SettingsModel(Database database, IWritePath writes) : AdminP
             return Refuse("Some settings are not valid; see the fields marked below.");
         }
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         var expected = DateTimeOffset.FromUnixTimeMilliseconds(Form.Version);
         var saved = await TryAsync(async () =>
         {

@@ -75,7 +75,7 @@ public sealed class VipTiersModel(Database database, IWritePath writes) : AdminP
     public async Task<IActionResult> OnPostCreateAsync(VipTierForm form)
     {
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         VipTierDto? created = null;
         if (await TryAsync(async () =>
         {
@@ -94,7 +94,7 @@ public sealed class VipTiersModel(Database database, IWritePath writes) : AdminP
     public async Task<IActionResult> OnPostUpdateAsync(string? id, VipTierForm form)
     {
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         if (await TryAsync(async () =>
         {
             var settings = form.ToSettings();
@@ -115,7 +115,7 @@ public sealed class VipTiersModel(Database database, IWritePath writes) : AdminP
     public async Task<IActionResult> OnPostDeleteAsync(string? id)
     {
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         if (await TryAsync(() => writes.RunAsync(async context =>
         {
             await VipTierOperations.DeleteAsync(context, staff, programId, id ?? "");

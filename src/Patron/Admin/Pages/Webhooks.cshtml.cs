@@ -51,7 +51,7 @@ public sealed class WebhooksModel(Database database, IWritePath writes, WebhookS
         }
         var list = (events ?? "*").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var programId = Actor.ProgramId;
-        var staff = Patron.Domain.Actor.Staff(Actor.UserId);
+        var staff = Actor.Audit;
         string? secret = null;
         var done = await TryAsync(async () =>
         {
