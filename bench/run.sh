@@ -35,6 +35,9 @@
 #                                               exported (git archive) to bench/work/src/<sha>/ and built there,
 #                                               with this checkout's bench/ (for before/after comparisons)
 #   --label TEXT           [BENCH_LABEL]        name for the results file
+#   --pg-stats                                  (postgres) load pg_stat_statements, reset it after the warm-up and,
+#                                               after the runs, print the top statements by total time and the
+#                                               WAL written (also in pg-stats.txt in the run's directory)
 #
 # Load only ever goes to 127.0.0.1. Results: a table on standard output, the same table in
 # bench/results/<date>-<db>-<customers>.md, raw wrk output under bench/work/runs/.
@@ -61,6 +64,7 @@ REF=${BENCH_REF:-}
 WAIT_QUIET=${BENCH_WAIT_QUIET:-0}
 NICE=${BENCH_NICE:-0}
 LATENCY=1
+PG_STATS=0
 FRESH=0
 BUILD=1
 
@@ -81,6 +85,7 @@ while [ $# -gt 0 ]; do
     --max-other) MAX_OTHER=$2; shift ;;
     --retries) RETRIES=$2; shift ;;
     --no-latency) LATENCY=0 ;;
+    --pg-stats) PG_STATS=1 ;;
     --port) PORT=$2; shift ;;
     --fresh) FRESH=1 ;;
     --no-build) BUILD=0 ;;
@@ -218,6 +223,12 @@ else
   PG_CS=$(.ci/postgres.sh "$PGDIR" "$PGPORT" | tail -n 1) || { tail -n 20 "$PGDIR/server.log" >&2; exit 1; }
   as_pg "'$PG_BIN/psql' -q -h 127.0.0.1 -p $PGPORT -U postgres -d postgres -c 'CREATE DATABASE patron_bench'" >/dev/null
   PG_CS=${PG_CS/Database=postgres/Database=patron_bench}
+  if [ "$PG_STATS" = 1 ]; then
+    # Statement statistics: needs the library loaded at start, so a restart with the same settings.
+    as_pg "'$PG_BIN/psql' -q -h 127.0.0.1 -p $PGPORT -U postgres -d postgres -c \"ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'\" -c 'ALTER SYSTEM SET track_io_timing = on'" >/dev/null
+    as_pg "'$PG_BIN/pg_ctl' -D '$PGDIR' -w restart -m fast" >/dev/null
+    as_pg "'$PG_BIN/psql' -q -h 127.0.0.1 -p $PGPORT -U postgres -d patron_bench -c 'CREATE EXTENSION pg_stat_statements'" >/dev/null
+  fi
   if [ "$NICE" != 0 ]; then
     # Backends fork from the postmaster and inherit its niceness.
     PM=$(head -n 1 "$PGDIR/postmaster.pid")
@@ -390,6 +401,10 @@ if [ "$WARMUP" -gt 0 ]; then
   log "warm-up: ${WARMUP}s per scenario"
   for s in $SCENARIOS; do run_wrk warmup 0 "$s" "$WARMUP"; done
 fi
+if [ "$PG_STATS" = 1 ]; then
+  query "SELECT pg_stat_statements_reset(), pg_stat_reset_shared('wal')" >/dev/null
+  query "SELECT pg_stat_reset()" >/dev/null
+fi
 for round in $(seq 1 "$RUNS"); do
   log "round $round of $RUNS (${DURATION}s per scenario, $CONNECTIONS connections, $THREADS wrk threads)"
   for s in $SCENARIOS; do run_wrk load "$round" "$s" "$DURATION"; done
@@ -410,6 +425,26 @@ if [ "$LATENCY" = 1 ]; then
   done
 fi
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+if [ "$PG_STATS" = 1 ]; then
+  # Per statement: total and mean execution time, calls, rows, buffers and WAL per call; then the WAL totals.
+  {
+    echo "top statements by total execution time (pg_stat_statements, measured rounds only):"
+    as_pg "'$PG_BIN/psql' -h 127.0.0.1 -p $PGPORT -U postgres -d patron_bench -P pager=off -c \"
+      SELECT round(total_exec_time::numeric, 0) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms, calls,
+             round(rows::numeric / GREATEST(calls, 1), 2) AS rows_per_call,
+             round((shared_blks_hit + shared_blks_read)::numeric / GREATEST(calls, 1), 1) AS blks_per_call,
+             round(shared_blks_dirtied::numeric / GREATEST(calls, 1), 2) AS dirtied_per_call,
+             round(wal_bytes::numeric / GREATEST(calls, 1), 0) AS wal_bytes_per_call,
+             left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+      FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'patron_bench')
+      ORDER BY total_exec_time DESC LIMIT 25\""
+    as_pg "'$PG_BIN/psql' -h 127.0.0.1 -p $PGPORT -U postgres -d patron_bench -P pager=off -c \"
+      SELECT wal_records, wal_fpi, pg_size_pretty(wal_bytes) AS wal, wal_write, wal_sync, round(wal_sync_time::numeric, 0) AS sync_ms,
+             (SELECT xact_commit FROM pg_stat_database WHERE datname = 'patron_bench') AS commits
+      FROM pg_stat_wal\""
+  } >"$RUN_DIR/pg-stats.txt" 2>&1
+  cat "$RUN_DIR/pg-stats.txt" >&2
+fi
 RSS_END=$(rss_kb VmRSS)
 RSS_PEAK=$(rss_kb VmHWM)
 
