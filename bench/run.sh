@@ -227,7 +227,7 @@ else
     # Statement statistics: needs the library loaded at start, so a restart with the same settings.
     as_pg "'$PG_BIN/psql' -q -h 127.0.0.1 -p $PGPORT -U postgres -d postgres -c \"ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'\" -c 'ALTER SYSTEM SET track_io_timing = on'" >/dev/null
     as_pg "'$PG_BIN/pg_ctl' -D '$PGDIR' -w restart -m fast" >/dev/null
-    as_pg "'$PG_BIN/psql' -q -h 127.0.0.1 -p $PGPORT -U postgres -d patron_bench -c 'CREATE EXTENSION pg_stat_statements'" >/dev/null
+    as_pg "'$PG_BIN/psql' -q -h 127.0.0.1 -p $PGPORT -U postgres -d patron_bench -c 'CREATE EXTENSION pg_stat_statements' -c 'ALTER SYSTEM SET pg_stat_statements.track_planning = on' -c 'SELECT pg_reload_conf()'" >/dev/null
   fi
   if [ "$NICE" != 0 ]; then
     # Backends fork from the postmaster and inherit its niceness.
@@ -431,6 +431,7 @@ if [ "$PG_STATS" = 1 ]; then
     echo "top statements by total execution time (pg_stat_statements, measured rounds only):"
     as_pg "'$PG_BIN/psql' -h 127.0.0.1 -p $PGPORT -U postgres -d patron_bench -P pager=off -c \"
       SELECT round(total_exec_time::numeric, 0) AS total_ms, round(mean_exec_time::numeric, 3) AS mean_ms, calls,
+             plans, round(total_plan_time::numeric, 0) AS plan_ms,
              round(rows::numeric / GREATEST(calls, 1), 2) AS rows_per_call,
              round((shared_blks_hit + shared_blks_read)::numeric / GREATEST(calls, 1), 1) AS blks_per_call,
              round(shared_blks_dirtied::numeric / GREATEST(calls, 1), 2) AS dirtied_per_call,
@@ -442,6 +443,12 @@ if [ "$PG_STATS" = 1 ]; then
       SELECT wal_records, wal_fpi, pg_size_pretty(wal_bytes) AS wal, wal_write, wal_sync, round(wal_sync_time::numeric, 0) AS sync_ms,
              (SELECT xact_commit FROM pg_stat_database WHERE datname = 'patron_bench') AS commits
       FROM pg_stat_wal\""
+    echo "rows written per table (HOT: updates that touched no index) and reads served by each index:"
+    as_pg "'$PG_BIN/psql' -h 127.0.0.1 -p $PGPORT -U postgres -d patron_bench -P pager=off -c \"
+      SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables
+      WHERE n_tup_ins + n_tup_upd + n_tup_del > 0 ORDER BY n_tup_ins + n_tup_upd DESC\" -c \"
+      SELECT relname, indexrelname, idx_scan, idx_tup_read FROM pg_stat_user_indexes
+      WHERE relname IN ('customers', 'points_transactions', 'events', 'webhook_deliveries') ORDER BY relname, indexrelname\""
   } >"$RUN_DIR/pg-stats.txt" 2>&1
   cat "$RUN_DIR/pg-stats.txt" >&2
 fi
