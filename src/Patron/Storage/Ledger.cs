@@ -89,21 +89,26 @@ public static class Ledger
             Ids.New("ptx_"), e.CustomerId, e.Points, e.Type, e.Description, e.Reference, balance, e.CreatedBy, context.Now,
             pending ? Pending : Available, pending ? Time.FromMs(e.AvailableAtMs!.Value) : null,
             expiresAt is { } x ? Time.FromMs(x) : null, e.OrderId, e.Label);
-        await sql.ExecuteAsync(
-            $"""
-            INSERT INTO points_transactions (program_id, {Columns}, remaining, source)
-            VALUES (@p, @id, @c, @pts, @t, @d, @r, @ba, @by, @at, @st, @aa, @ea, @o, @label, @rem, @src)
-            """,
-            ("p", e.ProgramId), ("id", entry.Id), ("c", e.CustomerId), ("pts", e.Points), ("t", e.Type), ("d", e.Description),
-            ("r", e.Reference), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
-            ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("label", e.Label), ("rem", remaining), ("src", e.Source));
-        await Events.AddAsync(context, e.ProgramId, EventTypes.OfLedgerEntry(e.Type), entry);
+        // The entry and its event in one statement on PostgreSQL (one round trip; Events.AddAsync).
+        await Events.AddAsync(context, InsertSql,
+            [
+                ("p", e.ProgramId), ("id", entry.Id), ("c", e.CustomerId), ("pts", e.Points), ("t", e.Type), ("d", e.Description),
+                ("r", e.Reference), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
+                ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("label", e.Label), ("rem", remaining), ("src", e.Source),
+            ],
+            e.ProgramId, EventTypes.OfLedgerEntry(e.Type), entry);
         if (e.EvaluateTiers && tierWork && !pending && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
         {
             await Tiers.EvaluateAsync(context, e.ProgramId, e.CustomerId, TierRules.Reasons.LifetimePoints);
         }
         return new Posted(entry, true);
     }
+
+    private const string InsertSql =
+        $"""
+        INSERT INTO points_transactions (program_id, {Columns}, remaining, source)
+        VALUES (@p, @id, @c, @pts, @t, @d, @r, @ba, @by, @at, @st, @aa, @ea, @o, @label, @rem, @src)
+        """;
 
     /// <summary>One entry of this program by its id, or null: another program's entry is as missing as none.</summary>
     public static Task<PointsTransactionDto?> ByIdAsync(Sql sql, string programId, string id) =>
