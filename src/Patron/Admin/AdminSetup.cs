@@ -39,7 +39,10 @@ public static class AdminSetup
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.FormFieldName = "__csrf";
         });
-        services.AddAuthentication(AdminAuth.Scheme)
+        // With one scheme registered, ASP.NET Core would make it the default and read it on every request
+        // (the API's included); this documented switch turns that off, so only the dashboard pays for it.
+        AppContext.SetSwitch("Microsoft.AspNetCore.Authentication.SuppressAutoDefaultScheme", true);
+        services.AddAuthentication()
             .AddCookie(AdminAuth.Scheme, AdminAuth.ConfigureCookie);
         services.AddAuthorizationBuilder()
             .AddPolicy(AdminAuth.StaffPolicy, p => p.AddAuthenticationSchemes(AdminAuth.Scheme).RequireAuthenticatedUser())

@@ -48,7 +48,8 @@ public abstract class Dialect
     /// <summary>The dialect serving <paramref name="path"/>, if any.</summary>
     public static Dialect? For(HttpContext http)
     {
-        foreach (var dialect in http.RequestServices.GetServices<Dialect>())
+        // Every request asks (authentication, error writing): no request scope, no allocation.
+        foreach (var dialect in DialectRegistration.All)
         {
             if (http.Request.Path.StartsWithSegments(dialect.BasePath, StringComparison.OrdinalIgnoreCase))
             {

@@ -29,6 +29,7 @@ public sealed class McpAuthentication(
         }
         limits.Hit(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
         caller.AttachTo(http);
+        http.RequestServices.GetRequiredService<HttpMcpCaller>().Checked = caller;
         await next(http);
     }
 

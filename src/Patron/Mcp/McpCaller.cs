@@ -8,10 +8,16 @@ public interface IMcpCaller
     Caller Current { get; }
 }
 
-/// <summary>Over HTTP: the key <see cref="McpAuthentication"/> checked on this request.</summary>
-public sealed class HttpMcpCaller(IHttpContextAccessor http) : IMcpCaller
+/// <summary>
+/// Over HTTP: the key <see cref="McpAuthentication"/> checked on this request, kept in the request's
+/// scope (stateless MCP builds each request's tools from it), so no request pays for an
+/// <c>IHttpContextAccessor</c>.
+/// </summary>
+public sealed class HttpMcpCaller : IMcpCaller
 {
-    public Caller Current => Caller.From(http.HttpContext ?? throw new InvalidOperationException("An MCP tool ran outside an HTTP request."));
+    public Caller? Checked { get; set; }
+
+    public Caller Current => Checked ?? throw new InvalidOperationException("An MCP tool ran outside an authenticated HTTP request.");
 }
 
 /// <summary>Over stdio (<c>patron mcp</c>): the one key given when the process started.</summary>

@@ -12,8 +12,8 @@ public static class McpServerSetup
 
     public static IServiceCollection AddPatronMcp(this IServiceCollection services)
     {
-        services.AddHttpContextAccessor();
-        services.AddSingleton<IMcpCaller, HttpMcpCaller>();
+        services.AddScoped<HttpMcpCaller>();
+        services.AddScoped<IMcpCaller>(sp => sp.GetRequiredService<HttpMcpCaller>());
         services.AddMcpServer(PatronTools.Configure)
             .WithHttpTransport(o => o.Stateless = true)
             .WithTools<PatronTools>();

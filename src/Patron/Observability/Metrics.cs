@@ -95,6 +95,8 @@ public sealed class PatronMetrics
         sb.Append(inv, $"process_resident_memory_bytes {process.WorkingSet64}\n");
         sb.Append("# TYPE dotnet_gc_heap_bytes gauge\n");
         sb.Append(inv, $"dotnet_gc_heap_bytes {GC.GetTotalMemory(false)}\n");
+        sb.Append("# HELP dotnet_gc_allocated_bytes_total Bytes allocated on the managed heap since the process started.\n# TYPE dotnet_gc_allocated_bytes_total counter\n");
+        sb.Append(inv, $"dotnet_gc_allocated_bytes_total {GC.GetTotalAllocatedBytes()}\n");
         return sb.ToString();
     }
 

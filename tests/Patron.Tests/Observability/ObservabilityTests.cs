@@ -196,6 +196,11 @@ public sealed class ObservabilityTests
         await server.DispatchAsync();
         var after = await server.ClientWithKey(null).GetStringAsync("/metrics", TestContext.Current.CancellationToken);
         after.ShouldContain("\npatron_webhook_retrying 1\n", Case.Sensitive, "the failed first attempt leaves the delivery pending for a retry");
+        var allocated = figures["dotnet_gc_allocated_bytes_total"];
+        allocated.ShouldBeGreaterThan(0);
+        var allocatedAfter = after.Split('\n').Single(l => l.StartsWith("dotnet_gc_allocated_bytes_total ", StringComparison.Ordinal));
+        double.Parse(allocatedAfter[(allocatedAfter.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture)
+            .ShouldBeGreaterThan(allocated, "the allocation counter only grows");
         if (database == TestDatabases.Sqlite)
         {
             figures["patron_write_queue_depth"].ShouldBe(0);
