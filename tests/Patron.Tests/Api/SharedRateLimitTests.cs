@@ -1,0 +1,53 @@
+using System.Globalization;
+using Patron.Api;
+using Patron.Storage;
+using Patron.Tests.Infrastructure;
+using Shouldly;
+
+namespace Patron.Tests.Api;
+
+/// <summary>
+/// docs/SCALING.md: on PostgreSQL a key's rate limit holds across every Patron instance of the database,
+/// not per process. Requests spread in parallel over two servers on one database are admitted at most
+/// <c>limit</c> times a window, and at least <c>limit - instances × (block - 1)</c> times (the permits an
+/// instance has leased but not used yet).
+/// </summary>
+[Trait(TestDatabases.Trait, TestDatabases.Postgres)]
+public sealed class SharedRateLimitTests
+{
+    private const string V1 = "/api/v1";
+
+    [Fact]
+    public async Task A_key_limit_holds_across_two_instances_on_one_database()
+    {
+        Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
+        await using var a = await PatronServer.StartAsync(TestDatabases.Postgres);
+        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey);
+
+        const int limit = 200;
+        var block = RateLimits.BlockFor(limit);
+        block.ShouldBeGreaterThan(1, "the test must exercise leases of more than one request");
+        var key = await Admin.CreateKeyAsync(a.WritePath, a.ProgramId, Scope.Read, rateLimitPerMinute: limit);
+        HttpClient[] clients = [a.ClientWithKey(key!.Value.Secret), b.ClientWithKey(key.Value.Secret)];
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 3 * limit)
+            .Select(i => clients[i % 2].GetJsonAsync($"{V1}/program")));
+
+        answers.Where(r => r.Code is not (200 or 429)).Select(r => r.Code + " " + r.Raw).ShouldBeEmpty();
+        var admitted = answers.Count(r => r.Code == 200);
+        admitted.ShouldBeLessThanOrEqualTo(limit, "two instances must not admit more than the key's limit together");
+        admitted.ShouldBeGreaterThanOrEqualTo(limit - 2 * (block - 1), "only permits leased but not used yet may be lost");
+        foreach (var refused in answers.Where(r => r.Code == 429))
+        {
+            refused.ErrorType.ShouldBe("rate_limit_error");
+            refused.ErrorCode.ShouldBe("rate_limited");
+            var retryAfter = int.Parse(refused.Header("Retry-After")!, NumberStyles.None, CultureInfo.InvariantCulture);
+            retryAfter.ShouldBeInRange(1, 60);
+            refused["error"].GetProperty("retry_after").GetInt32().ShouldBe(retryAfter);
+            refused.Header("RateLimit-Remaining").ShouldBe("0");
+        }
+        // Both instances refused: each learnt from the shared count that the window was spent.
+        answers.Where((r, i) => i % 2 == 0).ShouldContain(r => r.Code == 429);
+        answers.Where((r, i) => i % 2 == 1).ShouldContain(r => r.Code == 429);
+    }
+}
