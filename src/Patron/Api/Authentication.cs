@@ -38,7 +38,7 @@ public sealed class ApiKeyAuthenticationMiddleware(
             throttle.Failed(address);
             throw;
         }
-        limits.Hit(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
+        await limits.HitAsync(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
 
         var method = http.Request.Method;
         if (caller.Scope == Scope.Read && !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)))

@@ -27,7 +27,7 @@ public sealed class McpAuthentication(
             throttle.Failed(address);
             throw;
         }
-        limits.Hit(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
+        await limits.HitAsync(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
         caller.AttachTo(http);
         await next(http);
     }

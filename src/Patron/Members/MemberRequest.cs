@@ -82,7 +82,7 @@ public static class MemberRequest
             };
         }
         var options = services.GetRequiredService<IOptions<PatronOptions>>().Value;
-        services.GetRequiredService<RateLimits>().Hit(http, "member:" + member.Customer.Id, options.RateLimit.PerMinute);
+        await services.GetRequiredService<RateLimits>().HitAsync(http, "member:" + member.Customer.Id, options.RateLimit.PerMinute);
         http.Response.Headers.CacheControl = "private, no-store";
         http.Items[Item] = member;
         return member;
