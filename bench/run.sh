@@ -243,9 +243,10 @@ query() {
 
 # ---------------------------------------------------------------- server
 log "starting the server (Release) on http://127.0.0.1:$PORT"
-env "${SERVER_ENV[@]}" "${SERVER_SET[@]}" Patron__Bootstrap__AdminKey="$KEY" Patron__RateLimit__PerMinute=0 \
+# Rate limiting off unless a --set turns it on (e.g. --set Patron__RateLimit__PerMinute=100000000).
+env "${SERVER_ENV[@]}" Patron__RateLimit__PerMinute=0 "${SERVER_SET[@]}" Patron__Bootstrap__AdminKey="$KEY" \
   Logging__LogLevel__Default=Warning \
-  nice -n "$NICE" dotnet "$PATRON_DLL" serve --urls "http://127.0.0.1:$PORT" --data "$DATA_DIR" --Patron:RateLimit:PerMinute=0 \
+  nice -n "$NICE" dotnet "$PATRON_DLL" serve --urls "http://127.0.0.1:$PORT" --data "$DATA_DIR" \
   >"$RUN_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 1 120); do
