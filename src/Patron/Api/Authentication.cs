@@ -35,7 +35,7 @@ public sealed class ApiKeyAuthenticationMiddleware(
         }
         catch (ApiException e) when (e.Status == 401)
         {
-            throttle.Failed(address);
+            await throttle.FailedAsync(address);
             throw;
         }
         await limits.HitAsync(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);

@@ -50,4 +50,38 @@ public sealed class SharedRateLimitTests
         answers.Where((r, i) => i % 2 == 0).ShouldContain(r => r.Code == 429);
         answers.Where((r, i) => i % 2 == 1).ShouldContain(r => r.Code == 429);
     }
+
+    [Fact]
+    public async Task The_throttle_of_failed_authentications_holds_across_two_instances_on_one_database()
+    {
+        Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
+        const int maxFailures = 10;
+        var settings = new Dictionary<string, string>
+        {
+            ["Patron:AuthThrottle:MaxFailures"] = maxFailures.ToString(CultureInfo.InvariantCulture),
+            ["Patron:AuthThrottle:WindowSeconds"] = "60",
+        };
+        await using var a = await PatronServer.StartAsync(TestDatabases.Postgres, settings: settings);
+        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey, settings);
+        var wrongKey = "sk_" + new string('x', 40);
+        HttpClient[] wrong = [a.ClientWithKey(wrongKey), b.ClientWithKey(wrongKey)];
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6 * maxFailures)
+            .Select(i => wrong[i % 2].GetJsonAsync($"{V1}/program")));
+
+        answers.Where(r => r.Code is not (401 or 429)).Select(r => r.Code + " " + r.Raw).ShouldBeEmpty();
+        answers.Count(r => r.Code == 401).ShouldBe(maxFailures, "the two instances answer the address's wrong keys as many times as one would");
+        foreach (var refused in answers.Where(r => r.Code == 429))
+        {
+            refused.ErrorType.ShouldBe("rate_limit_error");
+            refused.ErrorCode.ShouldBe("too_many_failed_authentications");
+            var retryAfter = int.Parse(refused.Header("Retry-After")!, NumberStyles.None, CultureInfo.InvariantCulture);
+            retryAfter.ShouldBeInRange(1, 60);
+            refused["error"].GetProperty("retry_after").GetInt32().ShouldBe(retryAfter);
+        }
+
+        // Each instance saw failures past the shared limit, so each now refuses the address's correct key too.
+        (await a.Client.GetJsonAsync($"{V1}/program")).ErrorCode.ShouldBe("too_many_failed_authentications");
+        (await b.Client.GetJsonAsync($"{V1}/program")).ErrorCode.ShouldBe("too_many_failed_authentications");
+    }
 }
