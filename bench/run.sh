@@ -478,7 +478,7 @@ REPORT=$RUN_DIR/report.md
   echo
   echo "- command: \`bench/run.sh --db $DB --customers $CUSTOMERS --entries $ENTRIES --duration $DURATION --connections $CONNECTIONS --threads $THREADS --runs $RUNS --import $IMPORT${REF:+ --ref $REF}$([ "$NICE" != 0 ] && echo " --nice $NICE")$(for v in "${SERVER_SET[@]}"; do printf ' --set %s' "$v"; done)\`"
   echo "- machine: $(nproc) cores (nproc), $CPU_MODEL, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
-  echo "- code: $GIT; server: Release build, rate limit off, 127.0.0.1$([ "$NICE" != 0 ] && echo ", server/PostgreSQL/wrk at nice $NICE"); wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s per run, ${WARMUP}s warm-up per scenario"
+  echo "- code: $GIT; server: Release build, rate limit $(printf "%s\n" "${SERVER_SET[@]}" | grep -q "^Patron__RateLimit__PerMinute=[1-9]" && echo on || echo off), 127.0.0.1$([ "$NICE" != 0 ] && echo ", server/PostgreSQL/wrk at nice $NICE"); wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s per run, ${WARMUP}s warm-up per scenario"
   echo "- dataset: $(echo "$SEED_SUMMARY" | sed 's/^SEED //')"
   echo "- $REPEATED runs were repeated because other processes used more than $MAX_OTHER cores during them (at most $RETRIES repeats per run, the last attempt counts)"
   echo "- program: $SETUP${SERVER_SET[*]:+; server configuration: ${SERVER_SET[*]}}"

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Microsoft.Extensions.DependencyInjection;
 using Patron.Api;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
@@ -83,5 +84,40 @@ public sealed class SharedRateLimitTests
         // Each instance saw failures past the shared limit, so each now refuses the address's correct key too.
         (await a.Client.GetJsonAsync($"{V1}/program")).ErrorCode.ShouldBe("too_many_failed_authentications");
         (await b.Client.GetJsonAsync($"{V1}/program")).ErrorCode.ShouldBe("too_many_failed_authentications");
+    }
+
+    [Fact]
+    public async Task Without_the_shared_count_an_instance_falls_back_to_counting_alone_and_never_answers_500()
+    {
+        Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
+        await using var server = await PatronServer.StartAsync(TestDatabases.Postgres, settings: new Dictionary<string, string>
+        {
+            ["Patron:AuthThrottle:MaxFailures"] = "2",
+        });
+        var limited = await server.ClientWithScopeAsync(Scope.Read, rateLimitPerMinute: 3);
+        await using (var connection = await server.App.Services.GetRequiredService<Database>().OpenAsync())
+        {
+            await new Sql(connection).ExecuteAsync("DROP TABLE rate_limit_windows");
+        }
+
+        // The key's limit still holds, counted by this instance.
+        for (var i = 1; i <= 3; i++)
+        {
+            var response = await limited.GetJsonAsync($"{V1}/program");
+            response.Code.ShouldBe(200, $"request {i}: {response.Raw}");
+            response.Header("RateLimit-Remaining").ShouldBe((3 - i).ToString(CultureInfo.InvariantCulture));
+        }
+        var refused = await limited.GetJsonAsync($"{V1}/program");
+        refused.Code.ShouldBe(429, refused.Raw);
+        refused.ErrorCode.ShouldBe("rate_limited");
+        refused.Header("Retry-After").ShouldNotBeNull();
+
+        // So does the throttle of failed authentications.
+        var wrong = server.ClientWithKey("sk_" + new string('x', 40));
+        (await wrong.GetJsonAsync($"{V1}/program")).Code.ShouldBe(401);
+        (await wrong.GetJsonAsync($"{V1}/program")).Code.ShouldBe(401);
+        var throttled = await wrong.GetJsonAsync($"{V1}/program");
+        throttled.Code.ShouldBe(429, throttled.Raw);
+        throttled.ErrorCode.ShouldBe("too_many_failed_authentications");
     }
 }
