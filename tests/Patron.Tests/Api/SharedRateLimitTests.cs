@@ -95,7 +95,7 @@ public sealed class SharedRateLimitTests
             ["Patron:AuthThrottle:MaxFailures"] = "2",
         });
         var limited = await server.ClientWithScopeAsync(Scope.Read, rateLimitPerMinute: 3);
-        await using (var connection = await server.App.Services.GetRequiredService<Database>().OpenAsync())
+        await using (var connection = await server.App.Services.GetRequiredService<Database>().OpenAsync(TestContext.Current.CancellationToken))
         {
             await new Sql(connection).ExecuteAsync("DROP TABLE rate_limit_windows");
         }
