@@ -254,9 +254,10 @@ query() {
 
 # ---------------------------------------------------------------- server
 log "starting the server (Release) on http://127.0.0.1:$PORT"
-env "${SERVER_ENV[@]}" "${SERVER_SET[@]}" Patron__Bootstrap__AdminKey="$KEY" Patron__RateLimit__PerMinute=0 \
+# Rate limiting off unless a --set turns it on (e.g. --set Patron__RateLimit__PerMinute=100000000).
+env "${SERVER_ENV[@]}" Patron__RateLimit__PerMinute=0 "${SERVER_SET[@]}" Patron__Bootstrap__AdminKey="$KEY" \
   Logging__LogLevel__Default=Warning \
-  nice -n "$NICE" dotnet "$PATRON_DLL" serve --urls "http://127.0.0.1:$PORT" --data "$DATA_DIR" --Patron:RateLimit:PerMinute=0 \
+  nice -n "$NICE" dotnet "$PATRON_DLL" serve --urls "http://127.0.0.1:$PORT" --data "$DATA_DIR" \
   >"$RUN_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 1 120); do
@@ -519,7 +520,7 @@ REPORT=$RUN_DIR/report.md
   echo
   echo "- command: \`bench/run.sh --db $DB --customers $CUSTOMERS --entries $ENTRIES --duration $DURATION --connections $CONNECTIONS --threads $THREADS --runs $RUNS --import $IMPORT${REF:+ --ref $REF}$([ "$NICE" != 0 ] && echo " --nice $NICE")$(for v in "${SERVER_SET[@]}"; do printf ' --set %s' "$v"; done)\`"
   echo "- machine: $(nproc) cores (nproc), $CPU_MODEL, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
-  echo "- code: $GIT; server: Release build, rate limit off, 127.0.0.1$([ "$NICE" != 0 ] && echo ", server/PostgreSQL/wrk at nice $NICE"); wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s per run, ${WARMUP}s warm-up per scenario"
+  echo "- code: $GIT; server: Release build, rate limit $(printf "%s\n" "${SERVER_SET[@]}" | grep -q "^Patron__RateLimit__PerMinute=[1-9]" && echo on || echo off), 127.0.0.1$([ "$NICE" != 0 ] && echo ", server/PostgreSQL/wrk at nice $NICE"); wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s per run, ${WARMUP}s warm-up per scenario"
   echo "- dataset: $(echo "$SEED_SUMMARY" | sed 's/^SEED //')"
   echo "- $REPEATED runs were repeated because other processes used more than $MAX_OTHER cores during them (at most $RETRIES repeats per run, the last attempt counts)"
   echo "- program: $SETUP${SERVER_SET[*]:+; server configuration: ${SERVER_SET[*]}}"

@@ -65,6 +65,7 @@ public static class PatronApp
         services.AddSingleton<IJob, VipTierJob>();
         services.AddSingleton<IJob, BirthdayJob>();
         services.AddSingleton<IJob, IdempotencyCleanupJob>();
+        services.AddSingleton<IJob, RateLimitCleanupJob>();
         services.AddHostedService<JobRunner>();
         services.AddSingleton<Webhooks.WebhookSecrets>();
         services.AddSingleton<Security.StoredAnswers>();

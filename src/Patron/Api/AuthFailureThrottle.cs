@@ -1,7 +1,9 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Patron.Storage;
 
@@ -13,13 +15,18 @@ namespace Patron.Api;
 /// first failure, every <c>/api/</c> request from the address gets 429 until the window ends, before
 /// its key is looked at: a correct key too, so the throttle bounds key guessing and the database
 /// lookups a flood of wrong keys causes, and a correct key in between does not reset the count.
-/// IPv6 addresses count by their /64 (what one host is usually given). Counts are per process; at most
-/// <see cref="AuthThrottleOptions.MaxTrackedAddresses"/> addresses are tracked at once.
+/// IPv6 addresses count by their /64 (what one host is usually given). At most
+/// <see cref="AuthThrottleOptions.MaxTrackedAddresses"/> addresses are tracked at once in memory.
+/// On PostgreSQL, failures counted through <see cref="FailedAsync"/> are counted in the database for
+/// every instance (<c>rate_limit_windows</c>, docs/SCALING.md): a failure past the limit is answered
+/// 429 instead of 401 wherever it happens, and the instance that saw it blocks the address from then on.
 /// </summary>
 public sealed class AuthFailureThrottle
 {
     private readonly TimeProvider _clock;
     private readonly ILogger? _logger;
+    private readonly Database? _db;
+    private long _sharedDownUntil = long.MinValue;
     private readonly int _maxFailures;
     private readonly long _windowMs;
     private readonly int _maxTracked;
@@ -29,12 +36,12 @@ public sealed class AuthFailureThrottle
     private long _lastSweepMs;
     private long _lastFullWarningMs = long.MinValue;
 
-    public AuthFailureThrottle(TimeProvider clock, IOptions<PatronOptions> options, ILogger<AuthFailureThrottle> logger)
-        : this(clock, options.Value.AuthThrottle, logger)
+    public AuthFailureThrottle(TimeProvider clock, IOptions<PatronOptions> options, ILogger<AuthFailureThrottle> logger, Database db)
+        : this(clock, options.Value.AuthThrottle, logger, db)
     {
     }
 
-    internal AuthFailureThrottle(TimeProvider clock, AuthThrottleOptions options, ILogger? logger = null)
+    internal AuthFailureThrottle(TimeProvider clock, AuthThrottleOptions options, ILogger? logger = null, Database? db = null)
     {
         if (options.MaxFailures < 0 || options.WindowSeconds <= 0 || options.MaxTrackedAddresses <= 0)
         {
@@ -46,6 +53,7 @@ public sealed class AuthFailureThrottle
         _maxFailures = options.MaxFailures;
         _windowMs = options.WindowSeconds * 1000L;
         _maxTracked = options.MaxTrackedAddresses;
+        _db = db is { IsSqlite: false } ? db : null;
         _lastSweepMs = clock.GetUtcNow().ToUnixTimeMilliseconds();
     }
 
@@ -70,10 +78,100 @@ public sealed class AuthFailureThrottle
                 return;
             }
         }
+        throw Throttled(remainingMs);
+    }
+
+    private static ApiException Throttled(long remainingMs)
+    {
         var seconds = (int)Math.Max(1, (remainingMs + 999) / 1000);
-        throw new ApiException(429, "rate_limit_error", "too_many_failed_authentications",
+        return new ApiException(429, "rate_limit_error", "too_many_failed_authentications",
             $"Too many requests without a valid API key came from this address; try again in {seconds} seconds.")
         { RetryAfter = seconds };
+    }
+
+    /// <summary>
+    /// Counts one failed authentication from <paramref name="address"/>, across every instance on
+    /// PostgreSQL, and throws the throttle's 429 when this failure is past the limit: the caller
+    /// answers its 401 only when this returns.
+    /// </summary>
+    public async ValueTask FailedAsync(IPAddress? address)
+    {
+        if (_maxFailures == 0 || address is null)
+        {
+            return;
+        }
+        if (_db is null || Environment.TickCount64 < Interlocked.Read(ref _sharedDownUntil))
+        {
+            Failed(address);
+            ThrowIfOver(address);
+            return;
+        }
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        var key = KeyOf(address);
+        RateLimitWindows.Lease lease;
+        try
+        {
+            lease = await RateLimitWindows.TakeAsync(_db, SharedKey(key), now, _windowMs, 1, _maxFailures);
+        }
+        catch (Exception e) when (Database.IsUnavailable(e) || e is DbException or TimeoutException)
+        {
+            Interlocked.Exchange(ref _sharedDownUntil, Environment.TickCount64 + 5_000);
+            _logger?.LogWarning(e, "The shared count of failed authentications failed: this instance counts alone for a few seconds");
+            Failed(address);
+            ThrowIfOver(address);
+            return;
+        }
+        // Remember the shared count, so that this instance blocks the address without asking again.
+        if (_entries.TryGetValue(key, out var entry) || MakeRoom(now))
+        {
+            if (entry is null)
+            {
+                var fresh = new Entry();
+                entry = _entries.GetOrAdd(key, fresh);
+                if (ReferenceEquals(entry, fresh))
+                {
+                    Interlocked.Increment(ref _count);
+                }
+            }
+            lock (entry)
+            {
+                entry.StartMs = lease.WindowStartMs;
+                entry.Failures = (int)Math.Min(lease.Used, int.MaxValue);
+            }
+        }
+        if (lease.Granted == 0)
+        {
+            throw Throttled(lease.WindowStartMs + _windowMs - now);
+        }
+    }
+
+    /// <summary>A failure past the limit, counted in this process: 429 instead of its 401.</summary>
+    private void ThrowIfOver(IPAddress address)
+    {
+        if (!_entries.TryGetValue(KeyOf(address), out var entry))
+        {
+            return;
+        }
+        var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
+        long remainingMs;
+        lock (entry)
+        {
+            remainingMs = entry.StartMs + _windowMs - now;
+            if (remainingMs <= 0 || entry.Failures <= _maxFailures)
+            {
+                return;
+            }
+        }
+        throw Throttled(remainingMs);
+    }
+
+    /// <summary>The address's row in the shared table: a hash, so that the table holds no addresses.</summary>
+    private static string SharedKey(AddressKey key)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, key.High);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], key.Low);
+        return "auth:" + Convert.ToHexStringLower(SHA256.HashData(bytes)[..16]);
     }
 
     /// <summary>Counts one failed authentication (a 401) from <paramref name="address"/>.</summary>

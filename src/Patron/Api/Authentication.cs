@@ -35,10 +35,10 @@ public sealed class ApiKeyAuthenticationMiddleware(
         }
         catch (ApiException e) when (e.Status == 401)
         {
-            throttle.Failed(address);
+            await throttle.FailedAsync(address);
             throw;
         }
-        limits.Hit(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
+        await limits.HitAsync(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
 
         var method = http.Request.Method;
         if (caller.Scope == Scope.Read && !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)))

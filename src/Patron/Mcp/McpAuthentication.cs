@@ -24,10 +24,10 @@ public sealed class McpAuthentication(
         }
         catch (ApiException e) when (e.Status == 401)
         {
-            throttle.Failed(address);
+            await throttle.FailedAsync(address);
             throw;
         }
-        limits.Hit(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
+        await limits.HitAsync(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
         caller.AttachTo(http);
         http.RequestServices.GetRequiredService<HttpMcpCaller>().Checked = caller;
         await next(http);

@@ -41,7 +41,7 @@ public static class MemberRequest
 
         if (http.Request.Headers.Authorization.Count > 0 && Read(http, ProgramHeader, "program") is null)
         {
-            throttle.Failed(address);
+            await throttle.FailedAsync(address);
             throw ApiException.Unauthorized("member_credential_required",
                 "This endpoint takes a customer's signed credential (X-Patron-Program, X-Patron-Customer, X-Patron-Timestamp, X-Patron-Signature), not an API key.");
         }
@@ -51,7 +51,7 @@ public static class MemberRequest
         var signature = Read(http, SignatureHeader, "signature");
         if (programId is null || customerId is null || timestamp is null || signature is null)
         {
-            throttle.Failed(address);
+            await throttle.FailedAsync(address);
             throw ApiException.Unauthorized("member_credential_required",
                 "Send the customer's signed credential: X-Patron-Program, X-Patron-Customer, X-Patron-Timestamp and X-Patron-Signature (docs/WIDGET.md).");
         }
@@ -70,7 +70,7 @@ public static class MemberRequest
             MemberAccess.AuthenticateAsync(sql, protector, programId, customerId, timestamp, signature, now));
         if (member is null)
         {
-            throttle.Failed(address);
+            await throttle.FailedAsync(address);
             throw failure switch
             {
                 MemberAuthFailure.Expired => ApiException.Unauthorized("member_credential_expired",
@@ -82,7 +82,7 @@ public static class MemberRequest
             };
         }
         var options = services.GetRequiredService<IOptions<PatronOptions>>().Value;
-        services.GetRequiredService<RateLimits>().Hit(http, "member:" + member.Customer.Id, options.RateLimit.PerMinute);
+        await services.GetRequiredService<RateLimits>().HitAsync(http, "member:" + member.Customer.Id, options.RateLimit.PerMinute);
         http.Response.Headers.CacheControl = "private, no-store";
         http.Items[Item] = member;
         return member;
