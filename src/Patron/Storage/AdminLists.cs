@@ -12,7 +12,7 @@ public static class AdminLists
     /// The audit trail, newest first. <paramref name="subject"/> is a subject id (<c>cus_...</c>) or a subject
     /// type (<c>customer</c>), as <see cref="AuditActions.SubjectTypes"/> names them.
     /// </summary>
-    public static async Task<DashboardReads.Page<AuditEvent>> AuditAsync(
+    public static async Task<CursorPage<AuditEvent>> AuditAsync(
         Sql sql, string programId, string? action, string? subject, string? startingAfter, int limit)
     {
         var where = "program_id = @p";

@@ -16,11 +16,6 @@ public static class DashboardReads
 
     public sealed record DayPoints(DateTimeOffset Date, long Earned, long Spent);
 
-    public sealed record Page<T>(List<T> Rows, bool HasMore, string? StartingAfter)
-    {
-        public string? NextCursor(Func<T, string> id) => HasMore && Rows.Count > 0 ? id(Rows[^1]) : null;
-    }
-
     public static async Task<Overview> OverviewAsync(Sql sql, string programId, DateTimeOffset now, int days)
     {
         var program = (await sql.ListAsync("SELECT currency, point_value_e4 FROM programs WHERE id = @p",
@@ -61,35 +56,8 @@ public static class DashboardReads
             program.Currency ?? "USD", program.ValueE4 is { } v ? Money.FromE4(v) : null, series);
     }
 
-    /// <summary>Live customers, newest first; <paramref name="search"/> matches part of a name, an email or a phone.</summary>
-    public static async Task<Page<CustomerDto>> CustomersAsync(
-        Sql sql, string programId, string? search, string? status, string? startingAfter, int limit, string like)
-    {
-        var where = "program_id = @p AND deleted_at IS NULL";
-        var args = new List<(string, object?)> { ("p", programId), ("n", limit + 1) };
-        if (!string.IsNullOrWhiteSpace(search))
-        {
-            where += $" AND (search_text {like} @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\' OR external_id = @raw)";
-            args.Add(("s", "%" + search.Trim().ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"));
-            args.Add(("raw", search.Trim()));
-        }
-        if (status is CustomerStatus.Active or CustomerStatus.Blocked)
-        {
-            where += " AND status = @status";
-            args.Add(("status", status));
-        }
-        if (startingAfter is not null)
-        {
-            where += " AND id < @after";
-            args.Add(("after", startingAfter));
-        }
-        var rows = await sql.ListAsync($"SELECT {Customers.Columns} FROM customers WHERE {where} ORDER BY id DESC LIMIT @n",
-            Customers.Map, [.. args]);
-        return Trim(rows, limit, startingAfter);
-    }
-
     /// <summary>A customer's ledger, newest first.</summary>
-    public static async Task<Page<PointsTransactionDto>> LedgerAsync(Sql sql, string programId, string customerId, string? startingAfter, int limit)
+    public static async Task<CursorPage<PointsTransactionDto>> LedgerAsync(Sql sql, string programId, string customerId, string? startingAfter, int limit)
     {
         var rows = await sql.ListAsync(
             $"SELECT {Ledger.Columns} FROM points_transactions WHERE customer_id = @c AND program_id = @p" +
@@ -105,7 +73,7 @@ public static class DashboardReads
             Rewards.Map, ("p", programId), ("on", true));
 
     /// <summary>An endpoint's deliveries, newest first.</summary>
-    public static async Task<Page<Webhooks.WebhookDeliveryDto>> DeliveriesAsync(Sql sql, string programId, string endpointId, string? startingAfter, int limit)
+    public static async Task<CursorPage<Webhooks.WebhookDeliveryDto>> DeliveriesAsync(Sql sql, string programId, string endpointId, string? startingAfter, int limit)
     {
         var rows = await sql.ListAsync(
             $"SELECT {Webhooks.WebhookDeliveryDto.Columns} FROM webhook_deliveries WHERE endpoint_id = @e AND program_id = @p" +
@@ -114,13 +82,5 @@ public static class DashboardReads
         return Trim(rows, limit, startingAfter);
     }
 
-    public static Page<T> Trim<T>(List<T> rows, int limit, string? startingAfter)
-    {
-        var more = rows.Count > limit;
-        if (more)
-        {
-            rows.RemoveAt(rows.Count - 1);
-        }
-        return new Page<T>(rows, more, startingAfter);
-    }
+    public static CursorPage<T> Trim<T>(List<T> rows, int limit, string? startingAfter) => CursorPage.Of(rows, limit, startingAfter);
 }

@@ -13,7 +13,7 @@ public sealed class AuditModel(Database database) : AdminPage
 
     public string? Subject { get; private set; }
 
-    public DashboardReads.Page<AuditEvent> Events { get; private set; } = new([], false, null);
+    public CursorPage<AuditEvent> Events { get; private set; } = new([], false, null);
 
     public async Task<IActionResult> OnGetAsync(string? action, string? subject, [FromQuery(Name = "starting_after")] string? startingAfter)
     {

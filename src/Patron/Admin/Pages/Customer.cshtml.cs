@@ -10,7 +10,7 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
 {
     public CustomerDto? Customer { get; private set; }
 
-    public DashboardReads.Page<PointsTransactionDto>? Ledger { get; private set; }
+    public CursorPage<PointsTransactionDto>? Ledger { get; private set; }
 
     /// <summary>A reference for the adjust form: posting the same form twice posts one entry.</summary>
     public string NewReference { get; } = Ids.New("adm_");

@@ -1,3 +1,4 @@
+using Patron.Domain;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ public sealed class WebhooksModel(Database database, IWritePath writes, WebhookS
 
     public WebhookEndpointRow? Selected { get; private set; }
 
-    public DashboardReads.Page<WebhookDeliveryDto>? Deliveries { get; private set; }
+    public CursorPage<WebhookDeliveryDto>? Deliveries { get; private set; }
 
     public string? CreatedSecret { get; private set; }
 
