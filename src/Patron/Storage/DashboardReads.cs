@@ -66,12 +66,6 @@ public static class DashboardReads
         return Trim(rows, limit, startingAfter);
     }
 
-    /// <summary>The enabled rewards, cheapest first, for the POS screen.</summary>
-    public static Task<List<RewardDto>> EnabledRewardsAsync(Sql sql, string programId) =>
-        sql.ListAsync(
-            $"SELECT {Rewards.Columns} FROM rewards WHERE program_id = @p AND deleted_at IS NULL AND enabled = @on ORDER BY COALESCE(points_cost, min_points), id LIMIT 100",
-            Rewards.Map, ("p", programId), ("on", true));
-
     /// <summary>An endpoint's deliveries, newest first.</summary>
     public static async Task<CursorPage<Webhooks.WebhookDeliveryDto>> DeliveriesAsync(Sql sql, string programId, string endpointId, string? startingAfter, int limit)
     {

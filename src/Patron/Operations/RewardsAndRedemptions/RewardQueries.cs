@@ -1,0 +1,19 @@
+using Patron.Storage;
+
+namespace Patron.Operations.RewardsAndRedemptions;
+
+/// <summary>Reads of the program's rewards for the screens that offer them (the dashboard's till and settings).</summary>
+public static class RewardQueries
+{
+    /// <summary>The enabled rewards, cheapest first (at most 100).</summary>
+    public static Task<List<RewardDto>> EnabledAsync(Database db, string programId) =>
+        db.ReadAsync(sql => sql.ListAsync(
+            $"SELECT {Rewards.Columns} FROM rewards WHERE program_id = @p AND deleted_at IS NULL AND enabled = @on ORDER BY COALESCE(points_cost, min_points), id LIMIT 100",
+            Rewards.Map, ("p", programId), ("on", true)));
+
+    /// <summary>The fewest points that redeem an enabled reward (a fixed cost or a variable minimum), or null when none is enabled.</summary>
+    public static Task<long?> FirstThresholdAsync(Database db, string programId) =>
+        db.ReadAsync(async sql => await Rewards.CheapestEnabledAsync(sql, programId) is { } cheapest
+            ? cheapest.PointsCost ?? cheapest.Variable?.MinPoints
+            : null);
+}
