@@ -29,6 +29,10 @@ public static class CustomerQueries
         });
     }
 
+    /// <summary>A live customer by Patron id, or null.</summary>
+    public static Task<CustomerDto?> ByIdAsync(Database db, string programId, string id) =>
+        db.ReadAsync(sql => Customers.ByIdAsync(sql, programId, id));
+
     /// <summary>A customer by id, external id, email, phone or QR value; not found otherwise.</summary>
     public static Task<CustomerDto> GetAsync(Database db, string programId, string reference) =>
         db.ReadAsync(sql => Customers.GetAsync(sql, programId, reference));
