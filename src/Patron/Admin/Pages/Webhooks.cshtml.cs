@@ -31,7 +31,7 @@ public sealed class WebhooksModel(Database database, IWritePath writes, WebhookS
                 return NotFound();
             }
             var programId = Actor.ProgramId;
-            Deliveries = await database.ReadAsync(sql => DashboardReads.DeliveriesAsync(sql, programId, Selected.Id, Cursor(startingAfter), PageSize));
+            Deliveries = await WebhookDeliveryQueries.PageAsync(database, programId, Selected.Id, Cursor(startingAfter), PageSize);
         }
         return Page();
     }
