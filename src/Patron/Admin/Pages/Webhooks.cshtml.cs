@@ -1,7 +1,7 @@
-using Patron.Domain;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Patron.Domain;
 using Patron.Operations.Webhooks;
 using Patron.Storage;
 using Patron.Webhooks;
