@@ -2,7 +2,7 @@ using Patron.Storage;
 
 namespace Patron.Operations.RewardsAndRedemptions;
 
-/// <summary>Reads of the program's rewards for the screens that offer them (the dashboard's till and settings).</summary>
+/// <summary>Reads of the program's rewards for the dashboard's screens (the till, settings, the reward editor).</summary>
 public static class RewardQueries
 {
     /// <summary>The enabled rewards, cheapest first (at most 100).</summary>
@@ -16,4 +16,12 @@ public static class RewardQueries
         db.ReadAsync(async sql => await Rewards.CheapestEnabledAsync(sql, programId) is { } cheapest
             ? cheapest.PointsCost ?? cheapest.Variable?.MinPoints
             : null);
+
+    /// <summary>A reward of the program (deleted ones are not found), or null.</summary>
+    public static Task<RewardDto?> FindAsync(Database db, string programId, string id) =>
+        db.ReadAsync(sql => Rewards.FindAsync(sql, programId, id));
+
+    /// <summary>A reward of the program; not found otherwise.</summary>
+    public static Task<RewardDto> GetAsync(Database db, string programId, string id) =>
+        db.ReadAsync(sql => Rewards.GetAsync(sql, programId, id));
 }
