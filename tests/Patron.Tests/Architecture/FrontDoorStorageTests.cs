@@ -19,7 +19,7 @@ public sealed class FrontDoorStorageTests
     private static readonly string[] Dashboard =
     [
         "ApiKeyRow", "ApiKeyScopes", "AuditEvent", "Database", "EarnRuleRow", "IWritePath", "IdempotentWrite", "Ledger",
-        "ListEnvelope", "Paging", "PatronDb", "PatronOptions", "RedemptionDto", "RewardDto", "Rewards", "Sql", "StaffUser",
+        "ListEnvelope", "Paging", "PatronDb", "PatronOptions", "RedemptionDto", "RewardDto", "Sql", "StaffUser",
         "StaffUsers", "VariablePricing", "VipTierRow", "Vouchers", "WriteContext",
     ];
 
