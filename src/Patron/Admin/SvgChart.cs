@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text;
-using Patron.Storage;
+using Patron.Operations.Analytics;
 
 namespace Patron.Dashboard;
 
 /// <summary>A bar chart of points earned and spent per day, drawn on the server as SVG (no script).</summary>
 public static class SvgChart
 {
-    public static string Bars(IReadOnlyList<DashboardReads.DayPoints> days, string labelledBy)
+    public static string Bars(IReadOnlyList<ProgramOverview.DayPoints> days, string labelledBy)
     {
         const int width = 720, height = 220, left = 48, bottom = 24, top = 10;
         var max = Math.Max(1, days.Max(d => Math.Max(d.Earned, d.Spent)));

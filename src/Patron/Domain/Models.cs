@@ -105,6 +105,18 @@ public static class CustomerStatus
 
     /// <summary>Only an active customer earns: a blocked (or erased) one earns nothing from orders, rules or referrals.</summary>
     public static bool MayEarn(string status) => status == Active;
+
+    /// <summary>
+    /// A blocked customer earns, redeems and collects nothing by their own action (the merchant may still adjust);
+    /// <paramref name="cannot"/> names what is refused, for the message.
+    /// </summary>
+    public static void EnsureNotBlocked(string status, string? cannot = null)
+    {
+        if (status == Blocked)
+        {
+            throw OperationException.Forbidden("customer_blocked", cannot is null ? "This customer is blocked." : $"This customer is blocked and cannot {cannot}.");
+        }
+    }
 }
 
 /// <summary>Money is exact: stored as integer ten-thousandths of the major unit.</summary>

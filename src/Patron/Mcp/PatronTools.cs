@@ -8,6 +8,7 @@ using Patron.Api;
 using Patron.Domain;
 using Patron.Operations.Orders;
 using Patron.Operations.Points;
+using Patron.Operations.RewardsAndRedemptions;
 using Patron.Security;
 using Patron.Storage;
 
@@ -110,16 +111,13 @@ public sealed class PatronTools(IMcpCaller callers, Database database, IWritePat
         Run(async caller =>
         {
             RequireWrite(caller, "issue_reward");
-            var reward = string.IsNullOrWhiteSpace(rewardId) ? throw OperationException.Missing("reward_id") : rewardId.Trim();
-            if (pointsToRedeem is < 1)
-            {
-                throw OperationException.Invalid("points_to_redeem", "'points_to_redeem' must be a positive number of points.");
-            }
+            var request = new RedemptionRequest(rewardId, pointsToRedeem);
+            var reward = CheckRedemption(request);
             var hash = IdempotentWrite.RequestHash("mcp issue_reward", JsonSerializer.Serialize(new object?[] { customer, reward, pointsToRedeem }));
             return await WriteAsync(caller, idempotencyKey, hash, async context =>
             {
                 var id = (await RequireCustomerAsync(context.Sql, caller.ProgramId, customer)).Id;
-                return await Redemptions.RedeemAsync(context, caller.ProgramId, id, reward, pointsToRedeem, caller.KeyId);
+                return await RedemptionOperations.RedeemAsync(context, Actor.ApiKey(caller.KeyId), caller.ProgramId, id, request);
             });
         });
 
@@ -188,6 +186,20 @@ public sealed class PatronTools(IMcpCaller callers, Database database, IWritePat
         catch (OperationException e)
         {
             throw new McpException(e.Param is { } param ? $"{e.Code} ({param}): {e.Message}" : $"{e.Code}: {e.Message}");
+        }
+    }
+
+    /// <summary>The core's check of a redemption (the reward id it names), in this tool's words for <c>points_to_redeem</c>.</summary>
+    private static string CheckRedemption(RedemptionRequest request)
+    {
+        try
+        {
+            return RedemptionOperations.Validate(request);
+        }
+        catch (OperationException e) when (e is { Kind: ErrorKind.Invalid, Param: "points_to_redeem" })
+        {
+            throw OperationException.Invalid("points_to_redeem",
+                $"'points_to_redeem' must be a positive number of points, at most {Limits.MaxRewardCost}.");
         }
     }
 

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Patron.Api;
 using Patron.Domain;
 using Patron.Operations.Members;
+using Patron.Operations.RewardsAndRedemptions;
 using Patron.Operations.Stamps;
 using Patron.Storage;
 
@@ -169,20 +170,33 @@ public static class MeEndpoints
     {
         var member = await MemberRequest.AuthenticateAsync(http);
         var input = await http.ReadJsonAsync<RedemptionsEndpoints.RedemptionInput>();
-        var rewardId = string.IsNullOrWhiteSpace(input.RewardId) ? throw ApiException.Missing("reward_id") : input.RewardId.Trim();
-        if (input.PointsToRedeem is < 1)
-        {
-            throw ApiException.Invalid("points_to_redeem", "'points_to_redeem' must be a positive number of points.");
-        }
+        var request = new RedemptionRequest(input.RewardId, input.PointsToRedeem);
+        var rewardId = CheckRedemption(request);
         var key = IdempotencyKey(http, member.Customer.Id);
         var hash = IdempotentWrite.RequestHash("me.redeem", JsonSerializer.Serialize(new object?[] { member.Customer.Id, rewardId, input.PointsToRedeem }));
         // The customer's Patron id, never a reference from the request: the core's own redemption,
         // with its customer lock, limits and single deduction; a retry with the same key spends once.
         var (answer, replayed) = await IdempotentWrite.RunAsync(path, answers, member.ProgramId, key, hash, async context =>
             JsonSerializer.SerializeToUtf8Bytes(
-                await Redemptions.RedeemAsync(context, member.ProgramId, member.Customer.Id, rewardId, input.PointsToRedeem, "member"),
+                await RedemptionOperations.RedeemAsync(context, MemberActor, member.ProgramId, member.Customer.Id, request),
                 PatronJson.Options));
         return new JsonReply(201, answer, replayed);
+    }
+
+    /// <summary>The author of a member's own redemption in the ledger.</summary>
+    private static readonly Actor MemberActor = new("member", "member");
+
+    /// <summary>The core's check of a redemption (the reward id it names), in the member API's words for <c>points_to_redeem</c>.</summary>
+    private static string CheckRedemption(RedemptionRequest request)
+    {
+        try
+        {
+            return RedemptionOperations.Validate(request);
+        }
+        catch (OperationException e) when (e is { Kind: ErrorKind.Invalid, Param: "points_to_redeem" })
+        {
+            throw ApiException.Invalid("points_to_redeem", $"'points_to_redeem' must be a positive number of points, at most {Limits.MaxRewardCost}.");
+        }
     }
 
     /// <summary>

@@ -102,10 +102,7 @@ public static class Activities
         {
             return (earlier, false);
         }
-        if (customer.Status == CustomerStatus.Blocked)
-        {
-            throw OperationException.Forbidden("customer_blocked", "This customer is blocked.");
-        }
+        CustomerStatus.EnsureNotBlocked(customer.Status);
         if (q.Reference is not null && await Ledger.ByReferenceAsync(sql, q.CustomerId, q.Reference) is { } entry)
         {
             throw OperationException.Conflict("reference_in_use",

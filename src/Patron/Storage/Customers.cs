@@ -177,13 +177,7 @@ public static class Customers
             Ledger.Map, ("c", customerId), ("p", programId), ("n", limit));
 
     /// <summary>The core's rule for points a customer spends or earns by their own action: a blocked customer may not.</summary>
-    public static void EnsureNotBlocked(CustomerDto customer)
-    {
-        if (customer.Status == CustomerStatus.Blocked)
-        {
-            throw OperationException.Forbidden("customer_blocked", "This customer is blocked.");
-        }
-    }
+    public static void EnsureNotBlocked(CustomerDto customer) => CustomerStatus.EnsureNotBlocked(customer.Status);
 
     /// <summary>
     /// One entry of a customer's recent activity: stamps recorded, a ledger entry, or a redemption. <c>At</c>

@@ -78,10 +78,7 @@ public static class Redemptions
     {
         var sql = context.Sql;
         var customer = await Customers.GetAsync(sql, programId, customerReference);
-        if (customer.Status == CustomerStatus.Blocked)
-        {
-            throw OperationException.Forbidden("customer_blocked", "This customer is blocked and cannot redeem.");
-        }
+        CustomerStatus.EnsureNotBlocked(customer.Status, "redeem");
         var reward = await Rewards.GetAsync(sql, programId, rewardId);
         if (!reward.Enabled)
         {
@@ -154,10 +151,7 @@ public static class Redemptions
     {
         var sql = context.Sql;
         var customer = await Customers.GetAsync(sql, programId, customerReference);
-        if (customer.Status == CustomerStatus.Blocked)
-        {
-            throw OperationException.Forbidden("customer_blocked", "This customer is blocked and cannot redeem.");
-        }
+        CustomerStatus.EnsureNotBlocked(customer.Status, "redeem");
         await Ledger.LockCustomerAsync(context, customer.Id);
         var code = await sql.ScalarAsync(
             """

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Patron.Domain;
+using Patron.Operations.Audit;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
@@ -13,7 +14,7 @@ public sealed class AuditModel(Database database) : AdminPage
 
     public string? Subject { get; private set; }
 
-    public DashboardReads.Page<AuditEvent> Events { get; private set; } = new([], false, null);
+    public CursorPage<AuditEvent> Events { get; private set; } = new([], false, null);
 
     public async Task<IActionResult> OnGetAsync(string? action, string? subject, [FromQuery(Name = "starting_after")] string? startingAfter)
     {
@@ -31,7 +32,7 @@ public sealed class AuditModel(Database database) : AdminPage
         }
         var programId = Actor.ProgramId;
         var (a, sub, after) = (Action, Subject, Cursor(startingAfter));
-        Events = await database.ReadAsync(sql => AdminLists.AuditAsync(sql, programId, a, sub, after, PageSize));
+        Events = await AuditQueries.PageAsync(database, programId, a, sub, after, PageSize);
         return Page();
     }
 

@@ -10,7 +10,7 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
 {
     public CustomerDto? Customer { get; private set; }
 
-    public DashboardReads.Page<PointsTransactionDto>? Ledger { get; private set; }
+    public CursorPage<PointsTransactionDto>? Ledger { get; private set; }
 
     /// <summary>A reference for the adjust form: posting the same form twice posts one entry.</summary>
     public string NewReference { get; } = Ids.New("adm_");
@@ -72,13 +72,8 @@ public sealed class CustomerDetailModel(Database database, IWritePath writes) : 
     private async Task<bool> LoadAsync(string id, string? after)
     {
         var programId = Actor.ProgramId;
-        (Customer, Ledger) = await database.ReadAsync(async sql =>
-        {
-            var customer = await Customers.ByIdAsync(sql, programId, id);
-            return customer is null
-                ? (null, null)
-                : (customer, await DashboardReads.LedgerAsync(sql, programId, customer.Id, after, PageSize));
-        });
+        Customer = await CustomerQueries.ByIdAsync(database, programId, id);
+        Ledger = Customer is null ? null : await LedgerQueries.PageForCustomerAsync(database, programId, Customer.Id, after, PageSize);
         return Customer is not null;
     }
     /// <summary>Whether the page shows the erasure's confirmation step (<c>?erase=confirm</c>).</summary>

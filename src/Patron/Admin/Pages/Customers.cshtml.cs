@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Mvc;
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
@@ -10,7 +11,7 @@ public sealed class CustomersModel(Database database) : AdminPage
 
     public string? Status { get; private set; }
 
-    public DashboardReads.Page<CustomerDto>? Result { get; private set; }
+    public CursorPage<CustomerDto>? Result { get; private set; }
 
     public async Task<IActionResult> OnGetAsync(string? q, string? status, [FromQuery(Name = "starting_after")] string? startingAfter)
     {
@@ -19,11 +20,11 @@ public sealed class CustomersModel(Database database) : AdminPage
         var programId = Actor.ProgramId;
         var after = Cursor(startingAfter);
         // An exact identifier (id, external id, email, phone, QR value) opens that customer.
-        if (Q is not null && after is null && await database.ReadAsync(sql => Customers.FindAsync(sql, programId, Q)) is { } exact)
+        if (Q is not null && after is null && await CustomerQueries.FindAsync(database, programId, Q) is { } exact)
         {
             return Redirect($"/admin/customers/{exact.Id}");
         }
-        Result = await database.ReadAsync(sql => DashboardReads.CustomersAsync(sql, programId, Q, Status, after, PageSize, database.ILike));
+        Result = await CustomerQueries.BrowseAsync(database, programId, Q, Status, after, PageSize);
         return Page();
     }
 }

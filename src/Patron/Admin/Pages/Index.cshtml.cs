@@ -1,3 +1,4 @@
+using Patron.Operations.Analytics;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
@@ -6,14 +7,14 @@ public sealed class IndexModel(Database database, TimeProvider clock) : AdminPag
 {
     public const int Days = 30;
 
-    public DashboardReads.Overview? Data { get; private set; }
+    public ProgramOverview.Overview? Data { get; private set; }
 
     /// <summary>The server-rendered SVG chart (built from numbers only, so it is safe to emit as is).</summary>
     public string Chart { get; private set; } = "";
 
     public async Task OnGetAsync()
     {
-        Data = await database.ReadAsync(sql => DashboardReads.OverviewAsync(sql, Actor.ProgramId, clock.GetUtcNow(), Days));
+        Data = await ProgramOverview.ReadAsync(database, Actor.ProgramId, clock.GetUtcNow(), Days);
         Chart = SvgChart.Bars(Data.Days, "chart-title");
     }
 }

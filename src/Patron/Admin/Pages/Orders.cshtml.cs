@@ -20,15 +20,8 @@ public sealed class OrdersModel(Database database) : AdminPage
         Status = Statuses.Contains(status) ? status : null;
         // Orders are keyed by the merchant's own ids: any short text may be a cursor.
         var after = startingAfter is { Length: > 0 and <= 200 } a ? a : null;
-        var programId = Actor.ProgramId;
-        var where = "program_id = @p" + (Status is null ? "" : " AND status = @s");
-        var args = new List<(string, object?)> { ("p", programId), ("s", Status) };
-        (Rows, var more) = await database.ReadAsync(async sql =>
-        {
-            var orders = await OrderStore.PageAsync(sql, where, args, PageSize + 1, 0, after);
-            var more = orders.Count > PageSize;
-            return (await OrderStore.ToDtosAsync(sql, programId, orders.Take(PageSize).ToList()), more);
-        });
-        Next = more && Rows.Count > 0 ? Rows[^1].Id : null;
+        var page = await OrderQueries.BrowseAsync(database, Actor.ProgramId, Status, after, PageSize);
+        Rows = page.Rows;
+        Next = page.NextCursor(o => o.Id);
     }
 }

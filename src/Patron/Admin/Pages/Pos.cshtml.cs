@@ -2,7 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Mvc;
 using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
 using Patron.Operations.Orders;
+using Patron.Operations.RewardsAndRedemptions;
 using Patron.Security;
 using Patron.Storage;
 
@@ -70,22 +72,8 @@ public sealed class PosModel(Database database, IWritePath writes, StoredAnswers
         var actor = Actor;
         var customer = Customer;
         OrderDto? order = null;
-        var done = await TryAsync(async () => order = await writes.RunAsync(async context =>
-        {
-            Customers.EnsureNotBlocked(customer);
-            if (EarnMode == EarnModes.Stamps)
-            {
-                throw OperationException.Unprocessable("earn_mode_not_supported", "This program earns stamps, not points.");
-            }
-            var (placed, _) = await OrderOperations.UpsertAsync(context, actor.ProgramId, actor.CreatedBy, orderId, new OrderInput
-            {
-                CustomerId = customer.Id,
-                Total = total ?? 0m,
-                Units = count ?? 0,
-                Status = OrderStatus.Paid,
-            });
-            return placed;
-        }));
+        var done = await TryAsync(async () => order = await writes.RunAsync(context =>
+            TillOperations.AwardPurchaseAsync(context, actor.ProgramId, actor.CreatedBy, customer.Id, orderId, total, count)));
         if (!done)
         {
             return Page();
@@ -115,7 +103,7 @@ public sealed class PosModel(Database database, IWritePath writes, StoredAnswers
         {
             var (answer, _) = await IdempotentWrite.RunAsync(writes, answers, actor.ProgramId, key, hash, async context =>
                 JsonSerializer.SerializeToUtf8Bytes(
-                    await Redemptions.RedeemAsync(context, actor.ProgramId, customer.Id, rewardId, null, actor.CreatedBy)));
+                    await RedemptionOperations.RedeemAsync(context, actor.Audit, actor.ProgramId, customer.Id, new RedemptionRequest(rewardId))));
             redemption = JsonSerializer.Deserialize<RedemptionDto>(answer);
         });
         if (!done)
@@ -129,13 +117,10 @@ public sealed class PosModel(Database database, IWritePath writes, StoredAnswers
     private async Task LoadAsync(string? reference)
     {
         var programId = Actor.ProgramId;
-        (Customer, Threshold, var settings, Rewards) = await database.ReadAsync(async sql =>
-        {
-            var customer = reference is null ? null : await Customers.FindAsync(sql, programId, reference);
-            var cheapest = await Storage.Rewards.CheapestEnabledAsync(sql, programId);
-            var rewards = customer is null ? [] : await DashboardReads.EnabledRewardsAsync(sql, programId);
-            return (customer, cheapest?.PointsCost ?? cheapest?.Variable?.MinPoints, await OrderSettings.ReadAsync(sql, programId), rewards);
-        });
+        Customer = reference is null ? null : await CustomerQueries.FindAsync(database, programId, reference);
+        Threshold = await RewardQueries.FirstThresholdAsync(database, programId);
+        Rewards = Customer is null ? [] : await RewardQueries.EnabledAsync(database, programId);
+        var settings = await OrderSettings.ReadAsync(database, programId);
         EarnMode = settings.EarnMode;
         Currency = settings.Currency;
     }

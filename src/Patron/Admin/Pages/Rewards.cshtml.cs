@@ -40,7 +40,7 @@ public sealed class RewardsModel(Database database, IWritePath writes) : AdminPa
         await LoadAsync(Cursor(startingAfter));
         if (Actor.IsOwner && Cursor(edit) is { } id)
         {
-            Editing = await database.ReadAsync(sql => Storage.Rewards.FindAsync(sql, Actor.ProgramId, id));
+            Editing = await RewardQueries.FindAsync(database, Actor.ProgramId, id);
         }
     }
 
@@ -132,7 +132,7 @@ public sealed class RewardsModel(Database database, IWritePath writes) : AdminPa
         var done = await TryAsync(async () =>
         {
             parsed = VoucherOperations.ReadFile(text);
-            var reward = await database.ReadAsync(sql => Storage.Rewards.GetAsync(sql, programId, rewardId));
+            var reward = await RewardQueries.GetAsync(database, programId, rewardId);
             rewardName = reward.Name;
             if (parsed.Codes.Count > 0)
             {

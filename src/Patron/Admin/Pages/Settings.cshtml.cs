@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Patron.Domain;
 using Patron.Operations.Programs;
+using Patron.Operations.RewardsAndRedemptions;
 using Patron.Storage;
 using static Patron.Operations.Programs.ProgramSettings;
 
@@ -181,7 +182,7 @@ public sealed class SettingsModel(Database database, IWritePath writes) : AdminP
     {
         var programId = Actor.ProgramId;
         ProgramId = programId;
-        Rewards = await database.ReadAsync(sql => DashboardReads.EnabledRewardsAsync(sql, programId));
+        Rewards = await RewardQueries.EnabledAsync(database, programId);
         return await GetAsync(database, programId);
     }
 }

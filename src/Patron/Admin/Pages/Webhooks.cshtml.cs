@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Patron.Domain;
 using Patron.Operations.Webhooks;
 using Patron.Storage;
 using Patron.Webhooks;
@@ -15,7 +16,7 @@ public sealed class WebhooksModel(Database database, IWritePath writes, WebhookS
 
     public WebhookEndpointRow? Selected { get; private set; }
 
-    public DashboardReads.Page<WebhookDeliveryDto>? Deliveries { get; private set; }
+    public CursorPage<WebhookDeliveryDto>? Deliveries { get; private set; }
 
     public string? CreatedSecret { get; private set; }
 
@@ -30,7 +31,7 @@ public sealed class WebhooksModel(Database database, IWritePath writes, WebhookS
                 return NotFound();
             }
             var programId = Actor.ProgramId;
-            Deliveries = await database.ReadAsync(sql => DashboardReads.DeliveriesAsync(sql, programId, Selected.Id, Cursor(startingAfter), PageSize));
+            Deliveries = await WebhookDeliveryQueries.PageAsync(database, programId, Selected.Id, Cursor(startingAfter), PageSize);
         }
         return Page();
     }

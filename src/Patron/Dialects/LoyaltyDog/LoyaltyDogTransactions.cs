@@ -101,9 +101,9 @@ public static class LoyaltyDogTransactions
             }
             var customer = await Customers.StateAsync(sql, caller.ProgramId, customerId);
             // As on the native ledger: a blocked customer earns and redeems nothing; the merchant may still adjust.
-            if (customer.Status == CustomerStatus.Blocked && input.Type != LoyaltyDogTransaction.Adjust)
+            if (input.Type != LoyaltyDogTransaction.Adjust)
             {
-                throw ApiException.Forbidden("customer_blocked", "This customer is blocked.");
+                CustomerStatus.EnsureNotBlocked(customer.Status);
             }
             return input.Type switch
             {

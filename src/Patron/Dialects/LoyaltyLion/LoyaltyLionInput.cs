@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Patron.Domain;
 using Patron.Operations.CustomerAccounts;
+using Patron.Operations.Orders;
 using Patron.Storage;
 
 namespace Patron.Dialects.LoyaltyLion;
@@ -12,7 +13,7 @@ namespace Patron.Dialects.LoyaltyLion;
 /// </summary>
 internal static class LoyaltyLionInput
 {
-    /// <summary>An amount from 0 to <see cref="Limits.MaxAmount"/> with at most 4 decimals, or null when absent.</summary>
+    /// <summary>An amount from 0 to <see cref="Limits.MaxAmount"/> with at most 4 decimals (the core's bounds), or null when absent.</summary>
     public static decimal? Amount(JsonElement? value, string name)
     {
         if (value is not { ValueKind: not JsonValueKind.Null } v)
@@ -26,10 +27,13 @@ internal static class LoyaltyLionInput
             JsonValueKind.Number => v.TryGetDecimal(out amount),
             _ => false,
         };
-        return read && Limits.IsAmount(amount)
-            ? amount
-            : throw OperationException.Invalid(name,
-                $"'{name}' must be an amount from 0 to {Limits.MaxAmount} with at most 4 decimals, such as \"99.95\".");
+        if (!read)
+        {
+            throw OperationException.Invalid(name, $"'{name}' must be an amount with at most 4 decimals, such as \"99.95\".");
+        }
+        // The bounds are the core's, checked once for every order amount (OrderOperations.CheckAmount).
+        OrderOperations.CheckAmount(name, amount);
+        return amount;
     }
 
     /// <summary>An id given as a string or a whole number, trimmed; null when absent or empty.</summary>

@@ -31,14 +31,9 @@ public static class PosRoutes
     {
         var input = await http.ReadJsonAsync<CheckinRequest>();
         RequireIdentity(input.Phone, input.CustomerId);
-        if (input.Amount is { } amount && !Limits.IsAmount(amount))
-        {
-            throw ApiException.Invalid("amount", $"'amount' must be from 0 to {Limits.MaxAmount}, with at most {Limits.AmountDecimals} decimals.");
-        }
-        if (input.Units is < 0 or > Limits.MaxUnits)
-        {
-            throw ApiException.Invalid("units", $"'units' must be a whole number from 0 to {Limits.MaxUnits}.");
-        }
+        // The order's own checks of its total (Loyalty+'s amount) and units, before the customer is looked up.
+        CoreChecks.Run(() => OrderOperations.Validate(null, new OrderInput { Total = input.Amount, Units = input.Units }, creating: false),
+            ("total", "amount"));
         var storeId = input.StoreId?.Trim();
         if (storeId is not null && (storeId.Length is 0 or > MaxStoreIdLength || !storeId.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-')))
         {

@@ -48,14 +48,8 @@ public static class OrderOperations
         {
             throw OperationException.Missing("total");
         }
-        if (input.Total is { } total && !Limits.IsAmount(total))
-        {
-            throw OperationException.Invalid("total", $"'total' must be an amount from 0 to {Limits.MaxAmount}, with at most 4 decimals.");
-        }
-        if (input.RefundedTotal is { } refunded && !Limits.IsAmount(refunded))
-        {
-            throw OperationException.Invalid("refunded_total", $"'refunded_total' must be an amount from 0 to {Limits.MaxAmount}, with at most 4 decimals.");
-        }
+        CheckAmount("total", input.Total);
+        CheckAmount("refunded_total", input.RefundedTotal);
         if (input.Status is { } s && !OrderStatus.Requestable(s))
         {
             throw OperationException.Invalid("status", "'status' must be 'placed', 'paid' or 'cancelled'.");
@@ -77,6 +71,15 @@ public static class OrderOperations
         {
             throw OperationException.Invalid("discount_codes",
                 $"'discount_codes' must be up to {Limits.DiscountCodesPerOrder} codes of 1 to {Limits.DiscountCodeLength} characters.");
+        }
+    }
+
+    /// <summary>An amount of an order (its total, what is refunded): from 0 to <see cref="Limits.MaxAmount"/> with at most 4 decimals.</summary>
+    public static void CheckAmount(string param, decimal? amount)
+    {
+        if (amount is { } a && !Limits.IsAmount(a))
+        {
+            throw OperationException.Invalid(param, $"'{param}' must be an amount from 0 to {Limits.MaxAmount}, with at most 4 decimals.");
         }
     }
 

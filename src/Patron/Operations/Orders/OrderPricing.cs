@@ -11,6 +11,8 @@ public sealed record OrderSettings(string Currency, string EarnMode, decimal Poi
             "SELECT currency, earn_mode, points_per_unit_e4, rounding, points_delay_days FROM programs WHERE id = @p",
             r => new OrderSettings(r.GetString(0), r.GetString(1), Money.FromE4(r.GetInt64(2)), r.GetString(3), Convert.ToInt64(r.GetValue(4))),
             ("p", programId)))[0];
+
+    public static Task<OrderSettings> ReadAsync(Database db, string programId) => db.ReadAsync(sql => ReadAsync(sql, programId));
 }
 
 /// <summary>

@@ -32,6 +32,17 @@ public static class LedgerQueries
                 Ledger.Map, ("id", id), ("p", programId))
             ?? throw OperationException.NotFound("points transaction", id));
 
+    /// <summary>A customer's ledger (by Patron id) as the dashboard pages it: newest first, by <c>starting_after</c>.</summary>
+    public static Task<CursorPage<PointsTransactionDto>> PageForCustomerAsync(Database db, string programId, string customerId, string? startingAfter, int limit) =>
+        db.ReadAsync(async sql =>
+        {
+            var rows = await sql.ListAsync(
+                $"SELECT {Ledger.Columns} FROM points_transactions WHERE customer_id = @c AND program_id = @p" +
+                (startingAfter is null ? "" : " AND id < @after") + " ORDER BY id DESC LIMIT @n",
+                Ledger.Map, ("c", customerId), ("p", programId), ("after", startingAfter), ("n", limit + 1));
+            return CursorPage.Of(rows, limit, startingAfter);
+        });
+
     private static async Task<ListEnvelope<PointsTransactionDto>> ListAsync(Sql sql, Paging paging, string where, List<(string, object?)> args)
     {
         var listArgs = new List<(string, object?)>(args);

@@ -72,10 +72,7 @@ public static class StampOperations
     {
         var sql = context.Sql;
         var customer = await Customers.GetAsync(sql, programId, customerReference);
-        if (customer.Status == CustomerStatus.Blocked)
-        {
-            throw OperationException.Forbidden("customer_blocked", "This customer is blocked and cannot collect stamps.");
-        }
+        CustomerStatus.EnsureNotBlocked(customer.Status, "collect stamps");
         await Ledger.LockCustomerAsync(context, customer.Id);
         if (reference is not null)
         {
