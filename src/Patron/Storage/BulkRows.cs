@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text;
+using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -7,17 +9,14 @@ namespace Patron.Storage;
 
 /// <summary>
 /// Many rows of one table in the caller's transaction, in few statements: multi-row <c>INSERT</c>s on
-/// SQLite (prepared once per shape on the writer's connection) and binary <c>COPY</c> on PostgreSQL.
+/// SQLite (one statement per table, the rows in one JSON parameter) and binary <c>COPY</c> on PostgreSQL.
 /// Values are <see cref="string"/>, <see cref="long"/> or null, as every column these rows fill is
 /// <c>TEXT</c> or an integer. Used by bulk writes that have already decided every row is new (the
 /// customer import); a clash with a unique index fails the whole statement, and so the operation.
 /// </summary>
 public static class BulkRows
 {
-    /// <summary>Rows per SQLite statement: bounds the statement's parameters (SQLite names each one).</summary>
-    private const int MaxRowsPerStatement = 32;
-
-    private static readonly ConcurrentDictionary<(string Table, string Columns, int Rows), string> InsertTexts = new();
+    private static readonly ConcurrentDictionary<(string Table, string Columns), string> InsertTexts = new();
 
     public static async Task InsertAsync(WriteContext context, string table, string[] columns, IReadOnlyList<object?[]> rows)
     {
@@ -36,50 +35,46 @@ public static class BulkRows
     }
 
     /// <summary>
-    /// Statements of 32, 16, 8, 4, 2 or 1 rows, so that a writer's statement cache holds at most six texts per table.
+    /// One statement per table: the rows travel as one JSON array of arrays in one parameter and SQLite's
+    /// <c>json_each</c> unpacks them. (Named parameters cost SQLite a linear search each, so a statement of
+    /// many rows with a parameter per value grows quadratic; and every statement inside the write path's
+    /// savepoint pays a walk of its in-memory journal, so fewer statements are cheaper.)
     /// </summary>
     private static async Task InsertSqliteAsync(Sql sql, string table, string[] columns, IReadOnlyList<object?[]> rows)
     {
-        var at = 0;
-        while (at < rows.Count)
+        var text = InsertTexts.GetOrAdd((table, string.Join(',', columns)), _ =>
+            $"INSERT INTO {table} ({string.Join(", ", columns)}) SELECT "
+            + string.Join(", ", Enumerable.Range(0, columns.Length).Select(c => $"value ->> {c}"))
+            + " FROM json_each(@rows)");
+        var buffer = new ArrayBufferWriter<byte>(rows.Count * columns.Length * 16);
+        using (var json = new Utf8JsonWriter(buffer))
         {
-            var n = MaxRowsPerStatement;
-            while (n > rows.Count - at)
+            json.WriteStartArray();
+            foreach (var row in rows)
             {
-                n /= 2;
-            }
-            var text = InsertTexts.GetOrAdd((table, string.Join(',', columns), n), key => InsertText(table, columns, key.Rows));
-            var args = new (string, object?)[n * columns.Length];
-            for (var r = 0; r < n; r++)
-            {
-                var row = rows[at + r];
-                for (var c = 0; c < columns.Length; c++)
+                json.WriteStartArray();
+                foreach (var value in row)
                 {
-                    args[(r * columns.Length) + c] = (Name(r, c), row[c]);
+                    switch (value)
+                    {
+                        case null:
+                            json.WriteNullValue();
+                            break;
+                        case string s:
+                            json.WriteStringValue(s);
+                            break;
+                        case long l:
+                            json.WriteNumberValue(l);
+                            break;
+                        default:
+                            throw new ArgumentException($"A bulk row of {table} holds a {value.GetType().Name}; only text and integers are written.");
+                    }
                 }
+                json.WriteEndArray();
             }
-            await sql.ExecuteAsync(text, args);
-            at += n;
+            json.WriteEndArray();
         }
-    }
-
-    private static readonly ConcurrentDictionary<int, string> Names = new();
-
-    private static string Name(int row, int column) => Names.GetOrAdd((row << 8) | column, k => $"@v{k >> 8}_{k & 0xFF}");
-
-    private static string InsertText(string table, string[] columns, int rows)
-    {
-        var text = new StringBuilder($"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ");
-        for (var r = 0; r < rows; r++)
-        {
-            text.Append(r == 0 ? "(" : ", (");
-            for (var c = 0; c < columns.Length; c++)
-            {
-                text.Append(c == 0 ? "" : ", ").Append(Name(r, c));
-            }
-            text.Append(')');
-        }
-        return text.ToString();
+        await sql.ExecuteAsync(text, ("rows", Encoding.UTF8.GetString(buffer.WrittenSpan)));
     }
 
     private static async Task CopyAsync(Sql sql, string table, string[] columns, IReadOnlyList<object?[]> rows)
