@@ -79,9 +79,11 @@ public static class AuditTrail
         {
             throw new ArgumentException($"'{action}' is not one of AuditActions.All.", nameof(action));
         }
-        var (b, a) = Snapshots(before, after);
-        return [Ids.New("aud_"), programId, actor.Kind, actor.Id, action, AuditActions.SubjectOf(action), subjectId, customerId,
-            b?.ToJsonString(Json), a?.ToJsonString(Json), context.NowMs];
+        // A new customer's snapshot is the customer as the API shows it: flat, and without a secret field to drop.
+        var (b, a) = before is null && after is CustomerDto customer
+            ? (null, JsonSerializer.Serialize(customer, Json))
+            : Snapshots(before, after) is var (sb, sa) ? (sb?.ToJsonString(Json), sa?.ToJsonString(Json)) : default;
+        return [Ids.New("aud_"), programId, actor.Kind, actor.Id, action, AuditActions.SubjectOf(action), subjectId, customerId, b, a, context.NowMs];
     }
 
     /// <summary>The two snapshots as JSON objects without secrets, reduced to the changed fields when both exist.</summary>

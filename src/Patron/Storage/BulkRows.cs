@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Npgsql;
@@ -46,7 +47,14 @@ public static class BulkRows
             $"INSERT INTO {table} ({string.Join(", ", columns)}) SELECT "
             + string.Join(", ", Enumerable.Range(0, columns.Length).Select(c => $"value ->> {c}"))
             + " FROM json_each(@rows)");
-        var buffer = new ArrayBufferWriter<byte>(rows.Count * columns.Length * 16);
+        await sql.ExecuteAsync(text, ("rows", Json(table, rows)));
+    }
+
+    /// <summary>The rows as a JSON array of arrays (a loop run once per batch: compiled optimised from the start).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static string Json(string table, IReadOnlyList<object?[]> rows)
+    {
+        var buffer = new ArrayBufferWriter<byte>(rows.Count * rows[0].Length * 16);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
@@ -74,7 +82,7 @@ public static class BulkRows
             }
             json.WriteEndArray();
         }
-        await sql.ExecuteAsync(text, ("rows", Encoding.UTF8.GetString(buffer.WrittenSpan)));
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
     private static async Task CopyAsync(Sql sql, string table, string[] columns, IReadOnlyList<object?[]> rows)
