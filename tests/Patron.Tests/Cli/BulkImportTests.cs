@@ -92,7 +92,7 @@ public sealed class BulkImportTests
             events.ShouldBe(rowEvents[externalId], externalId);
         }
         var bulkAudit = await ImportAuditAsync(bulk, customers);
-        bulkAudit.Count.ShouldBe(NewRows + 2);
+        bulkAudit.Count.ShouldBe(NewRows + 3); // the new customers, and the three rows that changed one
         bulkAudit.ShouldBe(await ImportAuditAsync(rowByRow, await rowByRow.AllAsync("/api/v1/customers")));
 
         // A second run finds every customer: nothing is created or credited again.
