@@ -144,7 +144,7 @@ internal sealed class CustomerImport(
 
     private async Task WriteAsync(Row[] rows)
     {
-        var outcomes = rowPerOperation ? await Task.WhenAll(rows.Select(RunRowAsync)) : await RunBatchAsync(rows);
+        var outcomes = options.DryRun || options.RowByRow ? await RunPerRowAsync(rows) : await RunBulkAsync(rows);
         for (var i = 0; i < rows.Length; i++)
         {
             await RecordAsync(rows[i].Line, outcomes[i]);
@@ -213,6 +213,53 @@ internal sealed class CustomerImport(
         {
             return new(Outcome.Rejected, null, $"not written: {e.Message}");
         }
+    }
+
+    private async Task<RowOutcome[]> RunPerRowAsync(Row[] rows) =>
+        rowPerOperation ? await Task.WhenAll(rows.Select(RunRowAsync)) : await RunBatchAsync(rows);
+
+    /// <summary>
+    /// The bulk path (<see cref="CustomerBulkCreate"/>): the rows whose identifiers are all new are created in
+    /// one operation, so one transaction; then the others (updates, conflicts, duplicates within the file) go
+    /// through the per-row path, in file order, and see the customers just created. When the bulk operation
+    /// fails (a clash with a customer another writer created meanwhile), it left nothing, and every row of the
+    /// batch goes through the per-row path.
+    /// </summary>
+    private async Task<RowOutcome[]> RunBulkAsync(Row[] rows)
+    {
+        CustomerDto?[] created;
+        try
+        {
+            var bulkRows = rows.Select(r => new CustomerBulkCreate.Row(r.Fields, r.Points)).ToArray();
+            created = await path.RunAsync(context =>
+                CustomerBulkCreate.CreateAsync(context, programId, bulkRows, options.Actor ?? Actor.Cli, options.CreatedBy ?? "import"));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            created = new CustomerDto?[rows.Length];
+        }
+        var outcomes = new RowOutcome[rows.Length];
+        var rest = new List<int>();
+        for (var i = 0; i < rows.Length; i++)
+        {
+            if (created[i] is { } customer)
+            {
+                outcomes[i] = new(Outcome.Created, customer.Id, null);
+            }
+            else
+            {
+                rest.Add(i);
+            }
+        }
+        if (rest.Count > 0)
+        {
+            var restOutcomes = await RunPerRowAsync([.. rest.Select(i => rows[i])]);
+            for (var k = 0; k < rest.Count; k++)
+            {
+                outcomes[rest[k]] = restOutcomes[k];
+            }
+        }
+        return outcomes;
     }
 
     private async Task<RowOutcome[]> RunBatchAsync(Row[] rows)

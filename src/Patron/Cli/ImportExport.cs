@@ -29,8 +29,10 @@ public static class ImportExport
     /// <param name="Report">Where to write one CSV line per row: line, outcome, customer id, detail.</param>
     /// <param name="Actor">Who the audit trail names (the command line when none); the dashboard names its staff user.</param>
     /// <param name="CreatedBy">The <c>created_by</c> of opening balances ("import" when none).</param>
+    /// <param name="RowByRow">Write every row through the per-row path, without the bulk path for new customers.</param>
     public sealed record ImportOptions(
-        bool DryRun = false, bool UpdateExisting = false, TextWriter? Report = null, Actor? Actor = null, string? CreatedBy = null);
+        bool DryRun = false, bool UpdateExisting = false, TextWriter? Report = null, Actor? Actor = null, string? CreatedBy = null,
+        bool RowByRow = false);
 
     public sealed record ImportResult(long Created, long Updated, long Rejected, long Conflicts = 0);
 

@@ -224,9 +224,10 @@ public static class PatronCli
         var dryRun = new Option<bool>("--dry-run") { Description = "Check every row and report what would happen; write nothing." };
         var updateExisting = new Option<bool>("--update-existing") { Description = "Update a customer found by email or phone alone (otherwise such a row is a conflict)." };
         var reportFile = new Option<string>("--report") { Description = "Write one CSV line per row (line, outcome, customer_id, detail) to this file." };
+        var rowByRow = new Option<bool>("--row-by-row") { Description = "Write every row through the per-row path, without the bulk path for new customers (slower)." };
         var customers = new Command("customers", "Create or update customers from a CSV file, with their opening points balances.")
         {
-            file, program, dryRun, updateExisting, reportFile, DataOption(),
+            file, program, dryRun, updateExisting, reportFile, rowByRow, DataOption(),
         };
         customers.TreatUnmatchedTokensAsErrors = false;
         customers.SetAction(async (ParseResult parse, CancellationToken _) =>
@@ -243,7 +244,7 @@ public static class PatronCli
             await using var writer = database.IsSqlite ? new SqliteWritePath(database, TimeProvider.System) : null;
             IWritePath writes = writer is not null ? writer : WritePath(database);
             await using var report = parse.GetValue(reportFile) is { } reportPath ? new StreamWriter(reportPath) : null;
-            var options = new ImportExport.ImportOptions(parse.GetValue(dryRun), parse.GetValue(updateExisting), report);
+            var options = new ImportExport.ImportOptions(parse.GetValue(dryRun), parse.GetValue(updateExisting), report, RowByRow: parse.GetValue(rowByRow));
             var progress = new ImportExport.Progress(options.DryRun ? "checked" : "imported");
             var result = await ImportExport.ImportCustomersAsync(writes, programId, path, Console.Error,
                 (fraction, rows) => progress.Report(fraction, rows), rowPerOperation: writer is not null, options);

@@ -79,6 +79,18 @@ public static class Events
 
     private static string WithChange(string change) => Combined.GetOrAdd(change, c => $"WITH change AS ({c}) {InsertSql}");
 
+    /// <summary>The columns of <see cref="Row"/>, for <see cref="BulkRows"/>.</summary>
+    public static readonly string[] RowColumns = ["id", "program_id", "type", "data", "created_at", "subject_id"];
+
+    /// <summary>
+    /// The row an event write would insert, for a bulk write that inserts many at once (its webhook
+    /// deliveries are the caller's: <see cref="Webhooks.WebhookFanout.DeliveryRow"/>).
+    /// </summary>
+    public static object?[] Row<T>(WriteContext context, string programId, string id, string type, T data) =>
+        EventTypes.IsKnown(type)
+            ? [id, programId, type, JsonSerializer.Serialize(data, JsonFormat.Options), context.NowMs, SubjectOf(data)]
+            : throw new ArgumentException($"'{type}' is not one of the event types in EventTypes.All.", nameof(type));
+
     /// <summary>The customer an event is about, recorded so that erasure can redact it.</summary>
     private static string? SubjectOf(object? data) => data switch
     {

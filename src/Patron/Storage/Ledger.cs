@@ -15,7 +15,7 @@ namespace Patron.Storage;
 /// entry is a lot: <c>remaining</c> is what spending, reversal and expiry have not yet taken from it,
 /// oldest lot first, and <c>expires_at</c> is when that remainder expires.
 /// </remarks>
-public static class Ledger
+public static partial class Ledger
 {
     public const string Columns =
         "id, customer_id, points, type, description, reference, balance_after, created_by, created_at, status, available_at, expires_at, order_id, label";

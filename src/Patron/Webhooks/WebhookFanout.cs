@@ -63,6 +63,18 @@ public static class WebhookFanout
         return n;
     }
 
+    /// <summary>The program's enabled endpoints (id and subscribed types), for a bulk write that adds its deliveries itself.</summary>
+    public static async Task<IReadOnlyList<(string Id, string Events)>> SubscribersAsync(WriteContext context, string programId) =>
+        [.. (await EndpointsAsync(context, programId)).Select(e => (e.Id, e.Events))];
+
+    /// <summary>The columns of <see cref="DeliveryRow"/>, for <see cref="BulkRows"/>.</summary>
+    public static readonly string[] DeliveryColumns =
+        ["id", "program_id", "endpoint_id", "event_id", "event_type", "status", "attempts", "next_attempt_at", "created_at"];
+
+    /// <summary>The delivery row <see cref="AddDeliveriesAsync"/> writes for one endpoint subscribed to the event.</summary>
+    public static object?[] DeliveryRow(WriteContext context, string programId, string endpointId, string eventId, string type) =>
+        [Ids.New("whd_"), programId, endpointId, eventId, type, "pending", 0L, context.NowMs, context.NowMs];
+
     private static string Insert(int rows) =>
         "INSERT INTO webhook_deliveries (id, program_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at, created_at) VALUES "
         + string.Join(", ", Enumerable.Range(0, rows).Select(i => $"(@id{i}, @p, @e{i}, @ev, @t, 'pending', 0, @now, @now)"));
