@@ -66,6 +66,7 @@ public static class PatronApp
         services.AddSingleton<IJob, BirthdayJob>();
         services.AddSingleton<IJob, IdempotencyCleanupJob>();
         services.AddSingleton<IJob, RateLimitCleanupJob>();
+        services.AddSingleton<IJob, SqliteStatisticsJob>();
         services.AddHostedService<JobRunner>();
         services.AddSingleton<Webhooks.WebhookSecrets>();
         services.AddSingleton<Security.StoredAnswers>();

@@ -149,9 +149,11 @@ public sealed class Database : IDisposable
             await using var connection = await OpenAsync();
             return await query(new Sql(connection));
         }
-        if (!_readers.TryTake(out var reader))
+        var generation = Volatile.Read(ref _readerGeneration);
+        if (!_readers.TryTake(out var reader) || reader.Generation != generation)
         {
-            reader = new Reader((SqliteConnection)Open(), new StatementCache());
+            reader?.Dispose();
+            reader = new Reader((SqliteConnection)Open(), new StatementCache(), generation);
         }
         var healthy = false;
         try
@@ -162,7 +164,7 @@ public sealed class Database : IDisposable
         }
         finally
         {
-            if (healthy && _readers.Count < MaxIdleReaders)
+            if (healthy && reader.Generation == Volatile.Read(ref _readerGeneration) && _readers.Count < MaxIdleReaders)
             {
                 _readers.Add(reader);
             }
@@ -176,7 +178,25 @@ public sealed class Database : IDisposable
     private const int MaxIdleReaders = 16;
     private readonly System.Collections.Concurrent.ConcurrentBag<Reader> _readers = [];
 
-    private sealed record Reader(SqliteConnection Connection, StatementCache Statements) : IDisposable
+    private int _readerGeneration;
+
+    /// <summary>
+    /// SQLite: retires the pooled read connections, so that reads from now on run on new ones. A connection
+    /// reads the planner's statistics when it opens, and ANALYZE elsewhere does not reach it
+    /// (Jobs.SqliteStatisticsJob).
+    /// </summary>
+    public void RenewReaders()
+    {
+        Interlocked.Increment(ref _readerGeneration);
+        if (IsSqlite)
+        {
+            // Microsoft.Data.Sqlite pools the handles underneath: a "new" connection would be an old one.
+            using var any = new SqliteConnection(ConnectionString);
+            SqliteConnection.ClearPool(any);
+        }
+    }
+
+    private sealed record Reader(SqliteConnection Connection, StatementCache Statements, int Generation) : IDisposable
     {
         public void Dispose()
         {

@@ -13,6 +13,9 @@ public static class Migrator
     // Any constant works; it only has to be the same for every Patron process on one PostgreSQL database.
     private const long PostgresLockId = 0x5041_5452_4F4E; // "PATRON"
 
+    /// <summary>SQLite's ANALYZE, sampling at most 1,000 rows per index: milliseconds at any size.</summary>
+    public const string SqliteStatistics = "PRAGMA analysis_limit=1000; ANALYZE;";
+
     public static IReadOnlyList<(int Version, string Name, string Sql)> Scripts(DatabaseProvider provider)
     {
         var folder = provider == DatabaseProvider.Sqlite ? "sqlite" : "postgres";
@@ -82,6 +85,11 @@ public static class Migrator
                     ("v", version), ("n", name), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
                 await tx.CommitAsync(ct);
                 done.Add(name);
+            }
+            if (db.IsSqlite)
+            {
+                // The query planner's statistics, before any reader opens (Jobs.SqliteStatisticsJob keeps them current).
+                await sql.ExecuteAsync(SqliteStatistics);
             }
             return done;
         }

@@ -36,7 +36,7 @@ public sealed class SqliteStatisticsTests
         var db = server.App.Services.GetRequiredService<Database>();
         var plan = await db.ReadAsync(sql => sql.ListAsync("EXPLAIN QUERY PLAN " + CustomerLedgerPage, r => r.GetString(3),
             ("c", customers[0]), ("p", server.ProgramId)));
-        string.Join(" | ", plan).ShouldContain("ix_points_transactions_customer");
+        string.Join(" | ", plan).ShouldContain("ix_points_transactions_customer", customMessage: string.Join(" | ", plan) + " / " + string.Join(" ; ", await db.ReadAsync(sql => sql.ListAsync("SELECT idx || ':' || stat FROM sqlite_stat1 WHERE tbl = 'points_transactions'", r => r.GetString(0)))));
         var page = await server.Client.GetJsonAsync(PointsPath(customers[0]));
         page.Code.ShouldBe(200);
         page.Body.GetProperty("data").GetArrayLength().ShouldBe(3);
