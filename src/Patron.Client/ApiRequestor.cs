@@ -66,43 +66,13 @@ internal sealed class ApiRequestor(PatronClientOptions options, HttpClient http)
 
         for (var attempt = 0; ; attempt++)
         {
-            using var request = new HttpRequestMessage(method, uri);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
-            request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
-            if (idempotencyKey is not null)
+            using var request = NewRequest(method, uri, apiKey, idempotencyKey, content);
+            var reply = await TrySendAsync(request, uri, attempt, retries, ct).ConfigureAwait(false);
+            if (reply is null)
             {
-                request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+                continue;
             }
-            if (content is not null)
-            {
-                request.Content = new ByteArrayContent(content);
-                request.Content.Headers.ContentType = Json;
-            }
-
-            HttpStatusCode status;
-            HttpResponseHeaders headers;
-            byte[] answer;
-            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
-            {
-                timeout.CancelAfter(options.Timeout);
-                try
-                {
-                    using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
-                    status = response.StatusCode;
-                    headers = response.Headers;
-                    answer = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
-                }
-                catch (Exception e) when (!ct.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
-                {
-                    var what = e is OperationCanceledException ? $"no answer within {options.Timeout.TotalSeconds:0.#} s" : e.Message;
-                    if (attempt >= retries)
-                    {
-                        throw new PatronException($"Could not reach Patron at {uri.GetLeftPart(UriPartial.Authority)} ({what}).", e);
-                    }
-                    await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
-                    continue;
-                }
-            }
+            var (status, headers, answer) = reply.Value;
 
             var code = (int)status;
             if (code is >= 200 and < 300)
@@ -123,6 +93,55 @@ internal sealed class ApiRequestor(PatronClientOptions options, HttpClient http)
                 continue;
             }
             throw error;
+        }
+    }
+
+    /// <summary>The status, headers and body of one answer.</summary>
+    private readonly record struct Reply(HttpStatusCode Status, HttpResponseHeaders Headers, byte[] Body);
+
+    /// <summary>One attempt's request: the key, JSON accepted, the idempotency key of the call, and the body if any.</summary>
+    private static HttpRequestMessage NewRequest(HttpMethod method, Uri uri, string apiKey, string? idempotencyKey, byte[]? content)
+    {
+        var request = new HttpRequestMessage(method, uri);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
+        if (idempotencyKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("Idempotency-Key", idempotencyKey);
+        }
+        if (content is not null)
+        {
+            request.Content = new ByteArrayContent(content);
+            request.Content.Headers.ContentType = Json;
+        }
+        return request;
+    }
+
+    /// <summary>
+    /// One attempt within the timeout: the answer, or null after waiting out a network failure that may be
+    /// retried; the last one allowed throws.
+    /// </summary>
+    private async Task<Reply?> TrySendAsync(HttpRequestMessage request, Uri uri, int attempt, int retries, CancellationToken ct)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(options.Timeout);
+        try
+        {
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token).ConfigureAwait(false);
+            var status = response.StatusCode;
+            var headers = response.Headers;
+            var answer = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+            return new Reply(status, headers, answer);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested && e is HttpRequestException or OperationCanceledException or IOException)
+        {
+            var what = e is OperationCanceledException ? $"no answer within {options.Timeout.TotalSeconds:0.#} s" : e.Message;
+            if (attempt >= retries)
+            {
+                throw new PatronException($"Could not reach Patron at {uri.GetLeftPart(UriPartial.Authority)} ({what}).", e);
+            }
+            await Task.Delay(Backoff(attempt), ct).ConfigureAwait(false);
+            return null;
         }
     }
 

@@ -22,6 +22,7 @@ public static class PatronApp
         ["--data"] = "Patron:DataDir",
     };
 
+    /// <summary>The web server: its host settings, then <see cref="AddPatronServices"/>, <see cref="UsePatronPipeline"/> and <see cref="MapPatronEndpoints"/>.</summary>
     public static WebApplication Build(string[] args, TimeProvider? clock = null)
     {
         // No reloading of appsettings.json on change: it would watch the content root (the current
@@ -42,11 +43,20 @@ public static class PatronApp
         // Request logging would write customers' emails and phones from URLs: keep framework logs to warnings.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.EntityFrameworkCore", LogLevel.Warning);
+        AddPatronServices(builder.Services, builder.Configuration, clock);
 
-        var services = builder.Services;
-        services.Configure<PatronOptions>(builder.Configuration.GetSection("Patron"));
+        var app = builder.Build();
+        UsePatronPipeline(app);
+        MapPatronEndpoints(app);
+        return app;
+    }
+
+    /// <summary>The services: database and write path, jobs, webhooks, OpenAPI, and each front door's own.</summary>
+    private static void AddPatronServices(IServiceCollection services, ConfigurationManager configuration, TimeProvider? clock)
+    {
+        services.Configure<PatronOptions>(configuration.GetSection("Patron"));
         services.AddSingleton(clock ?? TimeProvider.System);
-        services.AddSingleton(_ => Database.FromConfiguration(builder.Configuration));
+        services.AddSingleton(_ => Database.FromConfiguration(configuration));
         services.AddSingleton<IWritePath>(sp =>
         {
             var db = sp.GetRequiredService<Database>();
@@ -91,8 +101,11 @@ public static class PatronApp
         services.AddPatronMcp();
         Members.MembersApp.AddMembers(services);
         services.AddAdmin();
+    }
 
-        var app = builder.Build();
+    /// <summary>The middleware every request passes, in order: proxies, limits, tracking, errors, docs, authentication.</summary>
+    private static void UsePatronPipeline(WebApplication app)
+    {
         app.UsePatronForwardedHeaders(); // only from Patron:ForwardedHeaders proxies (docs/OPERATIONS.md)
         app.Use(ServerLimits.MarkInApplication);
         app.UseMiddleware<RequestTrackingMiddleware>();
@@ -110,7 +123,11 @@ public static class PatronApp
             o.DocumentTitle = "Patron API reference";
         });
         app.UseMiddleware<ApiKeyAuthenticationMiddleware>();
+    }
 
+    /// <summary>The routes: OpenAPI, health and metrics, the native API (one group per resource), then the other front doors.</summary>
+    private static void MapPatronEndpoints(WebApplication app)
+    {
         app.MapOpenApi();
         app.MapGet("/healthz", () => TypedResults.Ok(new { status = "ok" })).ExcludeFromDescription();
         app.MapGet("/readyz", Readiness.CheckAsync).ExcludeFromDescription();
@@ -150,7 +167,6 @@ public static class PatronApp
         app.MapPatronMcp();
         Members.MembersApp.MapMembers(app);
         app.MapAdmin();
-        return app;
     }
 
     /// <summary>Builds the server and prepares its database: migrations, then the first key if there is none.</summary>

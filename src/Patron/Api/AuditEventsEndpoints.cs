@@ -61,16 +61,8 @@ public static class AuditEventsEndpoints
             .Add("subject_type = @subject_type", "subject_type", subjectType)
             .Add("subject_id = @subject_id", "subject_id", q["subject_id"].ToString())
             .Add("actor_id = @actor_id", "actor_id", q["actor_id"].ToString());
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            var listArgs = new List<(string, object?)>(filter.Args);
-            var rows = await sql.ListAsync(paging.Apply($"SELECT {AuditTrail.Columns} FROM audit_events WHERE {filter.Where}", listArgs),
-                r => AuditEventDto.From(AuditTrail.Map(r)), [.. listArgs]);
-            long? total = paging.StartingAfter is null
-                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM audit_events WHERE {filter.Where}", [.. filter.Args]))
-                : null;
-            return paging.Envelope(rows, total);
-        }));
+        return TypedResults.Ok(await db.ReadAsync(sql =>
+            filter.PageAsync(sql, AuditTrail.Columns, "audit_events", r => AuditEventDto.From(AuditTrail.Map(r)), paging)));
     }
 
     private static async Task<IResult> Get(string id, Caller caller, Database db)

@@ -41,17 +41,8 @@ public static class EventsEndpoints
         {
             throw ApiException.Invalid("type", $"'type' must be one of: {string.Join(", ", EventTypes.All)}.");
         }
-        var where = "program_id = @p" + (type.Length > 0 ? " AND type = @t" : "");
-        var args = new List<(string, object?)> { ("p", caller.ProgramId), ("t", type) };
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            var listArgs = new List<(string, object?)>(args);
-            var rows = await sql.ListAsync(paging.Apply($"SELECT {Columns} FROM events WHERE {where}", listArgs), Map, [.. listArgs]);
-            long? total = paging.StartingAfter is null
-                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM events WHERE {where}", [.. args]))
-                : null;
-            return paging.Envelope(rows, total);
-        }));
+        var filter = new ListFilter(caller.ProgramId).Add("type = @t", "t", type);
+        return TypedResults.Ok(await db.ReadAsync(sql => filter.PageAsync(sql, Columns, "events", Map, paging)));
     }
 
     private static async Task<IResult> Get(string id, Caller caller, Database db) =>

@@ -116,16 +116,13 @@ public static class OrdersEndpoints
         return TypedResults.Ok(await db.ReadAsync(async sql =>
         {
             var filter = (await new ListFilter(caller.ProgramId).AddCustomerAsync(sql, customerRef)).Add("status = @s", "s", status);
-            var (where, args) = (filter.Where, filter.Args);
             if (paging.StartingAfter is { } after
                 && await sql.ScalarAsync("SELECT 1 FROM orders WHERE program_id = @p AND id = @after", ("p", caller.ProgramId), ("after", after)) is null)
             {
                 throw ApiException.Invalid("starting_after", $"No such order: '{after}'.");
             }
-            long? total = paging.StartingAfter is null
-                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM orders WHERE {where}", [.. args]))
-                : null;
-            var page = await OrderStore.PageAsync(sql, where, args, paging.Limit + 1, paging.Offset, paging.StartingAfter);
+            var total = await filter.CountAsync(sql, "orders", paging);
+            var page = await OrderStore.PageAsync(sql, filter, paging.Limit + 1, paging.Offset, paging.StartingAfter);
             var rows = await OrderStore.ToDtosAsync(sql, caller.ProgramId, page);
             return paging.Envelope(rows, total);
         }));

@@ -132,25 +132,17 @@ public static class WebhooksEndpoints
         }
         var eventType = request.Query["event_type"].ToString();
         var eventId = request.Query["event_id"].ToString();
-        var where = "endpoint_id = @e AND program_id = @p"
-            + (status.Length > 0 ? " AND status = @s" : "")
-            + (eventType.Length > 0 ? " AND event_type = @t" : "")
-            + (eventId.Length > 0 ? " AND event_id = @ev" : "");
-        var args = new List<(string, object?)> { ("e", id), ("p", caller.ProgramId), ("s", status), ("t", eventType), ("ev", eventId) };
+        var filter = new ListFilter(caller.ProgramId).Require("endpoint_id = @e", ("e", id))
+            .Add("status = @s", "s", status)
+            .Add("event_type = @t", "t", eventType)
+            .Add("event_id = @ev", "ev", eventId);
         return TypedResults.Ok(await database.ReadAsync(async sql =>
         {
             if (await sql.ScalarAsync("SELECT 1 FROM webhook_endpoints WHERE id = @e AND program_id = @p", ("e", id), ("p", caller.ProgramId)) is null)
             {
                 throw ApiException.NotFound("webhook endpoint", id);
             }
-            var listArgs = new List<(string, object?)>(args);
-            var rows = await sql.ListAsync(
-                paging.Apply($"SELECT {WebhookDeliveryDto.Columns} FROM webhook_deliveries WHERE {where}", listArgs),
-                WebhookDeliveryDto.Map, [.. listArgs]);
-            long? total = paging.StartingAfter is null
-                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM webhook_deliveries WHERE {where}", [.. args]))
-                : null;
-            return paging.Envelope(rows, total);
+            return await filter.PageAsync(sql, WebhookDeliveryDto.Columns, "webhook_deliveries", WebhookDeliveryDto.Map, paging);
         }));
     }
 

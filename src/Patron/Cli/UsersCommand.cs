@@ -15,7 +15,16 @@ public static class UsersCommand
     /// <summary>The command <c>serve</c> prints while no staff user exists.</summary>
     public const string FirstOwnerCommand = "patron users create --email you@example.com --role owner";
 
-    public static Command Build(Func<Task<Database>> readyDatabase, Func<Database, IWritePath> writePath, Func<Option<string>> dataOption)
+    public static Command Build(Func<Task<Database>> readyDatabase, Func<Database, IWritePath> writePath, Func<Option<string>> dataOption) =>
+        new("users", "Manage the admin dashboard's staff accounts.")
+        {
+            CreateCommand(readyDatabase, writePath, dataOption),
+            ListCommand(readyDatabase, dataOption),
+            SetPasswordCommand(readyDatabase, writePath, dataOption),
+        };
+
+    /// <summary><c>patron users create</c>: a new account with a role, in a program.</summary>
+    private static Command CreateCommand(Func<Task<Database>> readyDatabase, Func<Database, IWritePath> writePath, Func<Option<string>> dataOption)
     {
         var email = new Option<string>("--email") { Description = "The staff user's email, used to sign in.", Required = true };
         var role = new Option<string>("--role") { Description = "owner (keys, webhooks, users, settings) or staff (customers, POS, orders).", Required = true };
@@ -55,7 +64,12 @@ public static class UsersCommand
                 return e.Kind == ErrorKind.Conflict ? 1 : 2;
             }
         });
+        return create;
+    }
 
+    /// <summary><c>patron users list</c>: a program's accounts, one a line.</summary>
+    private static Command ListCommand(Func<Task<Database>> readyDatabase, Func<Option<string>> dataOption)
+    {
         var listProgram = new Option<string>("--program") { Description = "The program id; may be left out when there is only one program." };
         var list = new Command("list", "List a program's dashboard accounts (never their passwords).") { listProgram, dataOption() };
         list.TreatUnmatchedTokensAsErrors = false;
@@ -69,7 +83,12 @@ public static class UsersCommand
             }
             return 0;
         });
+        return list;
+    }
 
+    /// <summary><c>patron users set-password</c>: a new password, which signs out every session of the account.</summary>
+    private static Command SetPasswordCommand(Func<Task<Database>> readyDatabase, Func<Database, IWritePath> writePath, Func<Option<string>> dataOption)
+    {
         var who = new Option<string>("--email") { Description = "The staff user's email.", Required = true };
         var stdin2 = new Option<bool>("--password-stdin") { Description = "Read the new password from the first line of standard input." };
         var setPassword = new Command("set-password", "Set a new password; every session of that account is signed out.") { who, stdin2, dataOption() };
@@ -100,7 +119,7 @@ public static class UsersCommand
             Console.WriteLine($"Password of {user.Email} changed; its sessions are signed out.");
             return 0;
         });
-        return new Command("users", "Manage the admin dashboard's staff accounts.") { create, list, setPassword };
+        return setPassword;
     }
 
     /// <returns>The password, or null after saying on standard error why there is none.</returns>

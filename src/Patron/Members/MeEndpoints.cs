@@ -2,6 +2,7 @@ using System.Text.Json;
 using Patron.Api;
 using Patron.Domain;
 using Patron.Operations.Members;
+using Patron.Operations.Points;
 using Patron.Operations.RewardsAndRedemptions;
 using Patron.Operations.Stamps;
 using Patron.Storage;
@@ -122,18 +123,7 @@ public static class MeEndpoints
     {
         var member = await MemberRequest.AuthenticateAsync(http);
         var paging = Paging.From(http.Request, MemberRequest.CredentialParameters);
-        var where = "program_id = @p AND customer_id = @c";
-        (string, object?)[] args = [("p", member.ProgramId), ("c", member.Customer.Id)];
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            var listArgs = new List<(string, object?)>(args);
-            var rows = await sql.ListAsync(paging.Apply($"SELECT {Ledger.Columns} FROM points_transactions WHERE {where}", listArgs),
-                Ledger.Map, [.. listArgs]);
-            long? total = paging.StartingAfter is null
-                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM points_transactions WHERE {where}", args))
-                : null;
-            return paging.Envelope(rows, total);
-        }));
+        return TypedResults.Ok(await LedgerQueries.ListForCustomerIdAsync(db, member.ProgramId, member.Customer.Id, paging));
     }
 
     private static async Task<IResult> RewardsList(HttpContext http, Database db)
@@ -221,18 +211,8 @@ public static class MeEndpoints
     {
         var member = await MemberRequest.AuthenticateAsync(http);
         var paging = Paging.From(http.Request, MemberRequest.CredentialParameters);
-        (string, object?)[] args = [("p", member.ProgramId), ("c", member.Customer.Id)];
-        const string where = "program_id = @p AND customer_id = @c";
-        return TypedResults.Ok(await db.ReadAsync(async sql =>
-        {
-            var listArgs = new List<(string, object?)>(args);
-            var rows = await sql.ListAsync(paging.Apply($"SELECT {Redemptions.Columns} FROM redemptions WHERE {where}", listArgs),
-                Redemptions.Mapper(clock.GetUtcNow().ToUnixTimeMilliseconds()), [.. listArgs]);
-            long? total = paging.StartingAfter is null
-                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM redemptions WHERE {where}", args))
-                : null;
-            return paging.Envelope(rows, total);
-        }));
+        return TypedResults.Ok(await RedemptionOperations.ListForCustomerIdAsync(db, member.ProgramId, member.Customer.Id, paging,
+            clock.GetUtcNow().ToUnixTimeMilliseconds()));
     }
 
     private static async Task<IResult> Qr(HttpContext http)

@@ -239,13 +239,10 @@ public static class Activities
             MapRow, ("id", id), ("p", programId)));
 
     /// <summary>One page of activities (newest first), each with its ledger entry.</summary>
-    public static async Task<ListEnvelope<ActivityDto>> ListAsync(Sql sql, Paging paging, string where, List<(string, object?)> args)
+    public static async Task<ListEnvelope<ActivityDto>> ListAsync(Sql sql, Paging paging, ListFilter filter)
     {
-        var listArgs = new List<(string, object?)>(args);
-        var rows = await sql.ListAsync(paging.Apply($"SELECT {Columns} FROM activities WHERE {where}", listArgs), MapRow, [.. listArgs]);
-        long? total = paging.StartingAfter is null
-            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM activities WHERE {where}", [.. args]))
-            : null;
+        var rows = await filter.WindowAsync(sql, Columns, "activities", MapRow, paging);
+        var total = await filter.CountAsync(sql, "activities", paging);
         var dtos = new List<ActivityDto>(rows.Count);
         foreach (var row in rows)
         {

@@ -144,18 +144,11 @@ public static class Customers
     public static async Task<(List<CustomerDto> Rows, long Total)> PageAsync(
         Sql sql, string programId, string? search, string? status, SortKey sortBy, bool descending, int limit, int offset)
     {
-        var where = "program_id = @p AND deleted_at IS NULL";
-        var args = new List<(string, object?)> { ("p", programId) };
-        if (!string.IsNullOrEmpty(search))
-        {
-            where += " AND (search_text LIKE @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\')";
-            args.Add(("s", "%" + search.ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%"));
-        }
-        if (status is not null)
-        {
-            where += " AND status = @status";
-            args.Add(("status", status));
-        }
+        var filter = new ListFilter(programId).Live()
+            .When(!string.IsNullOrEmpty(search), "(search_text LIKE @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\')",
+                ("s", ListFilter.ContainsPattern(search ?? "")))
+            .When(status is not null, "status = @status", ("status", status));
+        var (where, args) = (filter.Where, filter.Args);
         var direction = descending ? "DESC" : "ASC";
         var order = sortBy switch
         {
@@ -223,24 +216,11 @@ public static class Customers
     public static Task<List<CustomerDto>> PageAfterAsync(
         Sql sql, string programId, string? email, string? externalId, int take, string? afterId)
     {
-        var where = "program_id = @p AND deleted_at IS NULL";
-        var args = new List<(string, object?)> { ("p", programId), ("n", take) };
-        if (!string.IsNullOrEmpty(email))
-        {
-            where += " AND email = @e";
-            args.Add(("e", Contact.NormalizeEmail(email) ?? email));
-        }
-        if (!string.IsNullOrEmpty(externalId))
-        {
-            where += " AND external_id = @x";
-            args.Add(("x", externalId));
-        }
-        if (!string.IsNullOrEmpty(afterId))
-        {
-            where += " AND id > @after";
-            args.Add(("after", afterId));
-        }
-        return sql.ListAsync($"SELECT {Columns} FROM customers WHERE {where} ORDER BY id LIMIT @n", Map, [.. args]);
+        var filter = new ListFilter(programId).Live()
+            .Add("email = @e", "e", string.IsNullOrEmpty(email) ? null : Contact.NormalizeEmail(email) ?? email)
+            .Add("external_id = @x", "x", externalId)
+            .After(afterId);
+        return sql.ListAsync($"SELECT {Columns} FROM customers WHERE {filter.Where} ORDER BY id LIMIT @n", Map, [.. filter.Args, ("n", take)]);
     }
 
     public static string SearchText(string? firstName, string? lastName, string? email) =>

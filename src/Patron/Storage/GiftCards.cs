@@ -245,15 +245,7 @@ public static class GiftCards
         return transaction;
     }
 
-    public static async Task<ListEnvelope<GiftCardTransactionDto>> ListTransactionsAsync(Sql sql, Paging paging, string cardId)
-    {
-        var args = new List<(string, object?)> { ("g", cardId) };
-        var rows = await sql.ListAsync(
-            paging.Apply($"SELECT {TransactionColumns} FROM gift_card_transactions WHERE gift_card_id = @g", args),
-            MapTransaction, [.. args]);
-        long? total = paging.StartingAfter is null
-            ? Convert.ToInt64(await sql.ScalarAsync("SELECT COUNT(*) FROM gift_card_transactions WHERE gift_card_id = @g", ("g", cardId)))
-            : null;
-        return paging.Envelope(rows, total);
-    }
+    public static Task<ListEnvelope<GiftCardTransactionDto>> ListTransactionsAsync(Sql sql, string programId, Paging paging, string cardId) =>
+        new ListFilter(programId).Require("gift_card_id = @g", ("g", cardId))
+            .PageAsync(sql, TransactionColumns, "gift_card_transactions", MapTransaction, paging);
 }

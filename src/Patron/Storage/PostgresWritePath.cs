@@ -125,6 +125,24 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
     {
         await using var transaction = await connection.BeginTransactionAsync();
         var sql = new Sql(connection, transaction);
+        if (!await RunEachInSavepointAsync(sql, batch) || !await CommitOrFailAsync(transaction, batch))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _batches);
+        Interlocked.Add(ref _operations, batch.Count);
+        Finish(batch);
+        return true;
+    }
+
+    /// <summary>
+    /// Runs each operation of the batch after a savepoint, so that one that fails is rolled back alone; one that lost
+    /// a race runs again alone after the commit. False when a rollback fails: the transaction itself is broken and the
+    /// batch is finished already.
+    /// </summary>
+    private async Task<bool> RunEachInSavepointAsync(Sql sql, List<Work> batch)
+    {
         // Invariant between operations: a savepoint named op marks the state after the last success.
         var savepointOpen = false;
         foreach (var work in batch)
@@ -179,10 +197,16 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
                 }
             }
         }
+        return true;
+    }
 
+    /// <summary>Commits the batch; false when the commit fails, after every operation of the batch has failed with it.</summary>
+    private static async Task<bool> CommitOrFailAsync(DbTransaction transaction, List<Work> batch)
+    {
         try
         {
             await transaction.CommitAsync();
+            return true;
         }
         catch (Exception e)
         {
@@ -193,11 +217,6 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
             Finish(batch);
             return false;
         }
-
-        Interlocked.Increment(ref _batches);
-        Interlocked.Add(ref _operations, batch.Count);
-        Finish(batch);
-        return true;
     }
 
     private static void Finish(List<Work> batch)

@@ -127,70 +127,109 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// One batch in one transaction: each operation in its own savepoint, one commit for all, and only then is
+    /// each caller told its outcome.
+    /// </summary>
     private async Task RunBatchAsync(List<Work> batch)
     {
-        SqliteTransaction transaction;
-        try
+        var transaction = BeginOrFail(batch);
+        if (transaction is null)
         {
-            transaction = _connection.BeginTransaction(deferred: false);
-        }
-        catch (Exception e)
-        {
-            foreach (var work in batch)
-            {
-                work.Fail(e);
-            }
             return;
         }
 
         using (transaction)
         {
-            var sql = new Sql(_connection, transaction, _statements);
-            foreach (var work in batch)
+            if (!await RunEachInSavepointAsync(transaction, batch) || !CommitOrFail(transaction, batch))
             {
-                _savepoint.Transaction = _release.Transaction = _rollbackTo.Transaction = transaction;
-                var context = new WriteContext(_database, sql, _clock.GetUtcNow());
-                try
-                {
-                    _savepoint.ExecuteNonQuery();
-                    await work.RunAsync(context);
-                    _release.ExecuteNonQuery();
-                    work.AfterCommit = context.AfterCommit;
-                }
-                catch (Exception e)
-                {
-                    try
-                    {
-                        _rollbackTo.ExecuteNonQuery();
-                        _release.ExecuteNonQuery();
-                    }
-                    catch (Exception rollbackError)
-                    {
-                        // The transaction itself is broken: nothing in this batch may be committed.
-                        foreach (var w in batch)
-                        {
-                            w.Fail(w == work ? e : rollbackError);
-                        }
-                        return;
-                    }
-                    work.Fail(e);
-                }
-            }
-
-            try
-            {
-                transaction.Commit();
-            }
-            catch (Exception e)
-            {
-                foreach (var work in batch)
-                {
-                    work.Fail(e);
-                }
                 return;
             }
         }
 
+        CompleteBatch(batch);
+    }
+
+    /// <summary>The batch's transaction, or null when it cannot begin (then every operation of the batch has failed).</summary>
+    private SqliteTransaction? BeginOrFail(List<Work> batch)
+    {
+        try
+        {
+            return _connection.BeginTransaction(deferred: false);
+        }
+        catch (Exception e)
+        {
+            FailAll(batch, e);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Runs each operation in its own savepoint, so that one that fails is rolled back alone. False when a
+    /// rollback fails: the transaction itself is broken and every operation of the batch has failed.
+    /// </summary>
+    private async Task<bool> RunEachInSavepointAsync(SqliteTransaction transaction, List<Work> batch)
+    {
+        var sql = new Sql(_connection, transaction, _statements);
+        foreach (var work in batch)
+        {
+            _savepoint.Transaction = _release.Transaction = _rollbackTo.Transaction = transaction;
+            var context = new WriteContext(_database, sql, _clock.GetUtcNow());
+            try
+            {
+                _savepoint.ExecuteNonQuery();
+                await work.RunAsync(context);
+                _release.ExecuteNonQuery();
+                work.AfterCommit = context.AfterCommit;
+            }
+            catch (Exception e)
+            {
+                try
+                {
+                    _rollbackTo.ExecuteNonQuery();
+                    _release.ExecuteNonQuery();
+                }
+                catch (Exception rollbackError)
+                {
+                    // The transaction itself is broken: nothing in this batch may be committed.
+                    foreach (var w in batch)
+                    {
+                        w.Fail(w == work ? e : rollbackError);
+                    }
+                    return false;
+                }
+                work.Fail(e);
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Commits the batch; false when the commit fails (then every operation of the batch has failed).</summary>
+    private static bool CommitOrFail(SqliteTransaction transaction, List<Work> batch)
+    {
+        try
+        {
+            transaction.Commit();
+            return true;
+        }
+        catch (Exception e)
+        {
+            FailAll(batch, e);
+            return false;
+        }
+    }
+
+    private static void FailAll(List<Work> batch, Exception e)
+    {
+        foreach (var work in batch)
+        {
+            work.Fail(e);
+        }
+    }
+
+    /// <summary>After the commit: counts the batch, then tells each caller its outcome.</summary>
+    private void CompleteBatch(List<Work> batch)
+    {
         Batches++;
         Operations += batch.Count;
         var bucket = Array.FindIndex(BatchSizeBounds, b => batch.Count <= b);

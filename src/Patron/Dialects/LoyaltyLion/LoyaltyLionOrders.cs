@@ -151,7 +151,7 @@ internal static class LoyaltyLionOrders
         return TypedResults.Ok(await db.ReadAsync(async sql =>
         {
             var filter = new ListFilter(caller.ProgramId);
-            var page = await OrderStore.PageAsync(sql, filter.Where, filter.Args, limit + 1, 0, cursor);
+            var page = await OrderStore.PageAsync(sql, filter, limit + 1, 0, cursor);
             var more = page.Count > limit;
             var shown = await ShowAsync(sql, caller.ProgramId, await OrderStore.ToDtosAsync(sql, caller.ProgramId, page.Take(limit).ToList()));
             return new OrderList(shown, new Cursor(null, more ? shown[^1].MerchantId : null));

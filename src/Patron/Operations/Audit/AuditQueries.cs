@@ -12,27 +12,9 @@ public static class AuditQueries
     /// </summary>
     public static Task<CursorPage<AuditEvent>> PageAsync(
         Database db, string programId, string? action, string? subject, string? startingAfter, int limit) =>
-        db.ReadAsync(async sql =>
-        {
-            var where = "program_id = @p";
-            var args = new List<(string, object?)> { ("p", programId), ("n", limit + 1) };
-            if (action is not null)
-            {
-                where += " AND action = @action";
-                args.Add(("action", action));
-            }
-            if (subject is not null)
-            {
-                where += AuditActions.SubjectTypes.Contains(subject) ? " AND subject_type = @subject" : " AND subject_id = @subject";
-                args.Add(("subject", subject));
-            }
-            if (startingAfter is not null)
-            {
-                where += " AND id < @after";
-                args.Add(("after", startingAfter));
-            }
-            var rows = await sql.ListAsync($"SELECT {AuditTrail.Columns} FROM audit_events WHERE {where} ORDER BY id DESC LIMIT @n",
-                AuditTrail.Map, [.. args]);
-            return CursorPage.Of(rows, limit, startingAfter);
-        });
+        db.ReadAsync(sql => new ListFilter(programId)
+            .When(action is not null, "action = @action", ("action", action))
+            .When(subject is not null, AuditActions.SubjectTypes.Contains(subject ?? "") ? "subject_type = @subject" : "subject_id = @subject",
+                ("subject", subject))
+            .CursorPageAsync(sql, AuditTrail.Columns, "audit_events", AuditTrail.Map, startingAfter, limit));
 }

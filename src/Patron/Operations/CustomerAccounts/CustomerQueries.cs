@@ -14,19 +14,10 @@ public sealed record CustomerFilter(
 public static class CustomerQueries
 {
     /// <summary>One window of the program's live customers that match the filter, newest first.</summary>
-    public static async Task<ListEnvelope<CustomerDto>> ListAsync(Database db, string programId, CustomerFilter filter, Paging paging)
+    public static Task<ListEnvelope<CustomerDto>> ListAsync(Database db, string programId, CustomerFilter filter, Paging paging)
     {
-        var (where, args) = Where(db, programId, filter);
-        return await db.ReadAsync(async sql =>
-        {
-            var listArgs = new List<(string, object?)>(args);
-            var rows = await sql.ListAsync(paging.Apply($"SELECT {Customers.Columns} FROM customers WHERE {where}", listArgs),
-                Customers.Map, [.. listArgs]);
-            long? total = paging.StartingAfter is null
-                ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM customers WHERE {where}", [.. args]))
-                : null;
-            return paging.Envelope(rows, total);
-        });
+        var where = Where(db, programId, filter);
+        return db.ReadAsync(sql => where.PageAsync(sql, Customers.Columns, "customers", Customers.Map, paging));
     }
 
     /// <summary>A live customer by Patron id, or null.</summary>
@@ -47,55 +38,31 @@ public static class CustomerQueries
     /// </summary>
     public static Task<CursorPage<CustomerDto>> BrowseAsync(
         Database db, string programId, string? search, string? status, string? startingAfter, int limit) =>
-        db.ReadAsync(async sql =>
-        {
-            var where = "program_id = @p AND deleted_at IS NULL";
-            var args = new List<(string, object?)> { ("p", programId), ("n", limit + 1) };
-            if (!string.IsNullOrWhiteSpace(search))
-            {
-                where += $" AND (search_text {db.ILike} @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\' OR external_id = @raw)";
-                args.Add(("s", ContainsPattern(search.Trim())));
-                args.Add(("raw", search.Trim()));
-            }
-            if (status is CustomerStatus.Active or CustomerStatus.Blocked)
-            {
-                where += " AND status = @status";
-                args.Add(("status", status));
-            }
-            if (startingAfter is not null)
-            {
-                where += " AND id < @after";
-                args.Add(("after", startingAfter));
-            }
-            var rows = await sql.ListAsync($"SELECT {Customers.Columns} FROM customers WHERE {where} ORDER BY id DESC LIMIT @n",
-                Customers.Map, [.. args]);
-            return CursorPage.Of(rows, limit, startingAfter);
-        });
+        db.ReadAsync(sql => new ListFilter(programId).Live()
+            .When(!string.IsNullOrWhiteSpace(search),
+                $"(search_text {db.ILike} @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\' OR external_id = @raw)",
+                ("s", ListFilter.ContainsPattern(search?.Trim() ?? "")), ("raw", search?.Trim()))
+            .When(status is CustomerStatus.Active or CustomerStatus.Blocked, "status = @status", ("status", status))
+            .CursorPageAsync(sql, Customers.Columns, "customers", Customers.Map, startingAfter, limit));
 
-    private static (string Where, List<(string, object?)> Args) Where(Database db, string programId, CustomerFilter filter)
-    {
-        var where = "program_id = @p AND deleted_at IS NULL";
-        var args = new List<(string, object?)> { ("p", programId) };
-        void Filter(string name, string? raw, string clause, Func<string, object?> value)
-        {
-            if (!string.IsNullOrEmpty(raw))
-            {
-                where += " AND " + clause;
-                args.Add((name, value(raw)));
-            }
-        }
-        Filter("email", filter.Email, "email = @email", v => Contact.NormalizeEmail(v) ?? v);
-        Filter("phone", filter.Phone, "phone = @phone", v => Contact.NormalizePhone(v) ?? v);
-        Filter("external_id", filter.ExternalId, "external_id = @external_id", v => v);
-        Filter("status", filter.Status, "status = @status", v => v is CustomerStatus.Active or CustomerStatus.Blocked
-            ? v : throw OperationException.Invalid("status", "'status' must be 'active' or 'blocked'."));
-        // A tier id or a live tier's name (names are unique among a program's live tiers).
-        Filter("tier", filter.Tier, "vip_tier_id IN (SELECT id FROM vip_tiers WHERE program_id = @p AND deleted_at IS NULL AND (id = @tier OR name = @tier))", v => v);
-        Filter("search", filter.Search, $"search_text {db.ILike} @search ESCAPE '\\'", ContainsPattern);
-        return (where, args);
-    }
+    private static ListFilter Where(Database db, string programId, CustomerFilter filter) =>
+        new ListFilter(programId).Live()
+            .Add("email = @email", "email", Normalized(filter.Email, Contact.NormalizeEmail))
+            .Add("phone = @phone", "phone", Normalized(filter.Phone, Contact.NormalizePhone))
+            .Add("external_id = @external_id", "external_id", filter.ExternalId)
+            .Add("status = @status", "status", ValidStatus(filter.Status))
+            // A tier id or a live tier's name (names are unique among a program's live tiers).
+            .Add("vip_tier_id IN (SELECT id FROM vip_tiers WHERE program_id = @p AND deleted_at IS NULL AND (id = @tier OR name = @tier))",
+                "tier", filter.Tier)
+            .Add($"search_text {db.ILike} @search ESCAPE '\\'", "search",
+                string.IsNullOrEmpty(filter.Search) ? null : ListFilter.ContainsPattern(filter.Search));
 
-    /// <summary>A LIKE pattern (escape character '\') that matches text containing <paramref name="text"/>, lower-cased.</summary>
-    private static string ContainsPattern(string text) =>
-        "%" + text.ToLowerInvariant().Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_") + "%";
+    /// <summary>The filter value normalised as stored, or as given when it does not normalise.</summary>
+    private static string? Normalized(string? raw, Func<string, string?> normalize) =>
+        string.IsNullOrEmpty(raw) ? raw : normalize(raw) ?? raw;
+
+    private static string? ValidStatus(string? status) =>
+        string.IsNullOrEmpty(status) || status is CustomerStatus.Active or CustomerStatus.Blocked
+            ? status
+            : throw OperationException.Invalid("status", "'status' must be 'active' or 'blocked'.");
 }

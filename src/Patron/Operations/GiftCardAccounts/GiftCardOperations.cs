@@ -111,6 +111,6 @@ public static class GiftCardOperations
         db.ReadAsync(async sql =>
         {
             var card = await Store.GetAsync(sql, programId, code);
-            return await Store.ListTransactionsAsync(sql, paging, card.Id);
+            return await Store.ListTransactionsAsync(sql, programId, paging, card.Id);
         });
 }

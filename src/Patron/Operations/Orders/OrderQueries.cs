@@ -13,8 +13,8 @@ public static class OrderQueries
     public static Task<CursorPage<OrderDto>> BrowseAsync(Database db, string programId, string? status, string? startingAfter, int limit) =>
         db.ReadAsync(async sql =>
         {
-            var where = "program_id = @p" + (status is null ? "" : " AND status = @s");
-            var orders = await OrderStore.PageAsync(sql, where, [("p", programId), ("s", status)], limit + 1, 0, startingAfter);
+            var filter = new ListFilter(programId).When(status is not null, "status = @s", ("s", status));
+            var orders = await OrderStore.PageAsync(sql, filter, limit + 1, 0, startingAfter);
             var more = orders.Count > limit;
             return new CursorPage<OrderDto>(await OrderStore.ToDtosAsync(sql, programId, orders.Take(limit).ToList()), more, startingAfter);
         });

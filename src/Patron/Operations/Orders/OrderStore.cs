@@ -33,20 +33,17 @@ public static class OrderStore
     public static async Task<Order> GetAsync(Sql sql, string programId, string id) =>
         await FindAsync(sql, programId, id) ?? throw OperationException.NotFound("order", id);
 
-    /// <summary>One page of the program's orders, most recent first; <paramref name="afterId"/> is a cursor (an order id).</summary>
-    public static Task<List<Order>> PageAsync(Sql sql, string where, List<(string, object?)> args, int take, int offset, string? afterId)
+    /// <summary>
+    /// One page of the program's orders that match <paramref name="filter"/>, most recent first; <paramref name="afterId"/>
+    /// is a cursor (an order id), added to the filter.
+    /// </summary>
+    public static Task<List<Order>> PageAsync(Sql sql, ListFilter filter, int take, int offset, string? afterId)
     {
-        var page = $"SELECT {Columns} FROM orders WHERE {where}";
-        var all = new List<(string, object?)>(args);
-        if (afterId is not null)
-        {
-            // Orders are keyed by the merchant's id, so the cursor is (created_at, id) of the given order.
-            page += " AND (created_at, id) < (SELECT created_at, id FROM orders WHERE program_id = @p AND id = @after)";
-            all.Add(("after", afterId));
-        }
-        all.Add(("n", take));
-        all.Add(("o", offset));
-        return sql.ListAsync(page + " ORDER BY created_at DESC, id DESC LIMIT @n OFFSET @o", Map, [.. all]);
+        // Orders are keyed by the merchant's id, so the cursor is (created_at, id) of the given order.
+        filter.When(afterId is not null, "(created_at, id) < (SELECT created_at, id FROM orders WHERE program_id = @p AND id = @after)",
+            ("after", afterId));
+        return sql.ListAsync($"SELECT {Columns} FROM orders WHERE {filter.Where} ORDER BY created_at DESC, id DESC LIMIT @n OFFSET @o",
+            Map, [.. filter.Args, ("n", take), ("o", offset)]);
     }
 
     public static async Task<OrderDto> ToDtoAsync(Sql sql, string programId, Order o) =>

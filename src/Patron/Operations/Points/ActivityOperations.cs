@@ -55,7 +55,7 @@ public static class ActivityOperations
         {
             var filter = (await new ListFilter(programId).AddCustomerAsync(sql, customerReference))
                 .Add("type = @t", "t", ActivityTypes.Canonical(type));
-            return await Activities.ListAsync(sql, paging, filter.Where, filter.Args);
+            return await Activities.ListAsync(sql, paging, filter);
         });
 
     /// <summary>One activity of the program.</summary>

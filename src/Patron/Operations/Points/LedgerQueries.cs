@@ -11,8 +11,12 @@ public static class LedgerQueries
         db.ReadAsync(async sql =>
         {
             var customer = await Customers.GetAsync(sql, programId, customerReference);
-            return await ListAsync(sql, paging, "customer_id = @c AND program_id = @p", [("c", customer.Id), ("p", programId)]);
+            return await ListForCustomerIdAsync(sql, programId, customer.Id, paging);
         });
+
+    /// <summary>A customer's ledger by Patron id, newest first (the member API's history).</summary>
+    public static Task<ListEnvelope<PointsTransactionDto>> ListForCustomerIdAsync(Database db, string programId, string customerId, Paging paging) =>
+        db.ReadAsync(sql => ListForCustomerIdAsync(sql, programId, customerId, paging));
 
     /// <summary>
     /// All the program's entries, newest first; <paramref name="customerReference"/> (any reference) and
@@ -22,7 +26,7 @@ public static class LedgerQueries
         db.ReadAsync(async sql =>
         {
             var filter = (await new ListFilter(programId).AddCustomerAsync(sql, customerReference)).Add("COALESCE(label, type) = @t", "t", type);
-            return await ListAsync(sql, paging, filter.Where, filter.Args);
+            return await filter.PageAsync(sql, Ledger.Columns, "points_transactions", Ledger.Map, paging);
         });
 
     /// <summary>One entry of the program's ledger.</summary>
@@ -34,23 +38,10 @@ public static class LedgerQueries
 
     /// <summary>A customer's ledger (by Patron id) as the dashboard pages it: newest first, by <c>starting_after</c>.</summary>
     public static Task<CursorPage<PointsTransactionDto>> PageForCustomerAsync(Database db, string programId, string customerId, string? startingAfter, int limit) =>
-        db.ReadAsync(async sql =>
-        {
-            var rows = await sql.ListAsync(
-                $"SELECT {Ledger.Columns} FROM points_transactions WHERE customer_id = @c AND program_id = @p" +
-                (startingAfter is null ? "" : " AND id < @after") + " ORDER BY id DESC LIMIT @n",
-                Ledger.Map, ("c", customerId), ("p", programId), ("after", startingAfter), ("n", limit + 1));
-            return CursorPage.Of(rows, limit, startingAfter);
-        });
+        db.ReadAsync(sql => new ListFilter(programId).Require("customer_id = @c", ("c", customerId))
+            .CursorPageAsync(sql, Ledger.Columns, "points_transactions", Ledger.Map, startingAfter, limit));
 
-    private static async Task<ListEnvelope<PointsTransactionDto>> ListAsync(Sql sql, Paging paging, string where, List<(string, object?)> args)
-    {
-        var listArgs = new List<(string, object?)>(args);
-        var rows = await sql.ListAsync(paging.Apply($"SELECT {Ledger.Columns} FROM points_transactions WHERE {where}", listArgs),
-            Ledger.Map, [.. listArgs]);
-        long? total = paging.StartingAfter is null
-            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM points_transactions WHERE {where}", [.. args]))
-            : null;
-        return paging.Envelope(rows, total);
-    }
+    private static Task<ListEnvelope<PointsTransactionDto>> ListForCustomerIdAsync(Sql sql, string programId, string customerId, Paging paging) =>
+        new ListFilter(programId).Require("customer_id = @c", ("c", customerId))
+            .PageAsync(sql, Ledger.Columns, "points_transactions", Ledger.Map, paging);
 }

@@ -194,30 +194,10 @@ public static class ReferralOperations
         });
     }
 
-    private static async Task<ListEnvelope<ReferralDto>> ListAsync(Sql sql, string programId, Paging paging, string? referrerId, string? refereeId, string? status)
-    {
-        var where = "program_id = @p";
-        var args = new List<(string, object?)> { ("p", programId) };
-        if (referrerId is not null)
-        {
-            where += " AND referrer_id = @rr";
-            args.Add(("rr", referrerId));
-        }
-        if (refereeId is not null)
-        {
-            where += " AND referee_id = @re";
-            args.Add(("re", refereeId));
-        }
-        if (status is not null)
-        {
-            where += " AND status = @s";
-            args.Add(("s", status));
-        }
-        long? total = paging.StartingAfter is null
-            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM referrals WHERE {where}", [.. args]))
-            : null;
-        var listArgs = new List<(string, object?)>(args);
-        var rows = await sql.ListAsync(paging.Apply($"SELECT {Columns} FROM referrals WHERE {where}", listArgs), Map, [.. listArgs]);
-        return paging.Envelope(rows, total);
-    }
+    private static Task<ListEnvelope<ReferralDto>> ListAsync(Sql sql, string programId, Paging paging, string? referrerId, string? refereeId, string? status) =>
+        new ListFilter(programId)
+            .When(referrerId is not null, "referrer_id = @rr", ("rr", referrerId))
+            .When(refereeId is not null, "referee_id = @re", ("re", refereeId))
+            .When(status is not null, "status = @s", ("s", status))
+            .PageAsync(sql, Columns, "referrals", Map, paging);
 }

@@ -50,40 +50,30 @@ public static class RedemptionOperations
         }
     }
 
+    /// <summary>A customer's redemptions by Patron id, newest first (the member API's list).</summary>
+    public static Task<ListEnvelope<RedemptionDto>> ListForCustomerIdAsync(Database db, string programId, string customerId, Paging paging, long nowMs) =>
+        db.ReadAsync(sql => new ListFilter(programId).Require("customer_id = @c", ("c", customerId))
+            .PageAsync(sql, Redemptions.Columns, "redemptions", Redemptions.Mapper(nowMs), paging));
+
     /// <summary>A window of the program's redemptions, newest first, filtered; 'expired' is an issued code past its time.</summary>
     public static async Task<ListEnvelope<RedemptionDto>> ListAsync(Sql sql, string programId, Paging paging, RedemptionFilter filter, long nowMs)
     {
         ValidateFilter(filter);
-        var where = "program_id = @p";
-        var args = new List<(string, object?)> { ("p", programId) };
-        if (filter.RewardId is { Length: > 0 } rewardId)
-        {
-            where += " AND reward_id = @r";
-            args.Add(("r", rewardId));
-        }
+        var where = new ListFilter(programId).Add("reward_id = @r", "r", filter.RewardId);
         if (filter.Status is { Length: > 0 } status)
         {
-            where += status switch
+            where.Require(status switch
             {
-                RedemptionStatus.Issued => " AND status = 'issued' AND (expires_at IS NULL OR expires_at > @now)",
-                RedemptionStatus.Expired => " AND status = 'issued' AND expires_at <= @now",
-                _ => " AND status = @status",
-            };
-            args.Add(("now", nowMs));
-            args.Add(("status", status));
+                RedemptionStatus.Issued => "status = 'issued' AND (expires_at IS NULL OR expires_at > @now)",
+                RedemptionStatus.Expired => "status = 'issued' AND expires_at <= @now",
+                _ => "status = @status",
+            }, ("now", nowMs), ("status", status));
         }
         if (filter.CustomerReference is { Length: > 0 } customerRef)
         {
             var customer = await Customers.GetAsync(sql, programId, customerRef);
-            where += " AND customer_id = @c";
-            args.Add(("c", customer.Id));
+            where.Require("customer_id = @c", ("c", customer.Id));
         }
-        var listArgs = new List<(string, object?)>(args);
-        var rows = await sql.ListAsync(paging.Apply($"SELECT {Redemptions.Columns} FROM redemptions WHERE {where}", listArgs),
-            Redemptions.Mapper(nowMs), [.. listArgs]);
-        long? total = paging.StartingAfter is null
-            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM redemptions WHERE {where}", [.. args]))
-            : null;
-        return paging.Envelope(rows, total);
+        return await where.PageAsync(sql, Redemptions.Columns, "redemptions", Redemptions.Mapper(nowMs), paging);
     }
 }

@@ -33,23 +33,10 @@ public static class RewardOperations
     private const int MaxRewardDescription = 2000;
 
     /// <summary>A window of the program's rewards, newest first; <paramref name="enabled"/> filters when given.</summary>
-    public static async Task<ListEnvelope<RewardDto>> ListAsync(Sql sql, string programId, Paging paging, bool? enabled)
-    {
-        var where = "program_id = @p AND deleted_at IS NULL";
-        var args = new List<(string, object?)> { ("p", programId) };
-        if (enabled is { } e)
-        {
-            where += " AND enabled = @enabled";
-            args.Add(("enabled", e));
-        }
-        var listArgs = new List<(string, object?)>(args);
-        var rows = await sql.ListAsync(paging.Apply($"SELECT {Storage.Rewards.Columns} FROM rewards WHERE {where}", listArgs),
-            Storage.Rewards.Map, [.. listArgs]);
-        long? total = paging.StartingAfter is null
-            ? Convert.ToInt64(await sql.ScalarAsync($"SELECT COUNT(*) FROM rewards WHERE {where}", [.. args]))
-            : null;
-        return paging.Envelope(rows, total);
-    }
+    public static Task<ListEnvelope<RewardDto>> ListAsync(Sql sql, string programId, Paging paging, bool? enabled) =>
+        new ListFilter(programId).Live()
+            .When(enabled is not null, "enabled = @enabled", ("enabled", enabled))
+            .PageAsync(sql, Storage.Rewards.Columns, "rewards", Storage.Rewards.Map, paging);
 
     /// <summary>The reward as it would be created: checked before the write, so a refusal costs no write.</summary>
     public static RewardDto Draft(RewardSettings input)
