@@ -81,9 +81,11 @@ public sealed class AuthFailureThrottle
         throw Throttled(remainingMs);
     }
 
-    private static ApiException Throttled(long remainingMs)
+    private ApiException Throttled(long remainingMs)
     {
-        var seconds = (int)Math.Max(1, (remainingMs + 999) / 1000);
+        // Another instance may have opened the shared window a moment after this request read the clock:
+        // what is left is never more than a window.
+        var seconds = (int)Math.Clamp((remainingMs + 999) / 1000, 1, _windowMs / 1000);
         return new ApiException(429, "rate_limit_error", "too_many_failed_authentications",
             $"Too many requests without a valid API key came from this address; try again in {seconds} seconds.")
         { RetryAfter = seconds };
