@@ -81,6 +81,20 @@ public sealed class OpenApiFuzzTests
             + string.Join(", ", nativeRun.SuccessesPerOperation.Keys));
     }
 
+    [Theory, DatabaseData]
+    public async Task The_ledger_check_counts_what_placed_orders_would_earn_in_pending_points(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var customer = await NewCustomerAsync(server.Client, points: 100);
+        var placed = await server.Client.PostJsonAsync("/api/v1/orders", new { id = "placed-1", customer_id = customer, total = 30m, status = "placed" });
+        placed.Code.ShouldBe(201, placed.Raw);
+        placed.Long("points_pending").ShouldBeGreaterThan(0);
+
+        var (customers, _) = await CheckLedgersAsync(server.Client);
+
+        customers.ShouldBe(1);
+    }
+
     /// <summary>A few resources of each kind, so that the fuzzer's first requests find ids to use.</summary>
     private static async Task SeedAsync(HttpClient client)
     {
@@ -104,7 +118,8 @@ public sealed class OpenApiFuzzTests
 
     /// <summary>
     /// For every customer: <c>points_balance</c> is the sum of its available ledger entries,
-    /// <c>pending_points</c> the sum of its pending ones, the newest entry's <c>balance_after</c> is the
+    /// <c>pending_points</c> the sum of its pending ones plus what its placed orders would earn (docs/API.md,
+    /// Placed orders: nothing is in the ledger for them), the newest entry's <c>balance_after</c> is the
     /// balance, and a negative balance (a debt) comes only from points taken back (a <c>reversed</c> entry).
     /// </summary>
     private static async Task<(int Customers, int Entries)> CheckLedgersAsync(HttpClient client)
@@ -121,14 +136,15 @@ public sealed class OpenApiFuzzTests
             var balance = customer.GetProperty("points_balance").GetInt64();
             var pending = customer.GetProperty("pending_points").GetInt64();
             var available = ledger.Where(e => e.GetProperty("status").GetString() != "pending").Sum(e => e.GetProperty("points").GetInt64());
-            var pendingSum = ledger.Where(e => e.GetProperty("status").GetString() == "pending").Sum(e => e.GetProperty("points").GetInt64());
+            var placed = (await client.AllAsync($"/api/v1/orders?customer_id={id}&status=placed")).Sum(o => o.GetProperty("points_pending").GetInt64());
+            var pendingSum = placed + ledger.Where(e => e.GetProperty("status").GetString() == "pending").Sum(e => e.GetProperty("points").GetInt64());
             if (balance != available)
             {
                 problems.Add($"{id}: points_balance {balance} but its available entries sum to {available}");
             }
             if (pending != pendingSum)
             {
-                problems.Add($"{id}: pending_points {pending} but its pending entries sum to {pendingSum}");
+                problems.Add($"{id}: pending_points {pending} but its pending entries and placed orders sum to {pendingSum}");
             }
             if (balance < 0 && !ledger.Any(e => e.GetProperty("type").GetString() == "reversed"))
             {
