@@ -33,7 +33,7 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
         {
             reward.StatusCode.ShouldBe(HttpStatusCode.Created);
         }
-        await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
         var page = await context.NewPageAsync();
 
         await page.GotoAsync(AdminScreens.Url(server, "/admin"));
@@ -128,7 +128,7 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
         await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "till@example.com", StaffRoles.Staff, Password);
-        await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 } });
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 } });
         var page = await context.NewPageAsync();
         await SignInAsync(page, server, "till@example.com");
 
@@ -150,7 +150,7 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
         await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(AdminScreens.Url(server, "/admin/login"));
 

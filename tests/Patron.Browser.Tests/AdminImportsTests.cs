@@ -26,7 +26,7 @@ public sealed class AdminImportsTests(BrowserFixture browser)
             "shop-2,not-an-email,+4915100000002,Bad,Row,0",
             "shop-3,grace@example.com,,Grace,Hopper,0",
             ""), ct);
-        await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 900 } });
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 900 } });
         var page = await SignInAsync(context, server);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Imports" }).ClickAsync();
@@ -68,7 +68,7 @@ public sealed class AdminImportsTests(BrowserFixture browser)
         var ct = TestContext.Current.CancellationToken;
         var file = Path.Combine(Directory.CreateTempSubdirectory("patron-import-").FullName, "broken.csv");
         await File.WriteAllTextAsync(file, "email,first_name\nok@example.com,Ok\n\"unterminated@example.com,Broken\n", ct);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await SignInAsync(context, server);
 
         await page.GotoAsync(AdminScreens.Url(server, "/admin/imports"));
@@ -95,7 +95,7 @@ public sealed class AdminImportsTests(BrowserFixture browser)
             created.StatusCode.ShouldBe(HttpStatusCode.Created);
             emails.Add(email);
         }
-        await using var context = await browser.Browser.NewContextAsync(new() { AcceptDownloads = true });
+        await using var context = await browser.NewContextAsync(new() { AcceptDownloads = true });
         var page = await SignInAsync(context, server);
         await page.GotoAsync(AdminScreens.Url(server, "/admin/imports"));
 

@@ -26,7 +26,7 @@ public sealed class AdminPosScanTests(BrowserFixture browser)
             png.StatusCode.ShouldBe(HttpStatusCode.OK);
             await File.WriteAllBytesAsync(image, await png.Content.ReadAsByteArrayAsync(ct), ct);
         }
-        await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 420, Height = 860 } });
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 420, Height = 860 } });
         var page = await SignInAsync(context, server);
 
         await page.GotoAsync(AdminScreens.Url(server, "/admin/pos"));
@@ -49,7 +49,7 @@ public sealed class AdminPosScanTests(BrowserFixture browser)
         var image = Path.Combine(Directory.CreateTempSubdirectory("patron-qr-").FullName, "blank.png");
         await File.WriteAllBytesAsync(image, Convert.FromBase64String(
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="), TestContext.Current.CancellationToken);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await SignInAsync(context, server);
 
         await page.GotoAsync(AdminScreens.Url(server, "/admin/pos"));
@@ -65,7 +65,7 @@ public sealed class AdminPosScanTests(BrowserFixture browser)
         await using var server = await PatronServer.StartAsync(database);
         await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
         var (_, qrCode) = await CreateCustomerAsync(server, TestContext.Current.CancellationToken);
-        await using var context = await browser.Browser.NewContextAsync(new() { JavaScriptEnabled = false });
+        await using var context = await browser.NewContextAsync(new() { JavaScriptEnabled = false });
         var page = await SignInAsync(context, server);
 
         await page.GotoAsync(AdminScreens.Url(server, "/admin/pos"));

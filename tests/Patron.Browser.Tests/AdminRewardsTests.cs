@@ -168,7 +168,7 @@ public sealed class AdminRewardsTests(BrowserFixture browser)
     /// <summary>A new browser context (dispose it) whose page is signed in as <paramref name="email"/>.</summary>
     private async Task<(IBrowserContext Context, IPage Page)> SignInAsync(PatronServer server, string email)
     {
-        var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
+        var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
         var page = await context.NewPageAsync();
         await AdminScreens.SignInAsync(page, server, email, Password);
         return (context, page);

@@ -19,7 +19,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
         await using var server = await PatronServer.StartAsync(database);
         var owner = await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
-        await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 900 } });
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 900 } });
         var page = await SignInAsync(context, server, "owner@example.com");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Settings" }).ClickAsync();
@@ -55,7 +55,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
         await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         var before = await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/program", ct);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await SignInAsync(context, server, "owner@example.com");
         await page.GotoAsync(AdminScreens.Url(server, "/admin/settings"));
 
@@ -88,7 +88,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
         await using var server = await PatronServer.StartAsync(database);
         await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await SignInAsync(context, server, "owner@example.com");
         await page.GotoAsync(AdminScreens.Url(server, "/admin/settings"));
         await Task.Delay(5, ct);
@@ -115,7 +115,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
         await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
         var ct = TestContext.Current.CancellationToken;
         var before = await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/program", ct);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await SignInAsync(context, server, "staff@example.com");
 
         await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Settings" })).ToHaveCountAsync(0);

@@ -22,7 +22,7 @@ public sealed class AdminTiersAndEarnRulesTests(BrowserFixture browser)
         await using var server = await PatronServer.StartAsync(database);
         var owner = await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
-        await using var context = await browser.Browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
+        await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
         var page = await context.NewPageAsync();
         await SignInAsync(page, server, "owner@example.com");
 
@@ -94,7 +94,7 @@ public sealed class AdminTiersAndEarnRulesTests(BrowserFixture browser)
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
         await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "till@example.com", StaffRoles.Staff, Password);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await SignInAsync(page, server, "till@example.com");
 

@@ -11,7 +11,7 @@ public sealed class ApiReferencePageTests(BrowserFixture browser)
     public async Task Api_reference_renders_every_document_without_any_request_leaving_the_machine()
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         var elsewhere = new List<string>();
         page.Request += (_, request) =>
@@ -41,7 +41,7 @@ public sealed class ApiReferencePageTests(BrowserFixture browser)
     public async Task A_user_enters_a_key_in_the_api_reference_and_tries_a_call_that_answers_200()
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         var sentKey = new List<string?>();
         page.Request += (_, request) =>

@@ -20,12 +20,25 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public IBrowser Browser { get; private set; } = null!;
 
+    /// <summary>
+    /// A new browser context whose waits suit a loaded 2-core machine: the suite runs beside the API
+    /// tests, and a page can take seconds to load there. A test that fails still fails, only later.
+    /// </summary>
+    public async Task<IBrowserContext> NewContextAsync(BrowserNewContextOptions? options = null)
+    {
+        var context = await Browser.NewContextAsync(options);
+        context.SetDefaultTimeout(60_000);
+        context.SetDefaultNavigationTimeout(90_000);
+        return context;
+    }
+
     public async ValueTask InitializeAsync()
     {
         if (!IsInstalled)
         {
             return;
         }
+        Assertions.SetDefaultExpectTimeout(30_000);
         _playwright = await Playwright.CreateAsync();
         Browser = await _playwright.Chromium.LaunchAsync(new() { ExecutablePath = ExecutablePath, Headless = true });
     }

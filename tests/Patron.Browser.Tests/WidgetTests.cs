@@ -79,7 +79,7 @@ public sealed class WidgetTests(BrowserFixture browser)
         listener.Start();
         var serving = ServeAsync(listener, html);
 
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         var errors = new List<string>();
         page.Console += (_, message) =>
@@ -137,7 +137,7 @@ public sealed class WidgetTests(BrowserFixture browser)
         listener.Prefixes.Add(shopOrigin + "/");
         listener.Start();
         var serving = ServeAsync(listener, html);
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
 
         await page.GotoAsync(shopOrigin + "/");
@@ -154,7 +154,7 @@ public sealed class WidgetTests(BrowserFixture browser)
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
         var shop = await SetUpAsync(server, null);
         var (timestamp, signature) = Sign(shop.Secret, server.ProgramId, "shop-cust-1");
-        await using var context = await browser.Browser.NewContextAsync();
+        await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
 
         await page.GotoAsync(new Uri(server.BaseAddress,

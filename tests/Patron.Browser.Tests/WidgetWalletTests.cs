@@ -46,7 +46,7 @@ public sealed class WidgetWalletTests(BrowserFixture browser)
             var signature = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret),
                 Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"{server.ProgramId}:shop-wallet-1:{timestamp}"))));
 
-            await using var context = await browser.Browser.NewContextAsync();
+            await using var context = await browser.NewContextAsync();
             var page = await context.NewPageAsync();
             await page.GotoAsync(new Uri(server.BaseAddress,
                 $"/p/{server.ProgramId}?customer=shop-wallet-1&timestamp={timestamp}&signature={signature}").ToString());
