@@ -38,9 +38,9 @@ public static class Bootstrap
             var program = await db.Programs.OrderBy(p => p.CreatedAt).FirstOrDefaultAsync()
                 ?? await ProgramOperations.CreateAsync(context, Actor.Cli, "default");
             // Made by the operator who started the server (the serve command), so recorded as the command line's.
-            var (row, secret) = await ApiKeyOperations.CreateAsync(context, Actor.Cli, program.Id,
+            var (key, secret) = await ApiKeyOperations.CreateAsync(context, Actor.Cli, program.Id,
                 new ApiKeyRequest("bootstrap admin key", ApiKeyScopes.Admin), configuredAdminKey?.Trim());
-            return new FirstKey(program.Id, row.Id, secret, configuredAdminKey is null);
+            return new FirstKey(program.Id, key.Id, secret, configuredAdminKey is null);
         });
     }
 }
