@@ -6,9 +6,10 @@ using Patron.Storage;
 namespace Patron.Operations.Programs;
 
 /// <summary>
-/// Prepares a database for use: applies migrations, and on a database with no API key at all
-/// creates program <c>default</c> with one admin key (docs/CONFIGURATION.md). The key's secret is
-/// <c>Patron:Bootstrap:AdminKey</c> when set, else a new random one that is returned for printing once.
+/// Prepares a database for a server: applies migrations, gathers SQLite's planner statistics, and on a
+/// database with no API key at all creates program <c>default</c> with one admin key (docs/CONFIGURATION.md).
+/// The key's secret is <c>Patron:Bootstrap:AdminKey</c> when set, else a new random one that is returned
+/// for printing once.
 /// </summary>
 public static class Bootstrap
 {
@@ -17,6 +18,8 @@ public static class Bootstrap
     public static async Task<FirstKey?> RunAsync(Database database, TimeProvider clock, string? configuredAdminKey)
     {
         await Migrator.MigrateAsync(database);
+        // Before any reader of the server opens: a connection reads the statistics as it opens.
+        await Migrator.AnalyzeAsync(database);
         if (configuredAdminKey is not null && configuredAdminKey.Trim().Length < 16)
         {
             throw new InvalidOperationException("Patron:Bootstrap:AdminKey must be at least 16 characters long.");
