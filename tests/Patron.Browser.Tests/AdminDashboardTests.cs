@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Playwright;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -22,7 +23,7 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
     public async Task An_owner_finds_a_customer_by_phone_awards_redeems_and_manages_keys_and_webhooks()
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite, settings: Settings);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         using (var created = await server.Client.PostAsJsonAsync("/api/v1/customers",
             new { phone = Phone, first_name = "Ada", last_name = "Lovelace", email = "ada@example.com" }, ct))
@@ -127,7 +128,7 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
     public async Task A_staff_user_works_the_till_but_is_refused_the_owner_pages()
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "till@example.com", StaffRoles.Staff, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "till@example.com", StaffRoles.Staff, Password);
         await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 390, Height = 844 } });
         var page = await context.NewPageAsync();
         await SignInAsync(page, server, "till@example.com");
@@ -149,7 +150,7 @@ public sealed class AdminDashboardTests(BrowserFixture browser)
     public async Task Five_wrong_passwords_throttle_the_sign_in_form()
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(AdminScreens.Url(server, "/admin/login"));

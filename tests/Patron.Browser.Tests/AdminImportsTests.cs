@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -17,7 +18,7 @@ public sealed class AdminImportsTests(BrowserFixture browser)
     public async Task An_owner_uploads_a_customer_CSV_follows_the_import_and_reads_its_report(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var owner = await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        var owner = await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         var file = Path.Combine(Directory.CreateTempSubdirectory("patron-import-").FullName, "shop-customers.csv");
         await File.WriteAllTextAsync(file, string.Join('\n',
@@ -64,7 +65,7 @@ public sealed class AdminImportsTests(BrowserFixture browser)
     public async Task A_file_that_is_not_CSV_is_refused_whole_and_nothing_is_written(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         var file = Path.Combine(Directory.CreateTempSubdirectory("patron-import-").FullName, "broken.csv");
         await File.WriteAllTextAsync(file, "email,first_name\nok@example.com,Ok\n\"unterminated@example.com,Broken\n", ct);
@@ -85,7 +86,7 @@ public sealed class AdminImportsTests(BrowserFixture browser)
     public async Task An_owner_downloads_every_customer_of_the_program_as_CSV(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         var emails = new List<string>();
         for (var i = 0; i < 3; i++)

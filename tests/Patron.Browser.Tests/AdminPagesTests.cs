@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -21,7 +22,7 @@ public sealed class AdminPagesTests(BrowserFixture browser)
     public async Task An_owner_reads_the_audit_trail_filtered_by_action_and_subject_page_by_page(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         var rewardIds = new List<string>();
         for (var i = 1; i <= AdminPageSize + 1; i++)
@@ -68,7 +69,7 @@ public sealed class AdminPagesTests(BrowserFixture browser)
     public async Task An_owner_erases_a_customer_after_confirming_and_the_ledger_stays(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         string customerId;
         using (var created = await server.Client.PostAsJsonAsync("/api/v1/customers",
@@ -106,7 +107,7 @@ public sealed class AdminPagesTests(BrowserFixture browser)
         using var receiver = new WebhookReceiver();
         await using var server = await PatronServer.StartAsync(database,
             settings: new Dictionary<string, string> { ["Patron:Webhooks:AllowPrivateTargets"] = "true" });
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         using (var endpoint = await server.Client.PostAsJsonAsync("/api/v1/webhook_endpoints",
             new { url = receiver.Url, events = (string[])["customer.created"] }, ct))

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -17,7 +18,7 @@ public sealed class AdminPosScanTests(BrowserFixture browser)
     public async Task Scanning_an_image_of_the_member_QR_code_Patron_drew_finds_the_customer(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
         var ct = TestContext.Current.CancellationToken;
         var (customerId, qrCode) = await CreateCustomerAsync(server, ct);
         var image = Path.Combine(Directory.CreateTempSubdirectory("patron-qr-").FullName, "card.png");
@@ -45,7 +46,7 @@ public sealed class AdminPosScanTests(BrowserFixture browser)
     public async Task An_image_without_a_QR_code_finds_nobody_and_says_so(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
         var image = Path.Combine(Directory.CreateTempSubdirectory("patron-qr-").FullName, "blank.png");
         await File.WriteAllBytesAsync(image, Convert.FromBase64String(
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="), TestContext.Current.CancellationToken);
@@ -63,7 +64,7 @@ public sealed class AdminPosScanTests(BrowserFixture browser)
     public async Task Without_JavaScript_the_POS_finds_a_customer_by_the_typed_QR_code_and_shows_no_scan_controls(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
         var (_, qrCode) = await CreateCustomerAsync(server, TestContext.Current.CancellationToken);
         await using var context = await browser.NewContextAsync(new() { JavaScriptEnabled = false });
         var page = await SignInAsync(context, server);

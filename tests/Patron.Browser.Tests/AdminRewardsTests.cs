@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -24,7 +25,7 @@ public sealed class AdminRewardsTests(BrowserFixture browser)
     public async Task An_owner_creates_a_pool_reward_uploads_a_voucher_csv_and_sees_the_report_and_the_audit_entry(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var owner = await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        var owner = await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         // A code already in the program's pools counts as a duplicate of the upload.
         string otherPool;
@@ -94,7 +95,7 @@ public sealed class AdminRewardsTests(BrowserFixture browser)
     public async Task An_owner_edits_a_reward_and_disables_it(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         using (var created = await server.Client.PostAsJsonAsync("/api/v1/rewards", new { name = "Free coffee", type = "free_product", points_cost = 50 }, ct))
         {
@@ -127,7 +128,7 @@ public sealed class AdminRewardsTests(BrowserFixture browser)
     public async Task A_staff_user_sees_the_rewards_but_is_refused_creating_one(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
         var ct = TestContext.Current.CancellationToken;
         using (var created = await server.Client.PostAsJsonAsync("/api/v1/rewards", new { name = "Free coffee", type = "free_product", points_cost = 50 }, ct))
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -17,7 +18,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
     public async Task An_owner_changes_the_program_settings_and_the_change_is_audited_as_the_staff_user(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var owner = await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        var owner = await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 900 } });
         var page = await SignInAsync(context, server, "owner@example.com");
@@ -52,7 +53,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
     public async Task Settings_that_are_not_valid_are_marked_on_the_form_and_nothing_is_saved(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         var before = await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/program", ct);
         await using var context = await browser.NewContextAsync();
@@ -86,7 +87,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
     public async Task A_settings_form_shown_before_another_change_is_refused_rather_than_undoing_it(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         await using var context = await browser.NewContextAsync();
         var page = await SignInAsync(context, server, "owner@example.com");
@@ -112,7 +113,7 @@ public sealed class AdminSettingsTests(BrowserFixture browser)
     public async Task A_staff_user_is_refused_the_settings_page_and_every_other_owner_page(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "staff@example.com", StaffRoles.Staff, Password);
         var ct = TestContext.Current.CancellationToken;
         var before = await server.Client.GetFromJsonAsync<JsonElement>("/api/v1/program", ct);
         await using var context = await browser.NewContextAsync();

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Playwright;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -20,7 +21,7 @@ public sealed class AdminTiersAndEarnRulesTests(BrowserFixture browser)
     public async Task An_owner_creates_a_tier_and_an_earn_rule_sees_them_listed_and_audited_as_staff(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
-        var owner = await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
+        var owner = await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "owner@example.com", StaffRoles.Owner, Password);
         var ct = TestContext.Current.CancellationToken;
         await using var context = await browser.NewContextAsync(new() { ViewportSize = new() { Width = 1100, Height = 800 } });
         var page = await context.NewPageAsync();
@@ -93,7 +94,7 @@ public sealed class AdminTiersAndEarnRulesTests(BrowserFixture browser)
     public async Task A_staff_user_is_refused_the_tier_and_earn_rule_pages()
     {
         await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
-        await StaffUsers.CreateAsync(server.WritePath, server.ProgramId, "till@example.com", StaffRoles.Staff, Password);
+        await StaffAccountOperations.CreateAsync(server.WritePath, server.ProgramId, "till@example.com", StaffRoles.Staff, Password);
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await SignInAsync(page, server, "till@example.com");

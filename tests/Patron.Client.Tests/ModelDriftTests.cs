@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Patron.Api;
 using Patron.Operations.CustomerAccounts;
+using Patron.Operations.Keys;
 using Patron.Operations.Referrals;
 using Patron.Operations.Stamps;
 using Patron.Storage;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 
 namespace Patron.Dashboard;
@@ -57,7 +58,7 @@ public static class AdminAuth
         var id = context.Principal?.FindFirstValue(ClaimTypes.NameIdentifier);
         var stamp = context.Principal?.FindFirstValue(StampClaim);
         var database = context.HttpContext.RequestServices.GetRequiredService<Database>();
-        var user = id is null ? null : await database.ReadAsync(sql => StaffUsers.ByIdAsync(sql, id));
+        var user = id is null ? null : await StaffAccountQueries.ByIdAsync(database, id);
         if (user is null || user.DisabledAt is not null || user.SecurityStamp != stamp || user.Role != context.Principal!.FindFirstValue(ClaimTypes.Role))
         {
             context.RejectPrincipal();

@@ -38,7 +38,7 @@ public sealed class AdminImports(IWritePath writes, ILogger<AdminImports> logger
             try
             {
                 var result = await ImportExport.ImportCustomersAsync(writes, actor.ProgramId, path, job.Messages,
-                    (fraction, rows) => job.Progress(fraction, rows), rowPerOperation: writes is SqliteWritePath, options);
+                    (fraction, rows) => job.Progress(fraction, rows), options);
                 job.Finish(result, null);
             }
             catch (Exception e) when (e is not OutOfMemoryException)

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Mvc.ApplicationParts;
 using Patron.Cli;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 
 namespace Patron.Dashboard;
@@ -74,7 +75,7 @@ public static class AdminSetup
     /// <summary>While no staff user exists, says how to create the first owner.</summary>
     public static async Task PrintFirstOwnerHintAsync(WebApplication app)
     {
-        if (!await StaffUsers.AnyAsync(app.Services.GetRequiredService<Database>()))
+        if (!await StaffAccountQueries.AnyAsync(app.Services.GetRequiredService<Database>()))
         {
             Console.WriteLine("The admin dashboard is at /admin. No staff user exists yet; create the first owner with:");
             Console.WriteLine($"  {UsersCommand.FirstOwnerCommand}");

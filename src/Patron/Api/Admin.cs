@@ -16,14 +16,14 @@ public static class Admin
         path.RunAsync(context => ProgramOperations.CreateAsync(context, actor ?? Actor.Cli, name, currency));
 
     /// <returns>The new key and its secret, or null when the program does not exist.</returns>
-    public static Task<(ApiKeyRow Row, string Secret)?> CreateKeyAsync(
+    public static Task<(ApiKeyDto Key, string Secret)?> CreateKeyAsync(
         IWritePath path, string programId, Scope scope, string? name = null,
         DateTimeOffset? expiresAt = null, int? rateLimitPerMinute = null, Actor? actor = null) =>
         path.RunAsync(async context =>
         {
             if (await context.Sql.ScalarAsync("SELECT 1 FROM programs WHERE id = @p", ("p", programId)) is null)
             {
-                return ((ApiKeyRow, string)?)null;
+                return ((ApiKeyDto, string)?)null;
             }
             return await ApiKeyOperations.CreateAsync(context, actor ?? Actor.Cli, programId,
                 new ApiKeyRequest(name, Caller.ScopeName(scope), expiresAt, rateLimitPerMinute));

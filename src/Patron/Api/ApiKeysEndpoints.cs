@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using Patron.Domain;
 using Patron.Operations.Keys;
 using Patron.Storage;
@@ -29,16 +28,7 @@ public static class ApiKeysEndpoints
     private static async Task<IResult> List(HttpRequest request, Caller caller, Database database)
     {
         caller.RequireAdmin();
-        var paging = Paging.From(request);
-        await using var db = new PatronDb(PatronDb.Options(database)) { ProgramId = caller.ProgramId };
-        var query = db.ApiKeys.AsQueryable();
-        if (paging.StartingAfter is { } after)
-        {
-            query = query.Where(k => string.Compare(k.Id, after) < 0);
-        }
-        var rows = await query.OrderByDescending(k => k.Id).Skip(paging.Offset).Take(paging.Limit + 1).ToListAsync();
-        long? total = paging.StartingAfter is null ? await db.ApiKeys.LongCountAsync() : null;
-        return TypedResults.Ok(paging.Envelope(rows.Select(k => ApiKeyDto.From(k)).ToList(), total));
+        return TypedResults.Ok(await ApiKeyQueries.ListAsync(database, caller.ProgramId, Paging.From(request)));
     }
 
     private static async Task<IResult> Create(HttpContext http, Caller caller, Writes writes, TimeProvider clock)
@@ -49,8 +39,8 @@ public static class ApiKeysEndpoints
         ApiKeyOperations.Validate(request, clock.GetUtcNow());
         return await writes.RunAsync(http, caller, async context =>
         {
-            var (row, secret) = await ApiKeyOperations.CreateAsync(context, caller.Actor, caller.ProgramId, request);
-            return Reply.Created(ApiKeyDto.From(row, secret));
+            var (key, secret) = await ApiKeyOperations.CreateAsync(context, caller.Actor, caller.ProgramId, request);
+            return Reply.Created(key with { Secret = secret });
         });
     }
 

@@ -69,23 +69,21 @@ public sealed class AuthFailureThrottle
             return;
         }
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        long remainingMs;
+        long startMs;
         lock (entry)
         {
-            remainingMs = entry.StartMs + _windowMs - now;
-            if (remainingMs <= 0 || entry.Failures < _maxFailures)
+            startMs = entry.StartMs;
+            if (startMs + _windowMs - now <= 0 || entry.Failures < _maxFailures)
             {
                 return;
             }
         }
-        throw Throttled(remainingMs);
+        throw Throttled(startMs, now);
     }
 
-    private ApiException Throttled(long remainingMs)
+    private ApiException Throttled(long windowStartMs, long now)
     {
-        // Another instance may have opened the shared window a moment after this request read the clock:
-        // what is left is never more than a window.
-        var seconds = (int)Math.Clamp((remainingMs + 999) / 1000, 1, _windowMs / 1000);
+        var seconds = (int)RateLimitWindows.SecondsLeft(windowStartMs, _windowMs, now);
         return new ApiException(429, "rate_limit_error", "too_many_failed_authentications",
             $"Too many requests without a valid API key came from this address; try again in {seconds} seconds.")
         { RetryAfter = seconds };
@@ -143,7 +141,7 @@ public sealed class AuthFailureThrottle
         }
         if (lease.Granted == 0)
         {
-            throw Throttled(lease.WindowStartMs + _windowMs - now);
+            throw Throttled(lease.WindowStartMs, now);
         }
     }
 
@@ -155,16 +153,16 @@ public sealed class AuthFailureThrottle
             return;
         }
         var now = _clock.GetUtcNow().ToUnixTimeMilliseconds();
-        long remainingMs;
+        long startMs;
         lock (entry)
         {
-            remainingMs = entry.StartMs + _windowMs - now;
-            if (remainingMs <= 0 || entry.Failures <= _maxFailures)
+            startMs = entry.StartMs;
+            if (startMs + _windowMs - now <= 0 || entry.Failures <= _maxFailures)
             {
                 return;
             }
         }
-        throw Throttled(remainingMs);
+        throw Throttled(startMs, now);
     }
 
     /// <summary>The address's row in the shared table: a hash, so that the table holds no addresses.</summary>

@@ -127,7 +127,7 @@ public sealed class RateLimits(TimeProvider clock, Database db, ILogger<RateLimi
         }
     }
 
-    private static long SecondsLeft(long startMs, long now) => Math.Clamp((startMs + WindowMs - now + 999) / 1000, 1, WindowMs / 1000);
+    private static long SecondsLeft(long startMs, long now) => RateLimitWindows.SecondsLeft(startMs, WindowMs, now);
 
     private sealed class Window
     {

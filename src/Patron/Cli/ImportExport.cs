@@ -58,12 +58,13 @@ public static class ImportExport
     /// <summary>
     /// Imports customers from a CSV file (see <see cref="CustomerImport"/>): each row creates a customer or
     /// updates the one its external id names; a row matching another customer by email or phone alone is a
-    /// conflict unless <see cref="ImportOptions.UpdateExisting"/>.
+    /// conflict unless <see cref="ImportOptions.UpdateExisting"/>. Given SQLite's group-commit writer, each row
+    /// is queued as its own operation for it to commit together; given any other write path, a batch is one operation.
     /// </summary>
     public static Task<ImportResult> ImportCustomersAsync(
-        IWritePath path, string programId, string file, TextWriter errors, Action<double, long>? progress = null, bool rowPerOperation = false,
+        IWritePath path, string programId, string file, TextWriter errors, Action<double, long>? progress = null,
         ImportOptions? options = null) =>
-        new CustomerImport(path, programId, errors, progress, rowPerOperation, options ?? new ImportOptions()).RunAsync(file);
+        new CustomerImport(path, programId, errors, progress, rowPerOperation: path is SqliteWritePath, options ?? new ImportOptions()).RunAsync(file);
 
     public static async Task<long> ExportCustomersAsync(Database database, string programId, TextWriter output, Action<long>? progress = null)
     {

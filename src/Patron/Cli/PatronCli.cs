@@ -247,7 +247,7 @@ public static class PatronCli
             var options = new ImportExport.ImportOptions(parse.GetValue(dryRun), parse.GetValue(updateExisting), report, RowByRow: parse.GetValue(rowByRow));
             var progress = new ImportExport.Progress(options.DryRun ? "checked" : "imported");
             var result = await ImportExport.ImportCustomersAsync(writes, programId, path, Console.Error,
-                (fraction, rows) => progress.Report(fraction, rows), rowPerOperation: writer is not null, options);
+                (fraction, rows) => progress.Report(fraction, rows), options);
             progress.Report(1, result.Created + result.Updated, final: true);
             Console.WriteLine(options.DryRun
                 ? $"Dry run, nothing written: would create {result.Created}, update {result.Updated}; conflicts {result.Conflicts}, rejected {result.Rejected}."

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text;
 using Patron.Domain;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 
 namespace Patron.Cli;
@@ -53,7 +54,7 @@ public static class UsersCommand
             var programId = await ImportExport.ResolveProgramAsync(database, parse.GetValue(program));
             try
             {
-                var user = await StaffUsers.CreateAsync(writePath(database), programId, parse.GetValue(email)!, parse.GetValue(role)!, password);
+                var user = await StaffAccountOperations.CreateAsync(writePath(database), programId, parse.GetValue(email)!, parse.GetValue(role)!, password);
                 Console.WriteLine($"Created {user.Role} {user.Email} of program {user.ProgramId}. Sign in at /admin.");
                 Console.WriteLine(user.Id);
                 return 0;
@@ -77,7 +78,7 @@ public static class UsersCommand
         {
             using var database = await readyDatabase();
             var programId = await ImportExport.ResolveProgramAsync(database, parse.GetValue(listProgram));
-            foreach (var u in await database.ReadAsync(sql => StaffUsers.ListAsync(sql, programId)))
+            foreach (var u in await StaffAccountQueries.ListAsync(database, programId))
             {
                 Console.WriteLine($"{u.Id}\t{u.Email}\t{u.Role}\t{(u.DisabledAt is null ? "active" : "disabled")}");
             }
@@ -101,7 +102,7 @@ public static class UsersCommand
                 return 2;
             }
             using var database = await readyDatabase();
-            var user = await database.ReadAsync(sql => StaffUsers.ByEmailAsync(sql, parse.GetValue(who)!));
+            var user = await StaffAccountQueries.ByEmailAsync(database, parse.GetValue(who)!);
             if (user is null)
             {
                 await Console.Error.WriteLineAsync("No staff user with this email. See: patron users list");
@@ -109,7 +110,7 @@ public static class UsersCommand
             }
             try
             {
-                await StaffUsers.SetPasswordAsync(writePath(database), user.Id, password);
+                await StaffAccountOperations.ChangePasswordAsync(writePath(database), user.Id, password);
             }
             catch (OperationException e)
             {
@@ -144,7 +145,7 @@ public static class UsersCommand
                 return null;
             }
         }
-        if (StaffUsers.PasswordRefusal(password) is { } refusal)
+        if (StaffAccountOperations.PasswordRefusal(password) is { } refusal)
         {
             await Console.Error.WriteLineAsync(refusal);
             return null;

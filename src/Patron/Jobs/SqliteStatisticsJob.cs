@@ -6,8 +6,8 @@ namespace Patron.Jobs;
 /// Keeps SQLite's query planner statistics current (docs/PERFORMANCE.md, "SQLite statistics"): at most once
 /// an hour, <c>ANALYZE</c> through the write path, sampling at most 1,000 rows per index
 /// (<see cref="Migrator.SqliteStatistics"/>), so it costs milliseconds at any size. Without statistics SQLite may read a customer's rows through the
-/// program's index (every row of the program) instead of the customer's. The migrations analyze as the server
-/// starts, before any reader opens. PostgreSQL's autovacuum keeps its own.
+/// program's index (every row of the program) instead of the customer's. The server analyzes as it starts, after
+/// its migrations and before any reader opens (<see cref="Migrator.AnalyzeAsync"/>). PostgreSQL's autovacuum keeps its own.
 /// </summary>
 public sealed class SqliteStatisticsJob(Database db, IWritePath writes, TimeProvider clock) : IJob
 {

@@ -44,6 +44,8 @@ public static class McpStdio
 
         using var database = Database.FromConfiguration(configuration);
         await Migrator.MigrateAsync(database);
+        // A long-lived reader, like serve: the planner's statistics before its first read.
+        await Migrator.AnalyzeAsync(database);
         var clock = TimeProvider.System;
         Caller caller;
         try

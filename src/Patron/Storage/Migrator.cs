@@ -35,6 +35,22 @@ public static class Migrator
             .ToList();
     }
 
+    /// <summary>
+    /// SQLite: gathers the query planner's statistics (<see cref="SqliteStatistics"/>). A server calls it after
+    /// the migrations, before any reader opens (Jobs.SqliteStatisticsJob keeps them current); a one-off
+    /// command does not need it. PostgreSQL keeps its own (autovacuum): nothing is done.
+    /// </summary>
+    public static async Task AnalyzeAsync(Database db, CancellationToken ct = default)
+    {
+        if (!db.IsSqlite)
+        {
+            return;
+        }
+        await using var connection = await db.OpenAsync(ct);
+        await new Sql(connection).ExecuteAsync(SqliteStatistics);
+    }
+
+    /// <summary>Applies the scripts not applied yet; statistics are left to <see cref="AnalyzeAsync"/>.</summary>
     /// <returns>The names of the scripts applied by this call.</returns>
     public static async Task<IReadOnlyList<string>> MigrateAsync(Database db, CancellationToken ct = default)
     {
@@ -85,11 +101,6 @@ public static class Migrator
                     ("v", version), ("n", name), ("t", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
                 await tx.CommitAsync(ct);
                 done.Add(name);
-            }
-            if (db.IsSqlite)
-            {
-                // The query planner's statistics, before any reader opens (Jobs.SqliteStatisticsJob keeps them current).
-                await sql.ExecuteAsync(SqliteStatistics);
             }
             return done;
         }

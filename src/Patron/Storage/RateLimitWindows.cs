@@ -10,6 +10,14 @@ public static class RateLimitWindows
     /// <summary>What one lease got: the window it counts in, and how many requests it may admit (0: the window is spent).</summary>
     public readonly record struct Lease(long WindowStartMs, long Used, int Granted);
 
+    /// <summary>
+    /// The Retry-After of a spent window that opened at <paramref name="windowStartMs"/>: the whole seconds
+    /// until it ends, at least 1 and never more than the window (another instance may have opened a shared
+    /// window a moment after this request read the clock). Every rate limit and throttle answers with this.
+    /// </summary>
+    public static long SecondsLeft(long windowStartMs, long windowMs, long now) =>
+        Math.Clamp((windowStartMs + windowMs - now + 999) / 1000, 1, Math.Max(1, windowMs / 1000));
+
     private const string LeaseSql = """
         INSERT INTO rate_limit_windows (limiter_key, window_start, used) VALUES (@key, @now, @block)
         ON CONFLICT (limiter_key) DO UPDATE SET

@@ -109,19 +109,19 @@ public sealed partial class AuthorizationTests(SharedServers servers) : IClassFi
         var viaApi = await Admin.CreateKeyAsync(server.WritePath, server.ProgramId, Scope.Write);
         var viaApiClient = server.ClientWithKey(viaApi!.Value.Secret);
         (await viaApiClient.GetJsonAsync($"{V1}/customers")).Code.ShouldBe(200);
-        (await server.Client.DeleteJsonAsync($"{V1}/api_keys/{viaApi.Value.Row.Id}")).Code.ShouldBe(200);
+        (await server.Client.DeleteJsonAsync($"{V1}/api_keys/{viaApi.Value.Key.Id}")).Code.ShouldBe(200);
         await ShouldBeRefusedAsync(viaApiClient, "api_key_revoked");
 
         // Revoked as the CLI does (straight in the database): never used, so refused at once.
         var unused = await Admin.CreateKeyAsync(server.WritePath, server.ProgramId, Scope.Admin);
-        (await Admin.RevokeKeyAsync(server.WritePath, unused!.Value.Row.Id)).ShouldBeTrue();
+        (await Admin.RevokeKeyAsync(server.WritePath, unused!.Value.Key.Id)).ShouldBeTrue();
         await ShouldBeRefusedAsync(server.ClientWithKey(unused.Value.Secret), "api_key_revoked");
 
         // Revoked by the CLI while in use: refused once this process's key cache has expired.
         var inUse = await Admin.CreateKeyAsync(server.WritePath, server.ProgramId, Scope.Write);
         var inUseClient = server.ClientWithKey(inUse!.Value.Secret);
         (await inUseClient.GetJsonAsync($"{V1}/customers")).Code.ShouldBe(200);
-        (await Admin.RevokeKeyAsync(server.WritePath, inUse.Value.Row.Id)).ShouldBeTrue();
+        (await Admin.RevokeKeyAsync(server.WritePath, inUse.Value.Key.Id)).ShouldBeTrue();
         clock.Advance(ApiKeyService.CacheTtl + TimeSpan.FromMilliseconds(1));
         await ShouldBeRefusedAsync(inUseClient, "api_key_revoked");
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Dashboard;
 using Patron.Tests.Infrastructure;

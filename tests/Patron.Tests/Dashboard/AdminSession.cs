@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -31,7 +32,7 @@ internal sealed partial class AdminSession : IDisposable
     private static partial Regex TokenField();
 
     public static Task<StaffUser> CreateUserAsync(PatronServer server, string email, string role, string? programId = null) =>
-        StaffUsers.CreateAsync(server.WritePath, programId ?? server.ProgramId, email, role, Password);
+        StaffAccountOperations.CreateAsync(server.WritePath, programId ?? server.ProgramId, email, role, Password);
 
     /// <summary>Signs in through the login form and checks that the overview opens.</summary>
     public static async Task<AdminSession> SignInAsync(PatronServer server, string email, string password = Password)

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -23,7 +24,7 @@ public sealed class AdminUsersCliTests
         created.Exit.ShouldBe(0, created.Output);
         created.LastLine.ShouldStartWith("stf_");
         created.Stdout.ShouldNotContain(AdminSession.Password);
-        var row = (await server.App.Services.GetRequiredService<Database>().ReadAsync(sql => StaffUsers.ByIdAsync(sql, created.LastLine)))!;
+        var row = (await StaffAccountQueries.ByIdAsync(server.App.Services.GetRequiredService<Database>(), created.LastLine))!;
         row.Email.ShouldBe("owner@example.com");
         row.Role.ShouldBe("owner");
         row.ProgramId.ShouldBe(server.ProgramId);

@@ -26,7 +26,7 @@ public sealed partial class LoyaltyLionTests
         var key = (await Admin.CreateKeyAsync(server.WritePath, programId ?? server.ProgramId, scope))!.Value;
         var client = server.ClientWithKey(null);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic",
-            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{key.Row.Id}:{key.Secret}")));
+            Convert.ToBase64String(Encoding.UTF8.GetBytes($"{key.Key.Id}:{key.Secret}")));
         return client;
     }
 

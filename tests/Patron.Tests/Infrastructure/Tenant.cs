@@ -16,6 +16,6 @@ public static class TenantExtensions
         var read = await Admin.CreateKeyAsync(server.WritePath, program.Id, Scope.Read);
         return new Tenant(program.Id,
             server.ClientWithKey(admin!.Value.Secret), server.ClientWithKey(write!.Value.Secret), server.ClientWithKey(read!.Value.Secret),
-            admin.Value.Row.Id, write.Value.Row.Id, read.Value.Row.Id);
+            admin.Value.Key.Id, write.Value.Key.Id, read.Value.Key.Id);
     }
 }

@@ -31,7 +31,7 @@ public sealed class OpenApiFuzzTests
         // Keys of the fuzzer's own, which it must not revoke (DELETE /api_keys/{id} is fuzzed too).
         var admin = (await Admin.CreateKeyAsync(server.WritePath, server.ProgramId, Scope.Admin))!.Value;
         var read = (await Admin.CreateKeyAsync(server.WritePath, server.ProgramId, Scope.Read))!.Value;
-        string[] keep = [admin.Row.Id, read.Row.Id];
+        string[] keep = [admin.Key.Id, read.Key.Id];
         await SeedAsync(server.Client);
 
         var started = DateTimeOffset.UtcNow;

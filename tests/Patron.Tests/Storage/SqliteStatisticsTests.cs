@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Patron.Operations.Programs;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -41,4 +42,22 @@ public sealed class SqliteStatisticsTests
         page.Code.ShouldBe(200);
         page.Body.GetProperty("data").GetArrayLength().ShouldBe(3);
     }
+
+    [Fact]
+    public async Task A_command_migrates_without_gathering_statistics_and_a_starting_server_gathers_them()
+    {
+        var file = Path.Combine(PatronServer.NewDataDir(), "patron.db");
+        using var db = new Database(DatabaseProvider.Sqlite, $"Data Source={file};Pooling=False");
+
+        // What every command runs first: the migrations alone, as fast as they can be.
+        await Migrator.MigrateAsync(db, TestContext.Current.CancellationToken);
+        (await HasStatisticsAsync(db)).ShouldBeFalse();
+
+        // What serve (and the MCP server) runs as it starts, before any reader opens.
+        await Bootstrap.RunAsync(db, TimeProvider.System, null);
+        (await HasStatisticsAsync(db)).ShouldBeTrue();
+    }
+
+    private static async Task<bool> HasStatisticsAsync(Database db) =>
+        await db.ReadAsync(sql => sql.ScalarAsync("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")) is not null;
 }

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
@@ -14,16 +15,15 @@ public sealed class AccountModel(Database database, IWritePath writes) : AdminPa
     public async Task<IActionResult> OnPostAsync(string? current, string? next)
     {
         var actor = Actor;
-        if (string.IsNullOrEmpty(current) || await StaffUsers.VerifyAsync(database, actor.Email, current) is null)
+        if (string.IsNullOrEmpty(current) || await StaffAccountOperations.VerifyAsync(database, actor.Email, current) is null)
         {
             return Refuse("The current password is wrong.");
         }
-        if (StaffUsers.PasswordRefusal(next) is { } refusal)
+        if (StaffAccountOperations.PasswordRefusal(next) is { } refusal)
         {
             return Refuse(refusal);
         }
-        await StaffUsers.SetPasswordAsync(writes, actor.UserId, next!);
-        var user = await database.ReadAsync(sql => StaffUsers.ByIdAsync(sql, actor.UserId));
+        var user = await StaffAccountOperations.ChangePasswordAsync(writes, actor.UserId, next!);
         await HttpContext.SignInAsync(AdminAuth.Scheme, AdminAuth.Principal(user!));
         Notice = "Password changed. Other sessions are signed out.";
         return Redirect("/admin/account");

@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 using Patron.Api;
 using Patron.Domain;
 using Patron.Operations.Keys;
@@ -12,7 +11,7 @@ namespace Patron.Dashboard.Pages;
 [Authorize(Policy = AdminAuth.OwnerPolicy)]
 public sealed class KeysModel(Database database, IWritePath writes, ApiKeyService keys, TimeProvider clock) : AdminPage
 {
-    public List<ApiKeyRow> Keys { get; private set; } = [];
+    public List<ApiKeyDto> Keys { get; private set; } = [];
 
     public string? CreatedSecret { get; private set; }
 
@@ -68,7 +67,7 @@ public sealed class KeysModel(Database database, IWritePath writes, ApiKeyServic
 
     private async Task LoadAsync()
     {
-        await using var db = new PatronDb(PatronDb.Options(database)) { ProgramId = Actor.ProgramId };
-        Keys = await db.ApiKeys.OrderByDescending(k => k.CreatedAt).Take(200).ToListAsync();
+        // The 200 newest, as GET /api_keys lists them.
+        Keys = (await ApiKeyQueries.ListAsync(database, Actor.ProgramId, new Paging(200, 1, null))).Data;
     }
 }

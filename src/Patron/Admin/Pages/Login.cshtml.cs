@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
@@ -16,7 +17,7 @@ public sealed class LoginModel(Database database, LoginThrottle throttle, TimePr
     {
         Email = email;
         ReturnUrl = SafeReturn(returnUrl);
-        if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password) || email.Length > 254 || password.Length > StaffUsers.MaxPasswordLength)
+        if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password) || email.Length > 254 || password.Length > StaffAccountOperations.MaxPasswordLength)
         {
             return Refuse("Enter your email and password.");
         }
@@ -29,7 +30,7 @@ public sealed class LoginModel(Database database, LoginThrottle throttle, TimePr
             Response.StatusCode = 429;
             return Page();
         }
-        var user = await StaffUsers.VerifyAsync(database, email, password);
+        var user = await StaffAccountOperations.VerifyAsync(database, email, password);
         if (user is null)
         {
             throttle.Failed(email, client);

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Mvc;
+using Patron.Operations.StaffAccounts;
 using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
@@ -15,7 +16,7 @@ public sealed class UsersModel(Database database, IWritePath writes) : AdminPage
     public async Task<IActionResult> OnPostCreateAsync(string? email, string? role, string? password)
     {
         var programId = Actor.ProgramId;
-        var done = await TryAsync(() => StaffUsers.CreateAsync(writes, programId, email ?? "", role ?? "", password ?? ""));
+        var done = await TryAsync(() => StaffAccountOperations.CreateAsync(writes, programId, email ?? "", role ?? "", password ?? ""));
         if (!done)
         {
             await LoadAsync();
@@ -28,6 +29,6 @@ public sealed class UsersModel(Database database, IWritePath writes) : AdminPage
     private async Task LoadAsync()
     {
         var programId = Actor.ProgramId;
-        Users = await database.ReadAsync(sql => StaffUsers.ListAsync(sql, programId));
+        Users = await StaffAccountQueries.ListAsync(database, programId);
     }
 }

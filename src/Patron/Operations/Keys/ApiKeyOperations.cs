@@ -45,8 +45,11 @@ public static class ApiKeyOperations
         }
     }
 
-    /// <summary>Creates a key in the caller's write and audits it; the secret is returned here and never again.</summary>
-    public static async Task<(ApiKeyRow Row, string Secret)> CreateAsync(
+    /// <summary>
+    /// Creates a key in the caller's write and audits it: the key as the API shows it (without its secret)
+    /// and the secret, returned here and never again.
+    /// </summary>
+    public static async Task<(ApiKeyDto Key, string Secret)> CreateAsync(
         WriteContext context, Actor actor, string programId, ApiKeyRequest request, string? secret = null)
     {
         // The expiry was checked when the caller asked: a busy write path must not refuse it later.
@@ -54,26 +57,27 @@ public static class ApiKeyOperations
         await using var db = PatronDb.For(context, programId);
         var (row, plain) = await ApiKeyRows.CreateAsync(db, context.NowMs, programId, request.Scope, request.Name,
             request.ExpiresAt?.ToUnixTimeMilliseconds(), request.RateLimitPerMinute, secret);
-        await AuditTrail.RecordAsync(context, actor, programId, AuditActions.ApiKeyCreated, row.Id, null, ApiKeyDto.From(row));
-        return (row, plain);
+        var key = ApiKeyDto.From(row);
+        await AuditTrail.RecordAsync(context, actor, programId, AuditActions.ApiKeyCreated, row.Id, null, key);
+        return (key, plain);
     }
 
     /// <summary>
     /// Revokes a key of the program at once; revoking a revoked key changes nothing. The key as it was,
     /// and whether this call revoked it; a key of another program is not found.
     /// </summary>
-    public static async Task<(ApiKeyRow Before, bool Revoked)> RevokeAsync(WriteContext context, Actor actor, string programId, string keyId)
+    public static async Task<(ApiKeyDto Before, bool Revoked)> RevokeAsync(WriteContext context, Actor actor, string programId, string keyId)
     {
         await using var db = PatronDb.For(context, programId);
         var before = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == keyId)
             ?? throw OperationException.NotFound("API key", keyId);
         var changed = await db.ApiKeys.Where(k => k.Id == keyId && k.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(k => k.RevokedAt, context.NowMs));
+        var dto = ApiKeyDto.From(before);
         if (changed > 0)
         {
-            var dto = ApiKeyDto.From(before);
             await AuditTrail.RecordAsync(context, actor, programId, AuditActions.ApiKeyRevoked, keyId, dto, dto with { RevokedAt = context.Now });
         }
-        return (before, changed > 0);
+        return (dto, changed > 0);
     }
 }
