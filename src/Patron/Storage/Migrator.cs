@@ -86,6 +86,10 @@ public static class Migrator
                 await tx.CommitAsync(ct);
                 done.Add(name);
             }
+            if (!db.IsSqlite)
+            {
+                await CustomerSearch.EnsurePostgresIndexesAsync(sql, scripts);
+            }
             if (db.IsSqlite)
             {
                 // The query planner's statistics, before any reader opens (Jobs.SqliteStatisticsJob keeps them current).

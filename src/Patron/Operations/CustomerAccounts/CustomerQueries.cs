@@ -39,9 +39,9 @@ public static class CustomerQueries
     public static Task<CursorPage<CustomerDto>> BrowseAsync(
         Database db, string programId, string? search, string? status, string? startingAfter, int limit) =>
         db.ReadAsync(sql => new ListFilter(programId).Live()
-            .When(!string.IsNullOrWhiteSpace(search),
+            .Search(db.IsSqlite, search?.Trim(),
                 $"(search_text {db.ILike} @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\' OR external_id = @raw)",
-                ("s", ListFilter.ContainsPattern(search?.Trim() ?? "")), ("raw", search?.Trim()))
+                [("s", ListFilter.ContainsPattern(search?.Trim() ?? "")), ("raw", search?.Trim())], alsoWhere: "external_id = @raw")
             .When(status is CustomerStatus.Active or CustomerStatus.Blocked, "status = @status", ("status", status))
             .CursorPageAsync(sql, Customers.Columns, "customers", Customers.Map, startingAfter, limit));
 
@@ -54,8 +54,8 @@ public static class CustomerQueries
             // A tier id or a live tier's name (names are unique among a program's live tiers).
             .Add("vip_tier_id IN (SELECT id FROM vip_tiers WHERE program_id = @p AND deleted_at IS NULL AND (id = @tier OR name = @tier))",
                 "tier", filter.Tier)
-            .Add($"search_text {db.ILike} @search ESCAPE '\\'", "search",
-                string.IsNullOrEmpty(filter.Search) ? null : ListFilter.ContainsPattern(filter.Search));
+            .Search(db.IsSqlite, filter.Search, $"search_text {db.ILike} @search ESCAPE '\\'",
+                [("search", ListFilter.ContainsPattern(filter.Search ?? ""))]);
 
     /// <summary>The filter value normalised as stored, or as given when it does not normalise.</summary>
     private static string? Normalized(string? raw, Func<string, string?> normalize) =>
