@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.RegularExpressions;
 using Patron.Tests.Cli;
 using Patron.Tests.Dashboard;
 using Patron.Tests.Infrastructure;
@@ -142,5 +143,34 @@ public sealed class CustomerSearchTests
         (await ApiSearchAsync(server.Client, "PERSON 29")).Order().ShouldBe(Enumerable.Range(290, 10).Prepend(29).Select(IdOf).Order());
         (await DashboardSearchAsync(owner, "0000277", all.Select(c =>
             new Person(c.GetProperty("id").GetString()!, null, null, null, null)))).ShouldBe([IdOf(277)]);
+    }
+    [Theory, DatabaseData]
+    public async Task The_dashboard_pages_through_a_term_most_customers_match_newest_first_each_customer_once(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ids = new List<string>();
+        for (var i = 0; i < 60; i++)
+        {
+            ids.Add((await server.Client.PostJsonAsync(Customers, new { email = $"many{i}@example.com", first_name = i % 3 == 0 ? "Other" : "Many" })).Str("id"));
+        }
+        await AdminSession.CreateUserAsync(server, "owner@example.com", "owner");
+        using var owner = await AdminSession.SignInAsync(server, "owner@example.com");
+        var people = ids.Select(id => new Person(id, null, null, null, null)).ToList();
+
+        var seen = new List<string>();
+        string? after = null;
+        do
+        {
+            var (status, html, _) = await owner.GetAsync($"/admin/customers?q=MANY{(after is null ? "" : $"&starting_after={after}")}");
+            status.ShouldBe(HttpStatusCode.OK);
+            seen.AddRange(people.Where(p => html.Contains($"/admin/customers/{p.Id}", StringComparison.Ordinal)).Select(p => p.Id)
+                .OrderBy(id => html.IndexOf($"/admin/customers/{id}", StringComparison.Ordinal)));
+            var next = Regex.Match(html, "starting_after=([A-Za-z0-9_]+)");
+            after = next.Success ? next.Groups[1].Value : null;
+        }
+        while (after is not null && seen.Count < 100);
+
+        seen.ShouldBe(ids.AsEnumerable().Reverse().ToList());
+        (await DashboardSearchAsync(owner, "other", people)).Order().ShouldBe(ids.Where((_, i) => i % 3 == 0).Order());
     }
 }
