@@ -175,6 +175,7 @@ public static class PatronApp
         var app = Build(args, clock);
         var first = await Bootstrap.RunAsync(app.Services.GetRequiredService<Database>(),
             app.Services.GetRequiredService<TimeProvider>(), app.Configuration["Patron:Bootstrap:AdminKey"]);
+        await CustomerSearch.LogWhenUnindexedAsync(app.Services.GetRequiredService<Database>(), app.Logger);
         return (app, first);
     }
 
@@ -186,6 +187,7 @@ public static class PatronApp
         var configuredKey = app.Configuration["Patron:Bootstrap:AdminKey"];
         var first = await Bootstrap.RunAsync(app.Services.GetRequiredService<Database>(),
             app.Services.GetRequiredService<TimeProvider>(), configuredKey);
+        await CustomerSearch.LogWhenUnindexedAsync(app.Services.GetRequiredService<Database>(), app.Logger);
         if (first is null && !string.IsNullOrEmpty(configuredKey))
         {
             Console.WriteLine("Patron:Bootstrap:AdminKey is set but this database already has API keys: it was not used.");

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using Microsoft.Data.Sqlite;
 using Patron.Domain;
 
 namespace Patron.Storage;
@@ -145,8 +146,8 @@ public static class Customers
         Sql sql, string programId, string? search, string? status, SortKey sortBy, bool descending, int limit, int offset)
     {
         var filter = new ListFilter(programId).Live()
-            .When(!string.IsNullOrEmpty(search), "(search_text LIKE @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\')",
-                ("s", ListFilter.ContainsPattern(search ?? "")))
+            .Search(sql.Connection is SqliteConnection, search, "(search_text LIKE @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\')",
+                [("s", ListFilter.ContainsPattern(search ?? ""))])
             .When(status is not null, "status = @status", ("status", status));
         var (where, args) = (filter.Where, filter.Args);
         var direction = descending ? "DESC" : "ASC";

@@ -102,6 +102,10 @@ public static class Migrator
                 await tx.CommitAsync(ct);
                 done.Add(name);
             }
+            if (!db.IsSqlite)
+            {
+                await CustomerSearch.EnsurePostgresIndexesAsync(sql, scripts);
+            }
             return done;
         }
         finally

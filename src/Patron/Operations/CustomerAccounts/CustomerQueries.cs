@@ -36,14 +36,41 @@ public static class CustomerQueries
     /// The dashboard's customer list: live customers, newest first, paged by <c>starting_after</c>;
     /// <paramref name="search"/> matches part of a name, an email or a phone, or an external id exactly.
     /// </summary>
+    /// <remarks>
+    /// The trigram index lists every match of a term before the newest can be picked, which for a term most
+    /// customers match (<c>example</c>) is slower than reading the newest customers until a page is full.
+    /// So the newest <see cref="NewestWindow"/> customers are read first; when they hold more than a page of
+    /// matches, that page is the answer (the same rows the full query returns), else the index is used.
+    /// </remarks>
     public static Task<CursorPage<CustomerDto>> BrowseAsync(
         Database db, string programId, string? search, string? status, string? startingAfter, int limit) =>
-        db.ReadAsync(sql => new ListFilter(programId).Live()
-            .When(!string.IsNullOrWhiteSpace(search),
-                $"(search_text {db.ILike} @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\' OR external_id = @raw)",
-                ("s", ListFilter.ContainsPattern(search?.Trim() ?? "")), ("raw", search?.Trim()))
-            .When(status is CustomerStatus.Active or CustomerStatus.Blocked, "status = @status", ("status", status))
-            .CursorPageAsync(sql, Customers.Columns, "customers", Customers.Map, startingAfter, limit));
+        db.ReadAsync(async sql =>
+        {
+            var term = search?.Trim();
+            if (db.IsSqlite && CustomerSearch.IndexQuery(term ?? "") is not null)
+            {
+                var newest = $"(SELECT * FROM customers WHERE program_id = @p{(startingAfter is null ? "" : " AND id < @after")} " +
+                             $"ORDER BY id DESC LIMIT {NewestWindow}) AS customers";
+                var page = await Browse(programId, term, status, db.ILike, indexed: false)
+                    .CursorPageAsync(sql, Customers.Columns, newest, Customers.Map, startingAfter, limit);
+                if (page.HasMore)
+                {
+                    return page;
+                }
+            }
+            return await Browse(programId, term, status, db.ILike, indexed: db.IsSqlite)
+                .CursorPageAsync(sql, Customers.Columns, "customers", Customers.Map, startingAfter, limit);
+        });
+
+    /// <summary>How many of the newest customers the dashboard's search reads before it uses the index.</summary>
+    private const int NewestWindow = 1000;
+
+    private static ListFilter Browse(string programId, string? term, string? status, string iLike, bool indexed) =>
+        new ListFilter(programId).Live()
+            .Search(indexed, term,
+                $"(search_text {iLike} @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\' OR external_id = @raw)",
+                [("s", ListFilter.ContainsPattern(term ?? "")), ("raw", term)], alsoWhere: "external_id = @raw")
+            .When(status is CustomerStatus.Active or CustomerStatus.Blocked, "status = @status", ("status", status));
 
     private static ListFilter Where(Database db, string programId, CustomerFilter filter) =>
         new ListFilter(programId).Live()
@@ -54,8 +81,8 @@ public static class CustomerQueries
             // A tier id or a live tier's name (names are unique among a program's live tiers).
             .Add("vip_tier_id IN (SELECT id FROM vip_tiers WHERE program_id = @p AND deleted_at IS NULL AND (id = @tier OR name = @tier))",
                 "tier", filter.Tier)
-            .Add($"search_text {db.ILike} @search ESCAPE '\\'", "search",
-                string.IsNullOrEmpty(filter.Search) ? null : ListFilter.ContainsPattern(filter.Search));
+            .Search(db.IsSqlite, filter.Search, $"search_text {db.ILike} @search ESCAPE '\\'",
+                [("search", ListFilter.ContainsPattern(filter.Search ?? ""))]);
 
     /// <summary>The filter value normalised as stored, or as given when it does not normalise.</summary>
     private static string? Normalized(string? raw, Func<string, string?> normalize) =>
