@@ -50,6 +50,7 @@ public static class AdminSetup
             .AddPolicy(AdminAuth.OwnerPolicy, p => p.AddAuthenticationSchemes(AdminAuth.Scheme).RequireRole(StaffRoles.Owner));
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<AdminImports>();
+        services.AddSingleton<Operations.Analytics.OverviewFigures>();
         // Cookies and antiforgery tokens are sealed with a key derived from Patron's own encryption key
         // (docs/SECURITY.md): nothing is written under ~/.aspnet, and every process on one database agrees.
         services.AddSingleton<IDataProtectionProvider>(sp => new AdminDataProtection(sp.GetRequiredService<Webhooks.WebhookSecrets>()));

@@ -14,6 +14,20 @@ public sealed class PatronOptions
     public ServerLimitOptions Server { get; set; } = new();
     public Jobs.JobOptions Jobs { get; set; } = new();
     public WalletOptions Wallet { get; set; } = new();
+    public DashboardOptions Dashboard { get; set; } = new();
+}
+
+/// <summary>The admin dashboard's overview figures (docs/ADMIN.md, "The overview's figures").</summary>
+public sealed class DashboardOptions
+{
+    /// <summary>
+    /// The overview counts members, points and redemptions on every load while the last count took less
+    /// than this many milliseconds; otherwise it shows the last count with its time, refreshed in the background.
+    /// </summary>
+    public int LiveOverviewMs { get; set; } = 100;
+
+    /// <summary>Below this many members the overview counts on every load, however long the last count took.</summary>
+    public long LiveOverviewMembers { get; set; } = 20_000;
 }
 
 public sealed class DatabaseOptions

@@ -1,9 +1,8 @@
 using Patron.Operations.Analytics;
-using Patron.Storage;
 
 namespace Patron.Dashboard.Pages;
 
-public sealed class IndexModel(Database database, TimeProvider clock) : AdminPage
+public sealed class IndexModel(OverviewFigures figures) : AdminPage
 {
     public const int Days = 30;
 
@@ -14,7 +13,7 @@ public sealed class IndexModel(Database database, TimeProvider clock) : AdminPag
 
     public async Task OnGetAsync()
     {
-        Data = await ProgramOverview.ReadAsync(database, Actor.ProgramId, clock.GetUtcNow(), Days);
+        Data = await figures.ReadAsync(Actor.ProgramId, Days);
         Chart = SvgChart.Bars(Data.Days, "chart-title");
     }
 }
