@@ -1,5 +1,7 @@
 using Patron.Cli;
+using Patron.Storage;
 
+NativeAllocator.TuneAllocator();
 return await PatronCli.RunAsync(args);
 
 /// <summary>The entry point, visible to tests.</summary>

@@ -36,10 +36,16 @@ public static class BulkRows
     }
 
     /// <summary>
-    /// One statement per table: the rows travel as one JSON array of arrays in one parameter and SQLite's
-    /// <c>json_each</c> unpacks them. (Named parameters cost SQLite a linear search each, so a statement of
-    /// many rows with a parameter per value grows quadratic; and every statement inside the write path's
-    /// savepoint pays a walk of its in-memory journal, so fewer statements are cheaper.)
+    /// The most rows one SQLite statement carries. A statement's JSON is held three times over while it runs
+    /// (the .NET string, its UTF-8 copy, SQLite's parse of it), so a statement of a whole 2,000-row batch of
+    /// events is tens of megabytes; a few statements of 250 rows cost no measurable time and keep that small.
+    /// </summary>
+    internal const int SqliteRowsPerStatement = 250;
+
+    /// <summary>
+    /// Few statements per table: the rows travel as one JSON array of arrays in one parameter and SQLite's
+    /// <c>json_each</c> unpacks them, <see cref="SqliteRowsPerStatement"/> at a time. (Named parameters cost
+    /// SQLite a linear search each, so a statement of many rows with a parameter per value grows quadratic.)
     /// </summary>
     private static async Task InsertSqliteAsync(Sql sql, string table, string[] columns, IReadOnlyList<object?[]> rows)
     {
@@ -47,19 +53,23 @@ public static class BulkRows
             $"INSERT INTO {table} ({string.Join(", ", columns)}) SELECT "
             + string.Join(", ", Enumerable.Range(0, columns.Length).Select(c => $"value ->> {c}"))
             + " FROM json_each(@rows)");
-        await sql.ExecuteAsync(text, ("rows", Json(table, rows)));
+        for (var start = 0; start < rows.Count; start += SqliteRowsPerStatement)
+        {
+            await sql.ExecuteAsync(text, ("rows", Json(table, rows, start, Math.Min(SqliteRowsPerStatement, rows.Count - start))));
+        }
     }
 
-    /// <summary>The rows as a JSON array of arrays (a loop run once per batch: compiled optimised from the start).</summary>
+    /// <summary>Rows <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> as a JSON array of arrays (a loop run for every batch: compiled optimised from the start).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static string Json(string table, IReadOnlyList<object?[]> rows)
+    private static string Json(string table, IReadOnlyList<object?[]> rows, int start, int count)
     {
-        var buffer = new ArrayBufferWriter<byte>(rows.Count * rows[0].Length * 16);
+        var buffer = new ArrayBufferWriter<byte>(count * rows[start].Length * 16);
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartArray();
-            foreach (var row in rows)
+            for (var r = start; r < start + count; r++)
             {
+                var row = rows[r];
                 json.WriteStartArray();
                 foreach (var value in row)
                 {

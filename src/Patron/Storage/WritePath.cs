@@ -71,8 +71,11 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         {
             // FULL: a commit is on disk before any caller hears of it (docs/ARCHITECTURE.md guarantee 2).
             // 16 MiB of page cache: enough for the indexes a write touches, small enough that the scan
-            // SQLite makes of it at each commit stays cheap. Savepoint journals live in memory.
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;";
+            // SQLite makes of it at each commit stays cheap. A savepoint's journal stays in memory up to
+            // 64 KiB (every ordinary operation) and beyond that goes to a temporary file (the operating
+            // system's cache, not this process): a bulk operation (the import) touches thousands of index
+            // pages, and with temp_store=MEMORY their copies were tens of megabytes of the process's memory.
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA temp_store=FILE;";
             pragma.ExecuteNonQuery();
         }
         _savepoint = Prepared("SAVEPOINT op");

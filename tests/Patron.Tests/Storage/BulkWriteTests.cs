@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
+using Patron.Tests.Infrastructure;
+using Shouldly;
+
+namespace Patron.Tests.Storage;
+
+/// <summary>
+/// The bulk writes of the customer import (<c>CustomerBulkCreate</c>, <c>BulkRows</c>) straight through the
+/// write path, at sizes where SQLite splits a table's rows over several statements and a savepoint's journal
+/// outgrows memory and goes to a temporary file.
+/// </summary>
+public sealed class BulkWriteTests
+{
+    private const int Rows = 1_200; // several statements of BulkRows.SqliteRowsPerStatement per table
+
+    private static long PointsOf(int i) => i % 4 == 0 ? 0 : i;
+
+    private static CustomerBulkCreate.Row[] NewRows(string prefix) =>
+    [
+        .. Enumerable.Range(0, Rows).Select(i => new CustomerBulkCreate.Row(
+            CustomerFields.From(new CustomerInput { ExternalId = $"{prefix}-{i}", Email = $"{prefix}{i}@example.com", FirstName = $"Row {i}" }),
+            PointsOf(i))),
+    ];
+
+    [Theory, DatabaseData]
+    public async Task A_bulk_write_of_many_statements_keeps_every_row_and_a_failed_one_leaves_none_beside_the_writes_committed_with_it(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var client = server.Client;
+        var created = await server.WritePath.RunAsync(context =>
+            CustomerBulkCreate.CreateAsync(context, server.ProgramId, NewRows("kept"), Actor.Cli, "import"));
+        created.ShouldAllBe(c => c != null);
+
+        // The second bulk write touches the pages the first one filled, then fails; an ordinary write queued
+        // beside it (on SQLite most likely in the same transaction) must be kept.
+        var failing = server.WritePath.RunAsync<CustomerDto?[]>(async context =>
+        {
+            await CustomerBulkCreate.CreateAsync(context, server.ProgramId, NewRows("lost"), Actor.Cli, "import");
+            throw new InvalidOperationException("fails after its inserts");
+        });
+        var neighbour = client.PostJsonAsync("/api/v1/customers", new { external_id = "neighbour", initial_points = 7 });
+        (await Should.ThrowAsync<InvalidOperationException>(failing)).Message.ShouldBe("fails after its inserts");
+        (await neighbour).Code.ShouldBe(201);
+
+        var customers = await client.AllAsync("/api/v1/customers");
+        customers.Count.ShouldBe(Rows + 1);
+        customers.ShouldNotContain(c => (c.GetProperty("external_id").GetString() ?? "").StartsWith("lost-", StringComparison.Ordinal));
+        var ledger = (await client.AllAsync("/api/v1/points_transactions"))
+            .GroupBy(t => t.GetProperty("customer_id").GetString()!)
+            .ToDictionary(g => g.Key, g => g.Sum(t => t.GetProperty("points").GetInt64()));
+        ledger.Count.ShouldBe(Enumerable.Range(0, Rows).Count(i => PointsOf(i) > 0) + 1);
+        foreach (var customer in customers)
+        {
+            var id = customer.GetProperty("id").GetString()!;
+            var externalId = customer.GetProperty("external_id").GetString()!;
+            var expected = externalId == "neighbour" ? 7 : PointsOf(int.Parse(externalId["kept-".Length..], System.Globalization.CultureInfo.InvariantCulture));
+            customer.GetProperty("points_balance").GetInt64().ShouldBe(expected, externalId);
+            ledger.GetValueOrDefault(id).ShouldBe(expected, externalId);
+        }
+        (await client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(Rows + 1);
+        (await client.TotalAsync("/api/v1/events?type=points.created")).ShouldBe(ledger.Count);
+        (await client.GetJsonAsync("/api/v1/customers/kept-1199")).Str("email").ShouldBe("kept1199@example.com");
+    }
+}
