@@ -61,7 +61,13 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     private readonly SqliteCommand _savepoint, _release, _rollbackTo;
     private readonly StatementCache _statements = new();
 
-    public SqliteWritePath(Database database, TimeProvider clock)
+    /// <param name="spillSavepointsToFile">
+    /// For a bulk job (the CLI import): a savepoint's journal beyond 64 KiB goes to a temporary file (the
+    /// operating system's cache) instead of the process's memory. A bulk operation touches thousands of index
+    /// pages, and kept in memory their copies were tens of megabytes (docs/IMPORT.md). The server keeps
+    /// them in memory: an ordinary operation's journal is small, and its writes stay free of file calls.
+    /// </param>
+    public SqliteWritePath(Database database, TimeProvider clock, bool spillSavepointsToFile = false)
     {
         _database = database;
         _clock = clock;
@@ -71,11 +77,9 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         {
             // FULL: a commit is on disk before any caller hears of it (docs/ARCHITECTURE.md guarantee 2).
             // 16 MiB of page cache: enough for the indexes a write touches, small enough that the scan
-            // SQLite makes of it at each commit stays cheap. A savepoint's journal stays in memory up to
-            // 64 KiB (every ordinary operation) and beyond that goes to a temporary file (the operating
-            // system's cache, not this process): a bulk operation (the import) touches thousands of index
-            // pages, and with temp_store=MEMORY their copies were tens of megabytes of the process's memory.
-            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA temp_store=FILE;";
+            // SQLite makes of it at each commit stays cheap.
+            pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; " +
+                (spillSavepointsToFile ? "PRAGMA temp_store=FILE;" : "PRAGMA temp_store=MEMORY;");
             pragma.ExecuteNonQuery();
         }
         _savepoint = Prepared("SAVEPOINT op");
