@@ -108,6 +108,12 @@ public static class Limits
         {
             return 0m;
         }
+        // A factor of at most 1 cannot overflow the product; dividing the cap by it could (stacked
+        // multipliers of 0.0001 make factors as small as 1e-24, and cap / b would pass decimal's range).
+        if (b <= 1m)
+        {
+            return Math.Min(a * b, cap);
+        }
         return a > cap / b ? cap : Math.Min(a * b, cap);
     }
 }
