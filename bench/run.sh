@@ -28,6 +28,8 @@
 #   --import N             [BENCH_IMPORT]       after the runs, time the CLI import of a CSV of N new customers
 #                                               into an empty database (default: as many as --customers; 0: skip)
 #   --no-latency                                skip the throttled (half-rate) latency runs
+#   --latency-rate R       [BENCH_LATENCY_RATE] run the latency runs at R req/s instead of half the measured rate
+#                                              (to compare two builds at the same rate)
 #   --port P               [BENCH_PORT]         server port (default: a free one)
 #   --fresh                                     regenerate the cached SQLite dataset
 #   --no-build                                  use the existing Release build
@@ -64,6 +66,7 @@ REF=${BENCH_REF:-}
 WAIT_QUIET=${BENCH_WAIT_QUIET:-0}
 NICE=${BENCH_NICE:-0}
 LATENCY=1
+LATENCY_RATE=${BENCH_LATENCY_RATE:-}
 PG_STATS=0
 FRESH=0
 BUILD=1
@@ -85,6 +88,7 @@ while [ $# -gt 0 ]; do
     --max-other) MAX_OTHER=$2; shift ;;
     --retries) RETRIES=$2; shift ;;
     --no-latency) LATENCY=0 ;;
+    --latency-rate) LATENCY_RATE=$2; shift ;;
     --pg-stats) PG_STATS=1 ;;
     --port) PORT=$2; shift ;;
     --fresh) FRESH=1 ;;
@@ -420,7 +424,8 @@ if [ "$LATENCY" = 1 ]; then
     for s in $LAT_SCENARIOS; do
       m=$(median 5 load "$s")
       rate=$(awk -v m="$m" 'BEGIN { r = int(m / 2); print (r < 1 ? 1 : r) }')
-      [ "$round" = 1 ] && log "latency at half the measured rate: $s at $rate req/s (Lua-throttled wrk)"
+      [ -n "$LATENCY_RATE" ] && rate=$LATENCY_RATE
+      [ "$round" = 1 ] && log "latency at ${LATENCY_RATE:+a fixed rate (--latency-rate), not }half the measured rate: $s at $rate req/s (Lua-throttled wrk)"
       run_wrk half "$round" "$s" "$DURATION" "$rate"
     done
   done
@@ -535,6 +540,7 @@ REPORT=$RUN_DIR/report.md
   done
   if [ -n "$LAT_SCENARIOS" ]; then
     echo
+    [ -n "$LATENCY_RATE" ] && echo "Latency at the fixed rate of --latency-rate $LATENCY_RATE, not at half the measured rate: the rows \"@ half\" below and the latency targets are at that rate."
     echo "Latency at half the measured rate (Lua-throttled wrk: a per-thread send schedule in the delay() hook; hey -q was not used because it repeats one URL, i.e. one customer; latency is timed from the actual send, without wrk2's coordinated-omission correction):"
     echo
     echo "| scenario | target req/s | achieved req/s | p50 ms | p90 ms | p99 ms | non-2xx |"
