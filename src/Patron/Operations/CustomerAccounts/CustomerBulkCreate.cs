@@ -100,7 +100,7 @@ public static class CustomerBulkCreate
             var (f, points) = rows[index];
             // As CreateOrUpdateAsync inserts it and reads it back: the customer.created payload has no points yet.
             var customer = new CustomerDto(
-                Ids.New("cus_"), Nullify(f.ExternalId), Nullify(f.Email), Nullify(f.Phone), Nullify(f.FirstName), Nullify(f.LastName),
+                Ids.New(Customers.IdPrefix), Nullify(f.ExternalId), Nullify(f.Email), Nullify(f.Phone), Nullify(f.FirstName), Nullify(f.LastName),
                 Nullify(f.Birthday), f.Status ?? CustomerStatus.Active, 0, 0, 0, 0, 0, 0, null, Money.FromE4(0), codes[i],
                 "pq_" + Ids.Token(24), now, now, null);
             Event(Events.CustomerCreated, customer);

@@ -93,7 +93,7 @@ public static class CustomerOperations
             referrerId = referrer.Id;
         }
 
-        var id = Ids.New("cus_");
+        var id = Ids.New(Customers.IdPrefix);
         var referralCode = await NewReferralCodeAsync(sql, programId);
         await sql.ExecuteAsync(
             """
