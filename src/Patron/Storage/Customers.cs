@@ -74,15 +74,17 @@ public static class Customers
     {
         // A Patron id outranks every other reference, so when it names a customer, one primary-key lookup is the
         // answer. Most calls (every write by id, on the single SQLite writer) end here instead of in three lookups and a sort.
-        if (reference.StartsWith(IdPrefix, StringComparison.Ordinal) && await ByIdAsync(sql, programId, reference) is { } byId)
+        var isIdShaped = reference.StartsWith(IdPrefix, StringComparison.Ordinal);
+        if (isIdShaped && await ByIdAsync(sql, programId, reference) is { } byId)
         {
             return byId;
         }
         var email = reference.Contains('@', StringComparison.Ordinal) ? Contact.NormalizeEmail(reference) : null;
         var phone = reference.Length > 0 && (reference[0] == '+' || char.IsAsciiDigit(reference[0]))
             ? Contact.NormalizePhone(reference) : null;
+        // The id was just looked up (and names no live customer) when the reference has its shape: not again.
         return await FirstMatchAsync(sql, programId,
-            ("id", reference), ("external_id", reference), ("email", email), ("phone", phone), ("qr_code", reference));
+            ("id", isIdShaped ? null : reference), ("external_id", reference), ("email", email), ("phone", phone), ("qr_code", reference));
     }
 
     /// <summary>
