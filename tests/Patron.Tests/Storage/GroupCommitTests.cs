@@ -1,0 +1,136 @@
+using Patron.Domain;
+using Patron.Operations.CustomerAccounts;
+using Patron.Storage;
+using Patron.Tests.Infrastructure;
+using Shouldly;
+
+namespace Patron.Tests.Storage;
+
+/// <summary>
+/// The write path's group commit with operations that fail inside a batch: the writer is held inside one
+/// operation until the others are queued behind it, so that they run in one transaction, in order.
+/// </summary>
+public sealed class GroupCommitTests
+{
+    private static int QueueDepth(IWritePath path) => path switch
+    {
+        SqliteWritePath sqlite => sqlite.QueueDepth,
+        PostgresWritePath postgres => postgres.QueueDepth,
+        _ => throw new InvalidOperationException($"No queue on {path.GetType().Name}."),
+    };
+
+    /// <summary>Queues the operations while the writer is held, so that the next batch holds them all, in this order.</summary>
+    private static async Task<Task<T>[]> RunInOneBatchAsync<T>(IWritePath path, params Func<WriteContext, Task<T>>[] operations)
+    {
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = path.RunAsync(async _ =>
+        {
+            entered.TrySetResult();
+            await gate.Task;
+            return 0;
+        });
+        Task<T>[] queued;
+        try
+        {
+            await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
+            queued = [.. operations.Select(path.RunAsync)];
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (QueueDepth(path) < operations.Length)
+            {
+                DateTime.UtcNow.ShouldBeLessThan(deadline, "the operations were not queued");
+                await Task.Delay(5);
+            }
+        }
+        finally
+        {
+            // Whatever happened, the writer must not stay held: the server could not stop.
+            gate.TrySetResult();
+        }
+        await holder;
+        return queued;
+    }
+
+    /// <summary>A server with one writer (PostgreSQL may run several, and a second one would take the queued operations).</summary>
+    private static Task<PatronServer> StartOneWriterAsync(string database) =>
+        PatronServer.StartAsync(database, settings: new Dictionary<string, string> { ["Patron:Database:Writers"] = "1" });
+
+    private static Func<WriteContext, Task<CustomerDto>> Create(PatronServer server, string externalId, long points, Action? ran = null) =>
+        async context =>
+        {
+            ran?.Invoke();
+            var fields = CustomerFields.From(new CustomerInput { ExternalId = externalId });
+            return (await CustomerOperations.CreateOrUpdateAsync(context, server.ProgramId, fields, points, null, "test")).Customer;
+        };
+
+    [Theory, DatabaseData]
+    public async Task An_operation_that_fails_after_writing_leaves_nothing_and_the_operations_batched_around_it_are_kept_with_their_results(string database)
+    {
+        await using var server = await StartOneWriterAsync(database);
+        var create = Create(server, "failing", 9);
+        var ops = await RunInOneBatchAsync(server.WritePath,
+            Create(server, "before", 5),
+            async context =>
+            {
+                await create(context);
+                throw new InvalidOperationException("fails after its writes");
+            },
+            Create(server, "after", 7));
+
+        var before = await ops[0];
+        (await Should.ThrowAsync<InvalidOperationException>(ops[1])).Message.ShouldBe("fails after its writes");
+        var after = await ops[2];
+
+        // What each caller was given is what was committed.
+        var storedBefore = await server.Client.GetJsonAsync("/api/v1/customers/before");
+        storedBefore.Str("id").ShouldBe(before.Id);
+        storedBefore.Long("points_balance").ShouldBe(5);
+        var storedAfter = await server.Client.GetJsonAsync("/api/v1/customers/after");
+        storedAfter.Str("id").ShouldBe(after.Id);
+        storedAfter.Long("points_balance").ShouldBe(7);
+        (await server.Client.GetJsonAsync("/api/v1/customers/failing")).Code.ShouldBe(404);
+        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(2);
+        (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(2);
+        (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(2);
+    }
+
+    [Theory, DatabaseData]
+    public async Task An_operation_that_fails_after_writing_at_the_head_of_a_batch_leaves_nothing_and_the_others_run_once(string database)
+    {
+        await using var server = await StartOneWriterAsync(database);
+        var create = Create(server, "failing", 9);
+        int afterRuns = 0;
+        var ops = await RunInOneBatchAsync(server.WritePath,
+            async context =>
+            {
+                await create(context);
+                throw new InvalidOperationException("fails after its writes");
+            },
+            Create(server, "after", 7, () => Interlocked.Increment(ref afterRuns)));
+
+        (await Should.ThrowAsync<InvalidOperationException>(ops[0])).Message.ShouldBe("fails after its writes");
+        var after = await ops[1];
+        (await server.Client.GetJsonAsync("/api/v1/customers/after")).Str("id").ShouldBe(after.Id);
+        (await server.Client.GetJsonAsync("/api/v1/customers/failing")).Code.ShouldBe(404);
+        (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(1);
+        afterRuns.ShouldBe(1);
+    }
+
+    [Theory, DatabaseData]
+    public async Task An_operation_refused_before_it_writes_fails_alone_and_the_others_run_once(string database)
+    {
+        await using var server = await StartOneWriterAsync(database);
+        int beforeRuns = 0, afterRuns = 0;
+        var ops = await RunInOneBatchAsync(server.WritePath,
+            Create(server, "before", 5, () => Interlocked.Increment(ref beforeRuns)),
+            _ => Task.FromException<CustomerDto>(OperationException.Invalid("points", "refused before any write")),
+            Create(server, "after", 7, () => Interlocked.Increment(ref afterRuns)));
+
+        (await ops[0]).PointsBalance.ShouldBe(5);
+        (await Should.ThrowAsync<OperationException>(ops[1])).Message.ShouldBe("refused before any write");
+        (await ops[2]).PointsBalance.ShouldBe(7);
+        beforeRuns.ShouldBe(1);
+        afterRuns.ShouldBe(1);
+        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(2);
+    }
+}
