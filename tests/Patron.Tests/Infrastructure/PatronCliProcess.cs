@@ -36,7 +36,7 @@ public static class PatronCliProcess
             WorkingDirectory = workingDirectory,
         };
         start.ArgumentList.Add(PatronProcess.PatronDll);
-        start.Environment["DOTNET_TieredPGO"] = "0"; // a short-lived command: see TieredPGO in Patron.Tests.csproj
+        start.Environment["DOTNET_TieredPGO"] = "0"; // a short-lived command: see TieredPGO in tests/Directory.Build.props
         // Pass file names relative to the working directory: the configuration reader (PatronCli.Configuration)
         // takes the argument after an absolute path ('/tmp/...') as that path's value, which would swallow the
         // database arguments.

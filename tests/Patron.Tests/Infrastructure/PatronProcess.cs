@@ -117,7 +117,7 @@ public sealed class PatronProcess : IAsyncDisposable
             start.ArgumentList.Add($"--{key}={value}");
         }
         start.Environment["Patron__Bootstrap__AdminKey"] = adminKey;
-        start.Environment["DOTNET_TieredPGO"] = "0"; // a short-lived test server: see TieredPGO in Patron.Tests.csproj
+        start.Environment["DOTNET_TieredPGO"] = "0"; // a short-lived test server: see TieredPGO in tests/Directory.Build.props
         // Settings inherited from the test run's environment must not redirect this server elsewhere.
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment.Remove("ASPNETCORE_HTTP_PORTS");

@@ -3,6 +3,7 @@ using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
 
 namespace Patron.Tests.Storage;
 
@@ -63,18 +64,21 @@ public sealed class GroupCommitTests
             return (await CustomerOperations.CreateOrUpdateAsync(context, server.ProgramId, fields, points, null, "test")).Customer;
         };
 
+    /// <summary>Creates a customer (its row, opening entry and events), then fails.</summary>
+    private static Func<WriteContext, Task<CustomerDto>> CreateThenFail(PatronServer server, string externalId, long points) =>
+        async context =>
+        {
+            await Create(server, externalId, points)(context);
+            throw new InvalidOperationException("fails after its writes");
+        };
+
     [Theory, DatabaseData]
     public async Task An_operation_that_fails_after_writing_leaves_nothing_and_the_operations_batched_around_it_are_kept_with_their_results(string database)
     {
         await using var server = await StartOneWriterAsync(database);
-        var create = Create(server, "failing", 9);
         var ops = await RunInOneBatchAsync(server.WritePath,
             Create(server, "before", 5),
-            async context =>
-            {
-                await create(context);
-                throw new InvalidOperationException("fails after its writes");
-            },
+            CreateThenFail(server, "failing", 9),
             Create(server, "after", 7));
 
         var before = await ops[0];
@@ -82,14 +86,14 @@ public sealed class GroupCommitTests
         var after = await ops[2];
 
         // What each caller was given is what was committed.
-        var storedBefore = await server.Client.GetJsonAsync("/api/v1/customers/before");
+        var storedBefore = await server.Client.GetJsonAsync($"{CustomersPath}/before");
         storedBefore.Str("id").ShouldBe(before.Id);
         storedBefore.Long("points_balance").ShouldBe(5);
-        var storedAfter = await server.Client.GetJsonAsync("/api/v1/customers/after");
+        var storedAfter = await server.Client.GetJsonAsync($"{CustomersPath}/after");
         storedAfter.Str("id").ShouldBe(after.Id);
         storedAfter.Long("points_balance").ShouldBe(7);
-        (await server.Client.GetJsonAsync("/api/v1/customers/failing")).Code.ShouldBe(404);
-        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(2);
+        (await server.Client.GetJsonAsync($"{CustomersPath}/failing")).Code.ShouldBe(404);
+        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(2);
         (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(2);
         (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(2);
     }
@@ -98,20 +102,15 @@ public sealed class GroupCommitTests
     public async Task An_operation_that_fails_after_writing_at_the_head_of_a_batch_leaves_nothing_and_the_others_run_once(string database)
     {
         await using var server = await StartOneWriterAsync(database);
-        var create = Create(server, "failing", 9);
         int afterRuns = 0;
         var ops = await RunInOneBatchAsync(server.WritePath,
-            async context =>
-            {
-                await create(context);
-                throw new InvalidOperationException("fails after its writes");
-            },
+            CreateThenFail(server, "failing", 9),
             Create(server, "after", 7, () => Interlocked.Increment(ref afterRuns)));
 
         (await Should.ThrowAsync<InvalidOperationException>(ops[0])).Message.ShouldBe("fails after its writes");
         var after = await ops[1];
-        (await server.Client.GetJsonAsync("/api/v1/customers/after")).Str("id").ShouldBe(after.Id);
-        (await server.Client.GetJsonAsync("/api/v1/customers/failing")).Code.ShouldBe(404);
+        (await server.Client.GetJsonAsync($"{CustomersPath}/after")).Str("id").ShouldBe(after.Id);
+        (await server.Client.GetJsonAsync($"{CustomersPath}/failing")).Code.ShouldBe(404);
         (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(1);
         afterRuns.ShouldBe(1);
     }
@@ -131,6 +130,6 @@ public sealed class GroupCommitTests
         (await ops[2]).PointsBalance.ShouldBe(7);
         beforeRuns.ShouldBe(1);
         afterRuns.ShouldBe(1);
-        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(2);
+        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(2);
     }
 }
