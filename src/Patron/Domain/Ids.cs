@@ -10,6 +10,7 @@ namespace Patron.Domain;
 public static class Ids
 {
     private const string Crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    private const string TokenAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";
     private static readonly Lock Gate = new();
     private static long _lastMs;
     private static UInt128 _lastRandom;
@@ -58,9 +59,44 @@ public static class Ids
     }
 
     /// <summary>An unguessable token of <paramref name="length"/> characters without look-alikes (no 0/O, 1/I/L).</summary>
-    public static string Token(int length, string alphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ")
+    public static string Token(int length, string alphabet = TokenAlphabet)
     {
         return RandomNumberGenerator.GetString(alphabet, length);
+    }
+
+    /// <summary>
+    /// A customer's QR value: <c>pq_</c>, the Unix time in milliseconds modulo 31^9 (9 characters, a cycle of
+    /// about 840 years) and 15 random characters (about 74 bits), all from <see cref="Token"/>'s alphabet. The time comes first so that values made together sort
+    /// together: a batch of new customers adds to a few pages of the QR index instead of one page per customer
+    /// (docs/PERFORMANCE.md), while the random part keeps the value unguessable.
+    /// </summary>
+    public static string QrValue(TimeProvider? clock = null) =>
+        string.Concat("pq_", TimePrefix((clock ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds(), 9), Token(15));
+
+    /// <summary>
+    /// A referral code: 8 characters of <see cref="Token"/>'s alphabet, short enough to read out. The first 3 are
+    /// the Unix second of creation modulo 31^3 (a cycle of about 8.3 hours), and the other 5 are random (about
+    /// 28.6 million per second). As with <see cref="QrValue"/>, codes made together sort together, so that a
+    /// batch of new customers touches a few pages of the referral-code index; the caller still draws again
+    /// when a code is taken.
+    /// </summary>
+    public static string ReferralCode(TimeProvider? clock = null) =>
+        string.Concat(TimePrefix((clock ?? TimeProvider.System).GetUtcNow().ToUnixTimeSeconds(), 3), Token(5));
+
+    /// <summary>
+    /// <paramref name="time"/> (Unix time in some unit) modulo 31^<paramref name="length"/>, as
+    /// <paramref name="length"/> characters of <see cref="Token"/>'s alphabet, most significant first.
+    /// </summary>
+    private static string TimePrefix(long time, int length)
+    {
+        var value = (ulong)time;
+        Span<char> chars = stackalloc char[length];
+        for (var i = length - 1; i >= 0; i--)
+        {
+            chars[i] = TokenAlphabet[(int)(value % (ulong)TokenAlphabet.Length)];
+            value /= (ulong)TokenAlphabet.Length;
+        }
+        return new string(chars);
     }
 
     /// <summary>A URL-safe random secret body of 40 characters (about 238 bits).</summary>

@@ -102,7 +102,7 @@ public static class CustomerBulkCreate
             var customer = new CustomerDto(
                 Ids.New(Customers.IdPrefix), Nullify(f.ExternalId), Nullify(f.Email), Nullify(f.Phone), Nullify(f.FirstName), Nullify(f.LastName),
                 Nullify(f.Birthday), f.Status ?? CustomerStatus.Active, 0, 0, 0, 0, 0, 0, null, Money.FromE4(0), codes[i],
-                "pq_" + Ids.Token(24), now, now, null);
+                Ids.QrValue(), now, now, null);
             Event(Events.CustomerCreated, customer);
             TierThreshold? tier = null;
             if (points > 0)
@@ -218,7 +218,7 @@ public static class CustomerBulkCreate
             {
                 do
                 {
-                    codes[i] = Ids.Token(8);
+                    codes[i] = Ids.ReferralCode();
                 }
                 while (!unique.Add(codes[i]));
             }

@@ -104,7 +104,7 @@ public static class CustomerOperations
             ("id", id), ("p", programId), ("x", Nullify(fields.ExternalId)), ("e", Nullify(fields.Email)),
             ("ph", Nullify(fields.Phone)), ("fn", Nullify(fields.FirstName)), ("ln", Nullify(fields.LastName)),
             ("b", Nullify(fields.Birthday)), ("s", fields.Status ?? CustomerStatus.Active),
-            ("rc", referralCode), ("rb", referrerId), ("qr", "pq_" + Ids.Token(24)),
+            ("rc", referralCode), ("rb", referrerId), ("qr", Ids.QrValue()),
             ("st", Customers.SearchText(fields.FirstName, fields.LastName, fields.Email)), ("notes", Nullify(fields.Notes)),
             ("now", context.NowMs));
 
@@ -234,7 +234,7 @@ public static class CustomerOperations
     {
         for (var attempt = 0; attempt < 8; attempt++)
         {
-            var code = Ids.Token(8);
+            var code = Ids.ReferralCode();
             if (await sql.ScalarAsync("SELECT 1 FROM customers WHERE program_id = @p AND referral_code = @rc",
                 ("p", programId), ("rc", code)) is null)
             {
