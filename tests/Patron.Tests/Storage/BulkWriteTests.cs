@@ -8,12 +8,12 @@ namespace Patron.Tests.Storage;
 
 /// <summary>
 /// The bulk writes of the customer import (<c>CustomerBulkCreate</c>, <c>BulkRows</c>) straight through the
-/// write path, at sizes where SQLite splits a table's rows over several statements and a savepoint's journal
+/// write path, at sizes where a savepoint's journal
 /// outgrows memory and goes to a temporary file.
 /// </summary>
 public sealed class BulkWriteTests
 {
-    private const int Rows = 1_200; // several statements of BulkRows.SqliteRowsPerStatement per table
+    private const int Rows = 1_200; // enough that a savepoint's journal goes to a temporary file
 
     private static long PointsOf(int i) => i % 4 == 0 ? 0 : i;
 
