@@ -52,7 +52,7 @@ public static class BulkRows
     /// <summary>
     /// The rows one by one through one prepared statement: SQLite binds each value and runs the compiled
     /// statement again, with nothing to serialise or parse (on the 1M-customer import this took 28 s for the
-    /// four tables where JSON statements took 57 s; docs/PERFORMANCE.md).
+    /// three tables it fills where JSON statements took 46 s; docs/PERFORMANCE.md).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InsertSqliteRows(Sql sql, string table, string[] columns, IReadOnlyList<object?[]> rows)
