@@ -1,33 +1,36 @@
-using System.Buffers;
-using System.Collections.Concurrent;
-using System.Data.Common;
 using System.Runtime.CompilerServices;
-using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Npgsql;
 using NpgsqlTypes;
+using SQLitePCL;
 
 namespace Patron.Storage;
 
 /// <summary>
-/// Many rows of one table in the caller's transaction, with little work per row: on SQLite one prepared
-/// <c>INSERT</c> run once per row (or, for a table with a full-text index, multi-row <c>INSERT</c>s whose rows
-/// travel in one JSON parameter), binary <c>COPY</c> on PostgreSQL. Values are <see cref="string"/>,
-/// <see cref="long"/> or null, as every column these rows fill is <c>TEXT</c> or an integer. Used by bulk
-/// writes that have already decided every row is new (the customer import); a clash with a unique index
-/// fails the statement, and so the operation.
+/// Many rows of one table in the caller's transaction, with little work per row: on SQLite prepared
+/// <c>INSERT</c>s whose values are bound by position straight through SQLite's C API, on PostgreSQL binary
+/// <c>COPY</c>. Values are <see cref="string"/>, <see cref="long"/> or null, as every column these rows fill is
+/// <c>TEXT</c> or an integer. Used by bulk writes that have already decided every row is new (the customer
+/// import); a clash with a unique index fails the statement, and so the operation.
 /// </summary>
 public static class BulkRows
 {
-    private static readonly ConcurrentDictionary<(string Table, string Columns), string> InsertTexts = new();
-
     /// <summary>
     /// Tables whose inserts feed an FTS5 index through a trigger (<c>customers</c>, migration 0023). FTS5 writes
-    /// out its pending terms at the end of every statement, so a statement per row costs a flush per row (on a
-    /// 300,000-customer import, customers took 29 s instead of 13 s); these tables get multi-row statements.
+    /// out its pending terms at the end of every statement, and each statement copies the pages it changes first
+    /// into its own journal, so these tables get few statements of many rows (<see cref="SqliteRowsPerStatement"/>):
+    /// a statement per customer took the customers' inserts from 12.8 to 29 s on a 300,000-row import.
     /// </summary>
     private static readonly HashSet<string> FullTextIndexed = ["customers"];
+
+    /// <summary>
+    /// Rows per statement for <see cref="FullTextIndexed"/> tables: 1,000 rows of 19 columns is 19,000
+    /// parameters, under SQLite's limit of 32,766. On the 1M-customer import, 100 rows per statement took
+    /// 91 s, 500 took 80 s (docs/PERFORMANCE.md).
+    /// </summary>
+    internal const int SqliteRowsPerStatement = 1_000;
+
+    private const int SqliteMaxParameters = 32_766;
 
     public static async Task InsertAsync(WriteContext context, string table, string[] columns, IReadOnlyList<object?[]> rows)
     {
@@ -35,118 +38,74 @@ public static class BulkRows
         {
             return;
         }
-        if (!context.Database.IsSqlite)
+        if (context.Database.IsSqlite)
         {
-            await CopyAsync(context.Sql, table, columns, rows);
-        }
-        else if (FullTextIndexed.Contains(table))
-        {
-            await InsertSqliteJsonAsync(context.Sql, table, columns, rows);
+            var perStatement = FullTextIndexed.Contains(table) ? Math.Min(SqliteRowsPerStatement, SqliteMaxParameters / columns.Length) : 1;
+            InsertSqlite(((SqliteConnection)context.Sql.Connection).Handle!, table, columns, rows, perStatement);
         }
         else
         {
-            InsertSqliteRows(context.Sql, table, columns, rows);
+            await CopyAsync(context.Sql, table, columns, rows);
         }
     }
 
     /// <summary>
-    /// The rows one by one through one prepared statement: SQLite binds each value and runs the compiled
-    /// statement again, with nothing to serialise or parse (on the 1M-customer import this took 28 s for the
-    /// three tables it fills where JSON statements took 46 s; docs/PERFORMANCE.md).
+    /// The rows through one prepared statement of <paramref name="perStatement"/> rows, run again and again (and
+    /// one of the remainder at the end). Bound by position through SQLitePCL rather than through
+    /// <c>SqliteCommand</c>, which binds each parameter by name (a search of the statement's names) and builds a
+    /// data reader for every execution: nothing to serialise, parse or look up per value. A table without a
+    /// full-text index gets one row per statement, which SQLite runs without a statement journal.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void InsertSqliteRows(Sql sql, string table, string[] columns, IReadOnlyList<object?[]> rows)
+    private static void InsertSqlite(sqlite3 db, string table, string[] columns, IReadOnlyList<object?[]> rows, int perStatement)
     {
-        using var command = sql.Connection.CreateCommand();
-        command.Transaction = sql.Transaction;
-        command.CommandText =
-            $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES ({string.Join(", ", columns.Select((_, c) => $"@p{c}"))})";
-        var parameters = new DbParameter[columns.Length];
-        for (var c = 0; c < columns.Length; c++)
+        perStatement = Math.Min(perStatement, rows.Count);
+        var statement = Prepare(db, table, columns, perStatement);
+        try
         {
-            parameters[c] = command.CreateParameter();
-            parameters[c].ParameterName = $"@p{c}";
-            command.Parameters.Add(parameters[c]);
-        }
-        command.Prepare();
-        foreach (var row in rows)
-        {
-            for (var c = 0; c < columns.Length; c++)
+            for (var start = 0; start < rows.Count; start += perStatement)
             {
-                parameters[c].Value = row[c] switch
+                var count = Math.Min(perStatement, rows.Count - start);
+                if (count < perStatement)
                 {
-                    null => DBNull.Value,
-                    string or long => row[c],
-                    var other => throw new ArgumentException($"A bulk row of {table} holds a {other.GetType().Name}; only text and integers are written."),
-                };
-            }
-            command.ExecuteNonQuery();
-        }
-    }
-
-    /// <summary>
-    /// The most rows one JSON statement carries. Its JSON is held three times over while it runs (the .NET
-    /// string, its UTF-8 copy, SQLite's parse of it); 2,000 customers (the import's batch) are about 1 MB.
-    /// </summary>
-    internal const int SqliteRowsPerStatement = 2_000;
-
-    /// <summary>
-    /// Few statements: the rows travel as one JSON array of arrays in one parameter and SQLite's
-    /// <c>json_each</c> unpacks them, <see cref="SqliteRowsPerStatement"/> at a time. (Named parameters cost
-    /// SQLite a linear search each, so a statement of many rows with a parameter per value grows quadratic.)
-    /// </summary>
-    private static async Task InsertSqliteJsonAsync(Sql sql, string table, string[] columns, IReadOnlyList<object?[]> rows)
-    {
-        var text = InsertTexts.GetOrAdd((table, string.Join(',', columns)), _ =>
-            $"INSERT INTO {table} ({string.Join(", ", columns)}) SELECT "
-            + string.Join(", ", Enumerable.Range(0, columns.Length).Select(c => $"value ->> {c}"))
-            + " FROM json_each(@rows)");
-        for (var start = 0; start < rows.Count; start += SqliteRowsPerStatement)
-        {
-            await sql.ExecuteAsync(text, ("rows", Json(table, rows, start, Math.Min(SqliteRowsPerStatement, rows.Count - start))));
-        }
-    }
-
-    /// <summary>
-    /// JSON that escapes only what JSON requires: the text goes to SQLite's parser, never to a page, so the
-    /// HTML-safe escapes of the default encoder (every non-ASCII letter of a name as <c>\uXXXX</c>) are work for nothing.
-    /// </summary>
-    private static readonly JsonWriterOptions RelaxedEscaping = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
-
-    /// <summary>Rows <paramref name="start"/> to <paramref name="start"/> + <paramref name="count"/> as a JSON array of arrays (a loop run for every batch: compiled optimised from the start).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static string Json(string table, IReadOnlyList<object?[]> rows, int start, int count)
-    {
-        var buffer = new ArrayBufferWriter<byte>(count * rows[start].Length * 16);
-        using (var json = new Utf8JsonWriter(buffer, RelaxedEscaping))
-        {
-            json.WriteStartArray();
-            for (var r = start; r < start + count; r++)
-            {
-                var row = rows[r];
-                json.WriteStartArray();
-                foreach (var value in row)
+                    statement.Dispose();
+                    statement = Prepare(db, table, columns, count);
+                }
+                var position = 1;
+                for (var r = start; r < start + count; r++)
                 {
-                    switch (value)
+                    foreach (var value in rows[r])
                     {
-                        case null:
-                            json.WriteNullValue();
-                            break;
-                        case string s:
-                            json.WriteStringValue(s);
-                            break;
-                        case long l:
-                            json.WriteNumberValue(l);
-                            break;
-                        default:
-                            throw new ArgumentException($"A bulk row of {table} holds a {value.GetType().Name}; only text and integers are written.");
+                        SqliteException.ThrowExceptionForRC(value switch
+                        {
+                            null => raw.sqlite3_bind_null(statement, position),
+                            string s => raw.sqlite3_bind_text(statement, position, s),
+                            long l => raw.sqlite3_bind_int64(statement, position, l),
+                            _ => throw new ArgumentException($"A bulk row of {table} holds a {value.GetType().Name}; only text and integers are written."),
+                        }, db);
+                        position++;
                     }
                 }
-                json.WriteEndArray();
+                var step = raw.sqlite3_step(statement);
+                raw.sqlite3_reset(statement);
+                if (step != raw.SQLITE_DONE)
+                {
+                    SqliteException.ThrowExceptionForRC(step, db);
+                }
             }
-            json.WriteEndArray();
         }
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        finally
+        {
+            statement.Dispose();
+        }
+    }
+
+    private static sqlite3_stmt Prepare(sqlite3 db, string table, string[] columns, int rowCount)
+    {
+        var row = "(" + string.Join(", ", Enumerable.Repeat("?", columns.Length)) + ")";
+        var text = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES {string.Join(", ", Enumerable.Repeat(row, rowCount))}";
+        SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(db, text, out var statement), db);
+        return statement;
     }
 
     private static async Task CopyAsync(Sql sql, string table, string[] columns, IReadOnlyList<object?[]> rows)

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Patron.Domain;
 using Patron.Operations.CustomerAccounts;
+using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 
@@ -62,5 +63,24 @@ public sealed class BulkWriteTests
         (await client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(Rows + 1);
         (await client.TotalAsync("/api/v1/events?type=points.created")).ShouldBe(ledger.Count);
         (await client.GetJsonAsync("/api/v1/customers/kept-1199")).Str("email").ShouldBe("kept1199@example.com");
+    }
+
+    [Theory, DatabaseData]
+    public async Task A_bulk_insert_that_clashes_with_a_unique_index_fails_its_operation_whole_and_the_writer_goes_on(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var failing = server.WritePath.RunAsync<CustomerDto?[]>(async context =>
+        {
+            await CustomerBulkCreate.CreateAsync(context, server.ProgramId, NewRows("clash"), Actor.Cli, "import");
+            var id = Ids.New("evt_");
+            object?[] Row(string eventId) => Events.Row(context, server.ProgramId, eventId, Events.CustomerCreated, new { id = "cus_clash" });
+            await BulkRows.InsertAsync(context, "events", Events.RowColumns, [Row(Ids.New("evt_")), Row(id), Row(id)]);
+            return [];
+        });
+
+        await Should.ThrowAsync<System.Data.Common.DbException>(failing.WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken));
+        (await server.Client.PostJsonAsync("/api/v1/customers", new { external_id = "after" })).Code.ShouldBe(201);
+        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(1);
+        (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(1);
     }
 }
