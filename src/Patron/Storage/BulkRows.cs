@@ -26,7 +26,7 @@ public static class BulkRows
     /// <summary>
     /// Rows per statement for <see cref="FullTextIndexed"/> tables: 1,000 rows of 19 columns is 19,000
     /// parameters, under SQLite's limit of 32,766. On the 1M-customer import, 100 rows per statement took
-    /// 91 s, 500 took 80 s (docs/PERFORMANCE.md).
+    /// 91 s, 500 took 80 s and 1,000 took 79 s (docs/PERFORMANCE.md).
     /// </summary>
     internal const int SqliteRowsPerStatement = 1_000;
 
