@@ -66,9 +66,10 @@ public static class Ids
 
     /// <summary>
     /// A customer's QR value: <c>pq_</c>, the Unix time in milliseconds modulo 31^9 (9 characters, a cycle of
-    /// about 840 years) and 15 random characters (about 74 bits), all from <see cref="Token"/>'s alphabet. The time comes first so that values made together sort
-    /// together: a batch of new customers adds to a few pages of the QR index instead of one page per customer
-    /// (docs/PERFORMANCE.md), while the random part keeps the value unguessable.
+    /// about 840 years) and 15 random characters (about 74 bits), all from <see cref="Token"/>'s alphabet. The
+    /// time comes first so that values made together sort together: a batch of new customers adds to a few pages
+    /// of the QR index instead of one page per customer (docs/PERFORMANCE.md), while the random part keeps the
+    /// value unguessable.
     /// </summary>
     public static string QrValue(TimeProvider? clock = null) =>
         string.Concat("pq_", TimePrefix((clock ?? TimeProvider.System).GetUtcNow().ToUnixTimeMilliseconds(), 9), Token(15));

@@ -9,8 +9,7 @@ namespace Patron.Tests.Storage;
 
 /// <summary>
 /// The bulk writes of the customer import (<c>CustomerBulkCreate</c>, <c>BulkRows</c>) straight through the
-/// write path, at sizes where a savepoint's journal
-/// outgrows memory and goes to a temporary file.
+/// write path, at sizes where a savepoint's journal outgrows memory and goes to a temporary file.
 /// </summary>
 public sealed class BulkWriteTests
 {
