@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Patron.Tests.Infrastructure;
 
@@ -11,9 +11,8 @@ namespace Patron.Tests.Infrastructure;
 /// through <c>Patron__Bootstrap__AdminKey</c>, so a second process on the same database answers to the
 /// same key. Standard output and error are kept for the failure message.
 /// </summary>
-public sealed class PatronProcess : IAsyncDisposable
+public sealed partial class PatronProcess : IAsyncDisposable
 {
-    private const int PortAttempts = 3;
     // A separate process JIT-compiles the whole server as it starts: on a 2-core machine busy with the rest
     // of the suite that has taken over a minute.
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(180);
@@ -21,20 +20,20 @@ public sealed class PatronProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly List<HttpClient> _clients = [];
+    private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private PatronProcess(Process process, Uri baseAddress, string adminKey)
+    private PatronProcess(Process process, string adminKey)
     {
         _process = process;
-        BaseAddress = baseAddress;
         AdminKey = adminKey;
-        Client = ClientWithKey(adminKey);
     }
 
-    public Uri BaseAddress { get; }
+    /// <summary>The address Kestrel reported binding; set once the process is healthy.</summary>
+    public Uri BaseAddress { get; private set; } = null!;
     public string AdminKey { get; }
 
     /// <summary>An HTTP client authenticated with the admin key.</summary>
-    public HttpClient Client { get; }
+    public HttpClient Client { get; private set; } = null!;
 
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
@@ -69,29 +68,20 @@ public sealed class PatronProcess : IAsyncDisposable
     public static async Task<PatronProcess> StartAsync(
         IReadOnlyList<string> databaseArgs, string adminKey, IReadOnlyDictionary<string, string>? settings = null)
     {
-        for (var attempt = 1; ; attempt++)
+        var process = Launch(databaseArgs, adminKey, settings);
+        try
         {
-            var port = FreePort();
-            var process = Launch(port, databaseArgs, adminKey, settings);
-            try
-            {
-                await process.WaitUntilHealthyAsync();
-                return process;
-            }
-            catch (PortTakenException) when (attempt < PortAttempts)
-            {
-                // Another process took the port between our probe and Kestrel's bind: try another.
-                await process.DisposeAsync();
-            }
-            catch
-            {
-                await process.DisposeAsync();
-                throw;
-            }
+            await process.WaitUntilHealthyAsync();
+            return process;
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
         }
     }
 
-    private static PatronProcess Launch(int port, IReadOnlyList<string> databaseArgs, string adminKey, IReadOnlyDictionary<string, string>? settings)
+    private static PatronProcess Launch(IReadOnlyList<string> databaseArgs, string adminKey, IReadOnlyDictionary<string, string>? settings)
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
@@ -105,13 +95,17 @@ public sealed class PatronProcess : IAsyncDisposable
         start.ArgumentList.Add(PatronDll);
         start.ArgumentList.Add("serve");
         start.ArgumentList.Add("--urls");
-        start.ArgumentList.Add($"http://127.0.0.1:{port}");
+        // Port 0: Kestrel binds a free port itself and logs it. A port probed free here and passed down could
+        // be taken by another server of the suite before this process binds it, and that server would then
+        // answer the health probe in this one's place.
+        start.ArgumentList.Add("http://127.0.0.1:0");
         foreach (var arg in databaseArgs)
         {
             start.ArgumentList.Add(arg);
         }
         start.ArgumentList.Add("--Patron:RateLimit:PerMinute=0");
         start.ArgumentList.Add("--Logging:LogLevel:Default=Warning");
+        start.ArgumentList.Add("--Logging:LogLevel:Microsoft.Hosting.Lifetime=Information");
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             start.ArgumentList.Add($"--{key}={value}");
@@ -126,7 +120,7 @@ public sealed class PatronProcess : IAsyncDisposable
         start.Environment.Remove("Patron__DataDir");
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };
-        var patron = new PatronProcess(process, new Uri($"http://127.0.0.1:{port}/"), adminKey);
+        var patron = new PatronProcess(process, adminKey);
         process.OutputDataReceived += (_, e) => patron.Append("out", e.Data);
         process.ErrorDataReceived += (_, e) => patron.Append("err", e.Data);
         if (!process.Start())
@@ -142,13 +136,6 @@ public sealed class PatronProcess : IAsyncDisposable
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
     private void Append(string stream, string? line)
     {
         if (line is null)
@@ -159,26 +146,27 @@ public sealed class PatronProcess : IAsyncDisposable
         {
             _output.Append('[').Append(stream).Append("] ").AppendLine(line);
         }
+        // Microsoft.Hosting.Lifetime's line, as text or inside a JSON log line.
+        if (ListeningLine().Match(line) is { Success: true } match)
+        {
+            _listening.TrySetResult(new Uri(match.Groups[1].Value.TrimEnd('/') + "/"));
+        }
     }
 
     private async Task WaitUntilHealthyAsync()
     {
-        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < StartTimeout)
+        var exited = _process.WaitForExitAsync();
+        if (await Task.WhenAny(_listening.Task, exited, Task.Delay(StartTimeout)) != _listening.Task)
         {
-            if (_process.HasExited)
-            {
-                // Let the output readers drain before reporting.
-                await _process.WaitForExitAsync();
-                var output = Output;
-                if (output.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new PortTakenException();
-                }
-                throw new InvalidOperationException(
-                    $"Patron exited with code {_process.ExitCode} before it was healthy.\n{output}");
-            }
+            throw Failure("did not report the address it listens on");
+        }
+        BaseAddress = await _listening.Task;
+        Client = ClientWithKey(AdminKey);
+
+        using var probe = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        while (deadline.Elapsed < StartTimeout && !_process.HasExited)
+        {
             try
             {
                 using var response = await probe.GetAsync("/healthz");
@@ -195,7 +183,18 @@ public sealed class PatronProcess : IAsyncDisposable
             }
             await Task.Delay(50);
         }
-        throw new TimeoutException($"Patron did not answer /healthz at {BaseAddress} within {StartTimeout.TotalSeconds} s.\n{Output}");
+        throw Failure($"did not answer /healthz at {BaseAddress}");
+    }
+
+    private Exception Failure(string what)
+    {
+        if (_process.HasExited)
+        {
+            // Let the output readers drain before reporting.
+            _process.WaitForExit();
+            return new InvalidOperationException($"Patron exited with code {_process.ExitCode} before it was healthy.\n{Output}");
+        }
+        return new TimeoutException($"Patron {what} within {StartTimeout.TotalSeconds} s.\n{Output}");
     }
 
     public HttpClient ClientWithKey(string? secret)
@@ -239,10 +238,6 @@ public sealed class PatronProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private sealed class PortTakenException : Exception
-    {
-        public PortTakenException() : base("The port was taken before Patron could bind it.")
-        {
-        }
-    }
+    [GeneratedRegex(@"Now listening on: (http://[^\s""]+)")]
+    private static partial Regex ListeningLine();
 }
