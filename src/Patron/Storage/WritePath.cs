@@ -60,14 +60,17 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _savepoint, _release, _rollbackTo;
     private readonly StatementCache _statements = new();
+    private readonly WalCheckpointer? _checkpointer;
 
-    /// <param name="spillSavepointsToFile">
-    /// For a bulk job (the CLI import): a savepoint's journal beyond 64 KiB goes to a temporary file (the
-    /// operating system's cache) instead of the process's memory. A bulk operation touches thousands of index
-    /// pages, and kept in memory their copies were tens of megabytes (docs/IMPORT.md). The server keeps
-    /// them in memory: an ordinary operation's journal is small, and its writes stay free of file calls.
+    /// <param name="bulk">
+    /// For a bulk job (the CLI import), two changes. A savepoint's journal beyond 64 KiB goes to a temporary
+    /// file (the operating system's cache) instead of the process's memory: a bulk operation touches thousands
+    /// of index pages, and kept in memory their copies were tens of megabytes (docs/IMPORT.md). And the log is
+    /// checkpointed beside the writer (<see cref="WalCheckpointer"/>) rather than inside its commits. The
+    /// server keeps both as they are: an ordinary operation's journal is small, and its writes stay free of
+    /// file calls.
     /// </param>
-    public SqliteWritePath(Database database, TimeProvider clock, bool spillSavepointsToFile = false)
+    public SqliteWritePath(Database database, TimeProvider clock, bool bulk = false)
     {
         _database = database;
         _clock = clock;
@@ -79,9 +82,10 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
             // 16 MiB of page cache: enough for the indexes a write touches, small enough that the scan
             // SQLite makes of it at each commit stays cheap.
             pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; " +
-                (spillSavepointsToFile ? "PRAGMA temp_store=FILE;" : "PRAGMA temp_store=MEMORY;");
+                (bulk ? $"PRAGMA temp_store=FILE; PRAGMA wal_autocheckpoint={WalCheckpointer.WriterAutoCheckpointPages};" : "PRAGMA temp_store=MEMORY;");
             pragma.ExecuteNonQuery();
         }
+        _checkpointer = bulk ? new WalCheckpointer(database) : null;
         _savepoint = Prepared("SAVEPOINT op");
         _release = Prepared("RELEASE op");
         _rollbackTo = Prepared("ROLLBACK TO op");
@@ -154,6 +158,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
             }
         }
 
+        _checkpointer?.Wake();
         CompleteBatch(batch);
     }
 
@@ -255,6 +260,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         _release.Dispose();
         _rollbackTo.Dispose();
         _statements.Dispose();
+        _checkpointer?.Dispose();
         await _connection.DisposeAsync();
     }
 
