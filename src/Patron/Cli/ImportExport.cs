@@ -63,8 +63,12 @@ public static class ImportExport
     /// </summary>
     public static Task<ImportResult> ImportCustomersAsync(
         IWritePath path, string programId, string file, TextWriter errors, Action<double, long>? progress = null,
-        ImportOptions? options = null) =>
-        new CustomerImport(path, programId, errors, progress, rowPerOperation: path is SqliteWritePath, options ?? new ImportOptions()).RunAsync(file);
+        ImportOptions? options = null)
+    {
+        options ??= new ImportOptions();
+        var import = new CustomerImport(path, programId, errors, progress, rowPerOperation: path is SqliteWritePath, options);
+        return options.DryRun ? import.RunAsync(file) : CustomerSearch.WithIndexMergingPausedAsync(path, () => import.RunAsync(file));
+    }
 
     public static async Task<long> ExportCustomersAsync(Database database, string programId, TextWriter output, Action<long>? progress = null)
     {

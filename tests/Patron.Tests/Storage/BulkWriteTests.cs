@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Patron.Domain;
 using Patron.Operations.CustomerAccounts;
 using Patron.Storage;
@@ -81,5 +82,69 @@ public sealed class BulkWriteTests
         (await server.Client.PostJsonAsync("/api/v1/customers", new { external_id = "after" })).Code.ShouldBe(201);
         (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(1);
         (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_bulk_writer_on_sqlite_copies_its_log_into_the_database_file_beside_its_commits()
+    {
+        await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
+        var database = server.App.Services.GetRequiredService<Database>();
+        var file = new FileInfo(Path.Combine(server.DataDir, "patron.db"));
+        var before = file.Length;
+        await using var writer = new SqliteWritePath(database, TimeProvider.System, bulk: true);
+        for (var batch = 0; batch < 6; batch++)
+        {
+            var created = await writer.RunAsync(context =>
+                CustomerBulkCreate.CreateAsync(context, server.ProgramId, NewRows($"b{batch}"), Actor.Cli, "import"));
+            created.ShouldAllBe(c => c != null);
+        }
+
+        // Six commits of some 4 MB each stay below the writer's own automatic checkpoint (10,000 pages, 40 MB of
+        // log): only the checkpoint beside the writer puts them in the database file while the writer is open.
+        var grown = 0L;
+        for (var wait = 0; wait < 100 && grown < 10_000_000; wait++)
+        {
+            await Task.Delay(50, TestContext.Current.CancellationToken);
+            file.Refresh();
+            grown = file.Length - before;
+        }
+        grown.ShouldBeGreaterThan(10_000_000);
+        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(6 * Rows);
+    }
+
+    [Theory, DatabaseData]
+    public async Task An_import_pauses_the_search_index_merging_while_it_writes_and_sets_it_back_after(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var path = Path.Combine(server.DataDir, "import.csv");
+        await File.WriteAllLinesAsync(path, ["external_id,email,first_name", "m-1,merge1@example.com,Merle", "m-2,merge2@example.com,Mira"],
+            TestContext.Current.CancellationToken);
+        long? during = null;
+        var result = await CustomerSearch.WithIndexMergingPausedAsync(server.WritePath, async () =>
+        {
+            during = await AutomergeAsync(server);
+            return await Patron.Cli.ImportExport.ImportCustomersAsync(server.WritePath, server.ProgramId, path, TextWriter.Null);
+        });
+
+        result.Created.ShouldBe(2);
+        if (database == TestDatabases.Sqlite)
+        {
+            during.ShouldBe(0);
+            (await AutomergeAsync(server)).ShouldBe(4);
+        }
+        (await server.Client.TotalAsync("/api/v1/customers?search=merge2")).ShouldBe(1);
+    }
+
+    /// <summary>FTS5's automerge setting of the customers' search index (SQLite), as it stores it.</summary>
+    private static async Task<long?> AutomergeAsync(PatronServer server)
+    {
+        if (!server.App.Services.GetRequiredService<Database>().IsSqlite)
+        {
+            return null;
+        }
+        await using var connection = await server.App.Services.GetRequiredService<Database>().OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT v FROM customers_search_config WHERE k = 'automerge'";
+        return await command.ExecuteScalarAsync(TestContext.Current.CancellationToken) is long v ? v : null;
     }
 }
