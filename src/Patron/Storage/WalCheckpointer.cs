@@ -4,11 +4,11 @@ namespace Patron.Storage;
 
 /// <summary>
 /// Copies committed pages from SQLite's write-ahead log into the database file on a thread and a connection of
-/// its own, woken after each commit, so that a writer that is busy for a long time (the CLI import) does not
+/// its own, woken after each commit and every 10 ms, so that a writer that is busy for a long time (the CLI import) does not
 /// stop to do it inside its commits. A <c>PASSIVE</c> checkpoint: it never waits for the writer nor blocks
 /// it, and copies only frames that are already durable. Once it has copied the whole log, the writer's next
-/// transaction starts the log over, so the log stays a few tens of megabytes; the writer keeps a larger
-/// automatic checkpoint of its own as the backstop (<see cref="WriterAutoCheckpointPages"/>).
+/// transaction starts the log over, so the log stays bounded (85 MB at most on the 1M-customer import); the
+/// writer keeps a larger automatic checkpoint of its own as the backstop (<see cref="WriterAutoCheckpointPages"/>).
 /// </summary>
 /// <remarks>
 /// On the 1M-customer import the writer spent 21 s of 75 s in its commits, most of it this copy and the
