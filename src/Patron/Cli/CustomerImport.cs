@@ -48,6 +48,7 @@ internal sealed class CustomerImport(
     private readonly TextWriter _errors = TextWriter.Synchronized(errors);
     private readonly TextWriter? _report = options.Report is null ? null : TextWriter.Synchronized(options.Report);
     private long _created, _updated, _rejected, _conflicts;
+    private bool _lookUpHeldIdentifiers;
     private Stream? _stream;
 
     public async Task<ImportResult> RunAsync(string file)
@@ -227,17 +228,7 @@ internal sealed class CustomerImport(
     /// </summary>
     private async Task<RowOutcome[]> RunBulkAsync(Row[] rows)
     {
-        CustomerDto?[] created;
-        try
-        {
-            var bulkRows = rows.Select(r => new CustomerBulkCreate.Row(r.Fields, r.Points)).ToArray();
-            created = await path.RunAsync(context =>
-                CustomerBulkCreate.CreateAsync(context, programId, bulkRows, options.Actor ?? Actor.Cli, options.CreatedBy ?? "import"));
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            created = new CustomerDto?[rows.Length];
-        }
+        var created = await CreateNewAsync([.. rows.Select(r => new CustomerBulkCreate.Row(r.Fields, r.Points))]);
         var outcomes = new RowOutcome[rows.Length];
         var rest = new List<int>();
         for (var i = 0; i < rows.Length; i++)
@@ -260,6 +251,47 @@ internal sealed class CustomerImport(
             }
         }
         return outcomes;
+    }
+
+    /// <summary>
+    /// The bulk operation of one batch; every row null when it failed. Until a batch meets a customer that
+    /// holds one of its identifiers, the operation leaves the identifiers' lookups to the unique indexes
+    /// (<see cref="CustomerBulkCreate"/>'s remarks): a file of new customers, an import's usual case, then
+    /// costs no lookups. The first conflict runs the batch again with the lookups, as every later batch of
+    /// the import (a write path that runs a conflicting operation again by itself, PostgreSQL's, runs it
+    /// with them too).
+    /// </summary>
+    private async Task<CustomerDto?[]> CreateNewAsync(CustomerBulkCreate.Row[] rows)
+    {
+        while (true)
+        {
+            var lookedUp = true;
+            try
+            {
+                return await path.RunAsync(async context =>
+                {
+                    lookedUp = _lookUpHeldIdentifiers;
+                    try
+                    {
+                        return await CustomerBulkCreate.CreateAsync(context, programId, rows, options.Actor ?? Actor.Cli,
+                            options.CreatedBy ?? "import", lookedUp);
+                    }
+                    catch (Exception e) when (!lookedUp && Database.IsConflict(e))
+                    {
+                        _lookUpHeldIdentifiers = true;
+                        throw;
+                    }
+                });
+            }
+            catch (Exception e) when (!lookedUp && Database.IsConflict(e))
+            {
+                // Run again, with the lookups.
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return new CustomerDto?[rows.Length];
+            }
+        }
     }
 
     private async Task<RowOutcome[]> RunBatchAsync(Row[] rows)

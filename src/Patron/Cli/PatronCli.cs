@@ -241,7 +241,7 @@ public static class PatronCli
             using var database = await ReadyDatabaseAsync();
             var programId = await ImportExport.ResolveProgramAsync(database, parse.GetValue(program));
             // On SQLite the importer gets the group-commit writer: one long-lived connection, prepared statements,
-            // large savepoint journals in a temporary file rather than in memory, and checkpoints beside the writer.
+            // and checkpoints beside the writer.
             await using var writer = database.IsSqlite ? new SqliteWritePath(database, TimeProvider.System, bulk: true) : null;
             IWritePath writes = writer is not null ? writer : WritePath(database);
             await using var report = parse.GetValue(reportFile) is { } reportPath ? new StreamWriter(reportPath) : null;

@@ -108,6 +108,42 @@ public sealed class BulkImportTests
         await ShouldAddUpAsync(bulk);
     }
 
+    [Theory, DatabaseData]
+    public async Task A_known_customer_met_after_a_batch_of_new_ones_is_matched_and_the_rest_of_its_batch_is_created(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var client = server.Client;
+        await PrepareAsync(client);
+        // The first batch is all new, so the second goes in without looking its identifiers up first: the
+        // unique indexes meet the known customer's email and external id there.
+        var lines = new List<string> { "external_id,email,first_name,points" };
+        for (var i = 0; i < NewRows; i++)
+        {
+            lines.Add(i switch
+            {
+                2_050 => ",known@example.com,Known by email,5",
+                2_060 => "ext-known,,Known by id,7",
+                _ => $"late-{i},late{i}@example.com,Row {i},{PointsOf(i)}",
+            });
+        }
+        var file = await server.WriteFileAsync("late.csv", [.. lines]);
+
+        var run = await server.CliAsync("import", "customers", file);
+
+        run.Stdout.ShouldContain($"Created {NewRows - 2}, updated 1, conflicts 1, rejected 0.", customMessage: run.Output);
+        run.Stderr.ShouldContain("line 2052: conflict: matches customer", customMessage: run.Output);
+        var customers = await ShouldAddUpAsync(client);
+        customers.Count.ShouldBe(NewRows - 1);
+        var known = customers.Single(c => c.GetProperty("external_id").GetString() == "ext-known");
+        known.GetProperty("first_name").GetString().ShouldBe("Known by id");
+        known.GetProperty("points_balance").GetInt64().ShouldBe(40);
+        foreach (var i in new[] { 0, 1_999, 2_000, 2_049, 2_051, 2_099 })
+        {
+            (await client.GetJsonAsync($"/api/v1/customers/late-{i}")).Long("points_balance").ShouldBe(PointsOf(i), $"late-{i}");
+        }
+        (await client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(NewRows - 1);
+    }
+
     private static List<string> ErrorLines(string stderr) =>
         [.. CliRun.Lines(stderr).Where(l => l.StartsWith("line ", StringComparison.Ordinal))];
 

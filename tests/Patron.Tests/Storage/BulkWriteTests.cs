@@ -10,11 +10,11 @@ namespace Patron.Tests.Storage;
 
 /// <summary>
 /// The bulk writes of the customer import (<c>CustomerBulkCreate</c>, <c>BulkRows</c>) straight through the
-/// write path, at sizes where a savepoint's journal outgrows memory and goes to a temporary file.
+/// write path, at sizes where a savepoint's journal holds hundreds of pages.
 /// </summary>
 public sealed class BulkWriteTests
 {
-    private const int Rows = 1_200; // enough that a savepoint's journal goes to a temporary file
+    private const int Rows = 1_200; // more than one multi-row statement of customers
 
     private static long PointsOf(int i) => i % 4 == 0 ? 0 : i;
 
@@ -82,6 +82,28 @@ public sealed class BulkWriteTests
         (await server.Client.PostJsonAsync("/api/v1/customers", new { external_id = "after" })).Code.ShouldBe(201);
         (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(1);
         (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(1);
+    }
+
+    [Theory, DatabaseData]
+    public async Task A_bulk_create_without_lookups_is_refused_whole_by_a_held_email_and_with_them_leaves_that_row_alone(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        (await server.Client.PostJsonAsync("/api/v1/customers", new { email = "held700@example.com" })).Code.ShouldBe(201);
+        var rows = NewRows("held");
+
+        var refused = server.WritePath.RunAsync(context =>
+            CustomerBulkCreate.CreateAsync(context, server.ProgramId, rows, Actor.Cli, "import", lookUpHeldIdentifiers: false));
+
+        Database.IsConflict(await Should.ThrowAsync<Exception>(refused)).ShouldBeTrue();
+        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(1);
+        (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(1);
+
+        var created = await server.WritePath.RunAsync(context =>
+            CustomerBulkCreate.CreateAsync(context, server.ProgramId, rows, Actor.Cli, "import"));
+
+        created[700].ShouldBeNull();
+        created.Count(c => c != null).ShouldBe(Rows - 1);
+        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(Rows);
     }
 
     [Fact]

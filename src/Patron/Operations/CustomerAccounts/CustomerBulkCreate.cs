@@ -21,6 +21,10 @@ namespace Patron.Operations.CustomerAccounts;
 /// always has. Referral codes are drawn again until no customer and no other row of the batch holds them. A
 /// clash the checks could not see (another writer committed the same email meanwhile) fails the whole
 /// operation: nothing of it is written, and the caller runs the batch through the per-row path instead.
+/// A caller that expects every identifier to be new (an import whose batches have met no existing customer
+/// so far) may skip looking up the customers' identifiers: then the unique indexes on external id, email
+/// and phone are the only check, a held one fails the operation whole with a unique-index conflict
+/// (<see cref="Database.IsConflict"/>), and the caller runs it again with the lookups.
 /// </remarks>
 public static class CustomerBulkCreate
 {
@@ -35,12 +39,17 @@ public static class CustomerBulkCreate
     ];
 
     /// <summary>Creates the rows that are all new; returns each created customer as the API shows it now, or null for a row left to the per-row path.</summary>
+    /// <param name="lookUpHeldIdentifiers">
+    /// False to leave out the lookups of the rows' identifiers among the program's customers (one indexed query
+    /// per identifier kind and batch) and let the unique indexes refuse a held one (see the remarks).
+    /// Duplicates within the batch and referral codes are checked either way.
+    /// </param>
     public static async Task<CustomerDto?[]> CreateAsync(
-        WriteContext context, string programId, IReadOnlyList<Row> rows, Actor actor, string createdBy)
+        WriteContext context, string programId, IReadOnlyList<Row> rows, Actor actor, string createdBy, bool lookUpHeldIdentifiers = true)
     {
         var sql = context.Sql;
         var results = new CustomerDto?[rows.Count];
-        var bulk = await NewRowsAsync(context, programId, rows);
+        var bulk = await NewRowsAsync(context, programId, rows, lookUpHeldIdentifiers);
         if (bulk.Count == 0)
         {
             return results;
@@ -135,10 +144,10 @@ public static class CustomerBulkCreate
     }
 
     /// <summary>
-    /// The indexes of the rows whose identifiers no earlier row of the batch gave and no customer of the
-    /// program holds (erased customers hold none).
+    /// The indexes of the rows whose identifiers no earlier row of the batch gave and, when
+    /// <paramref name="lookUpHeld"/>, no customer of the program holds (erased customers hold none).
     /// </summary>
-    private static async Task<List<int>> NewRowsAsync(WriteContext context, string programId, IReadOnlyList<Row> rows)
+    private static async Task<List<int>> NewRowsAsync(WriteContext context, string programId, IReadOnlyList<Row> rows, bool lookUpHeld)
     {
         var seen = new HashSet<string>[] { new(StringComparer.Ordinal), new(StringComparer.Ordinal), new(StringComparer.Ordinal) };
         var candidates = new List<int>(rows.Count);
@@ -158,7 +167,7 @@ public static class CustomerBulkCreate
                 candidates.Add(i);
             }
         }
-        if (candidates.Count == 0)
+        if (candidates.Count == 0 || !lookUpHeld)
         {
             return candidates;
         }
