@@ -285,7 +285,9 @@ internal sealed class CustomerImport(
             }
             catch (Exception e) when (!lookedUp && Database.IsConflict(e))
             {
-                // Run again, with the lookups.
+                // Run again, with the lookups (set here too, for a conflict raised outside the operation, such as
+                // at commit): so a batch runs at most twice before it goes through the per-row path.
+                _lookUpHeldIdentifiers = true;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
