@@ -48,7 +48,8 @@ internal sealed class CustomerImport(
     private readonly TextWriter _errors = TextWriter.Synchronized(errors);
     private readonly TextWriter? _report = options.Report is null ? null : TextWriter.Synchronized(options.Report);
     private long _created, _updated, _rejected, _conflicts;
-    private bool _lookUpHeldIdentifiers;
+    private bool _lookUpHeld;
+    private readonly ReferralCodeDraws _referralCodes = new();
     private Stream? _stream;
 
     public async Task<ImportResult> RunAsync(string file)
@@ -255,9 +256,9 @@ internal sealed class CustomerImport(
 
     /// <summary>
     /// The bulk operation of one batch; every row null when it failed. Until a batch meets a customer that
-    /// holds one of its identifiers, the operation leaves the identifiers' lookups to the unique indexes
-    /// (<see cref="CustomerBulkCreate"/>'s remarks): a file of new customers, an import's usual case, then
-    /// costs no lookups. The first conflict runs the batch again with the lookups, as every later batch of
+    /// holds one of its identifiers or drawn referral codes, the operation leaves the lookups to the unique
+    /// indexes (<see cref="CustomerBulkCreate"/>'s remarks): a file of new customers, an import's usual case,
+    /// then costs no lookups. The first conflict runs the batch again with the lookups, as every later batch of
     /// the import (a write path that runs a conflicting operation again by itself, PostgreSQL's, runs it
     /// with them too).
     /// </summary>
@@ -270,15 +271,15 @@ internal sealed class CustomerImport(
             {
                 return await path.RunAsync(async context =>
                 {
-                    lookedUp = _lookUpHeldIdentifiers;
+                    lookedUp = _lookUpHeld;
                     try
                     {
                         return await CustomerBulkCreate.CreateAsync(context, programId, rows, options.Actor ?? Actor.Cli,
-                            options.CreatedBy ?? "import", lookedUp);
+                            options.CreatedBy ?? "import", lookedUp, _referralCodes);
                     }
                     catch (Exception e) when (!lookedUp && Database.IsConflict(e))
                     {
-                        _lookUpHeldIdentifiers = true;
+                        _lookUpHeld = true;
                         throw;
                     }
                 });
@@ -287,7 +288,7 @@ internal sealed class CustomerImport(
             {
                 // Run again, with the lookups (set here too, for a conflict raised outside the operation, such as
                 // at commit): so a batch runs at most twice before it goes through the per-row path.
-                _lookUpHeldIdentifiers = true;
+                _lookUpHeld = true;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -92,7 +92,7 @@ public sealed class BulkWriteTests
         var rows = NewRows("held");
 
         var refused = server.WritePath.RunAsync(context =>
-            CustomerBulkCreate.CreateAsync(context, server.ProgramId, rows, Actor.Cli, "import", lookUpHeldIdentifiers: false));
+            CustomerBulkCreate.CreateAsync(context, server.ProgramId, rows, Actor.Cli, "import", lookUpHeld: false));
 
         Database.IsConflict(await Should.ThrowAsync<Exception>(refused)).ShouldBeTrue();
         (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(1);
@@ -104,6 +104,62 @@ public sealed class BulkWriteTests
         created[700].ShouldBeNull();
         created.Count(c => c != null).ShouldBe(Rows - 1);
         (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(Rows);
+    }
+
+    /// <summary>Draws <paramref name="first"/> in order, then codes as the API draws them.</summary>
+    private static ReferralCodeDraws Scripted(params string[] first)
+    {
+        var queue = new Queue<string>(first);
+        return new ReferralCodeDraws(() => queue.TryDequeue(out var code) ? code : Ids.ReferralCode());
+    }
+
+    [Theory, DatabaseData]
+    public async Task A_bulk_create_without_lookups_that_draws_a_held_referral_code_is_refused_whole_and_with_them_draws_another(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var held = (await server.Client.PostJsonAsync("/api/v1/customers", new { email = "holder@example.com" })).Str("referral_code");
+        var rows = NewRows("code");
+
+        var refused = server.WritePath.RunAsync(context =>
+            CustomerBulkCreate.CreateAsync(context, server.ProgramId, rows, Actor.Cli, "import", lookUpHeld: false, Scripted(held)));
+
+        Database.IsConflict(await Should.ThrowAsync<Exception>(refused)).ShouldBeTrue();
+        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(1);
+
+        var created = await server.WritePath.RunAsync(context =>
+            CustomerBulkCreate.CreateAsync(context, server.ProgramId, rows, Actor.Cli, "import", lookUpHeld: true, Scripted(held)));
+
+        created.ShouldAllBe(c => c != null);
+        created.ShouldNotContain(c => c!.ReferralCode == held);
+        (await server.Client.TotalAsync("/api/v1/customers")).ShouldBe(Rows + 1);
+    }
+
+    [Theory, DatabaseData]
+    public async Task Batches_without_lookups_do_not_draw_the_referral_codes_earlier_batches_of_the_same_second_drew(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var second = Ids.ReferralCode()[..3];
+        string[] first = [$"{second}22222", $"{second}33333"];
+        var other = $"{(second == "222" ? "333" : "222")}66666";
+        var draws = Scripted([.. first, .. first, $"{second}44444", $"{second}55555", other]);
+        CustomerBulkCreate.Row[] Two(string prefix) =>
+            [.. Enumerable.Range(0, 2).Select(i => new CustomerBulkCreate.Row(CustomerFields.From(new CustomerInput { ExternalId = $"{prefix}-{i}" }), 0))];
+
+        var one = await server.WritePath.RunAsync(context =>
+            CustomerBulkCreate.CreateAsync(context, server.ProgramId, Two("one"), Actor.Cli, "import", lookUpHeld: false, draws));
+        var two = await server.WritePath.RunAsync(context =>
+            CustomerBulkCreate.CreateAsync(context, server.ProgramId, Two("two"), Actor.Cli, "import", lookUpHeld: false, draws));
+
+        one.Select(c => c!.ReferralCode).ShouldBe(first);
+        two.Select(c => c!.ReferralCode).ShouldBe([$"{second}44444", $"{second}55555"]);
+        (await server.Client.GetJsonAsync("/api/v1/customers/two-1")).Str("referral_code").ShouldBe($"{second}55555");
+        draws.Count.ShouldBe(4);
+
+        // A code of another second: the codes of the last one can no longer be drawn, and are let go.
+        var three = await server.WritePath.RunAsync(context =>
+            CustomerBulkCreate.CreateAsync(context, server.ProgramId, Two("three")[..1], Actor.Cli, "import", lookUpHeld: false, draws));
+        three[0]!.ReferralCode.ShouldBe(other);
+        draws.Count.ShouldBe(1);
     }
 
     [Fact]

@@ -22,9 +22,12 @@ namespace Patron.Operations.CustomerAccounts;
 /// clash the checks could not see (another writer committed the same email meanwhile) fails the whole
 /// operation: nothing of it is written, and the caller runs the batch through the per-row path instead.
 /// A caller that expects every identifier to be new (an import whose batches have met no existing customer
-/// so far) may skip looking up the customers' identifiers: then the unique indexes on external id, email
-/// and phone are the only check, a held one fails the operation whole with a unique-index conflict
-/// (<see cref="Database.IsConflict"/>), and the caller runs it again with the lookups.
+/// so far) may skip looking up the customers' identifiers and referral codes: then the unique indexes on
+/// external id, email, phone and referral code are the only check, a held one fails the operation whole with a
+/// unique-index conflict (<see cref="Database.IsConflict"/>), and the caller runs it again with the lookups.
+/// Its batches keep the codes they drew in a <see cref="ReferralCodeDraws"/>, so that they do not draw each
+/// other's: codes drawn in the same second share their first three characters, and a batch of 2,000 would
+/// otherwise meet one of the previous batches' codes about once.
 /// </remarks>
 public static class CustomerBulkCreate
 {
@@ -39,23 +42,25 @@ public static class CustomerBulkCreate
     ];
 
     /// <summary>Creates the rows that are all new; returns each created customer as the API shows it now, or null for a row left to the per-row path.</summary>
-    /// <param name="lookUpHeldIdentifiers">
-    /// False to leave out the lookups of the rows' identifiers among the program's customers (one indexed query
-    /// per identifier kind and batch) and let the unique indexes refuse a held one (see the remarks).
-    /// Duplicates within the batch and referral codes are checked either way.
+    /// <param name="lookUpHeld">
+    /// False to leave out the lookups of the rows' identifiers and of the drawn referral codes among the program's
+    /// customers (one indexed query per kind and batch) and let the unique indexes refuse a held one (see the
+    /// remarks). Duplicates within the batch, and codes <paramref name="draws"/> holds, are avoided either way.
     /// </param>
+    /// <param name="draws">Where the referral codes come from, and the codes earlier batches of the same caller drew.</param>
     public static async Task<CustomerDto?[]> CreateAsync(
-        WriteContext context, string programId, IReadOnlyList<Row> rows, Actor actor, string createdBy, bool lookUpHeldIdentifiers = true)
+        WriteContext context, string programId, IReadOnlyList<Row> rows, Actor actor, string createdBy,
+        bool lookUpHeld = true, ReferralCodeDraws? draws = null)
     {
         var sql = context.Sql;
         var results = new CustomerDto?[rows.Count];
-        var bulk = await NewRowsAsync(context, programId, rows, lookUpHeldIdentifiers);
+        var bulk = await NewRowsAsync(context, programId, rows, lookUpHeld);
         if (bulk.Count == 0)
         {
             return results;
         }
 
-        var codes = await ReferralCodesAsync(context, programId, bulk.Count);
+        var codes = await ReferralCodesAsync(context, programId, bulk.Count, lookUpHeld, draws ?? new ReferralCodeDraws());
         var expiryDays = await Ledger.ExpiryDaysAsync(sql, programId);
         var tiers = await Tiers.ListAsync(sql, programId);
         var endpoints = await WebhookFanout.SubscribersAsync(context, programId);
@@ -209,10 +214,11 @@ public static class CustomerBulkCreate
     }
 
     /// <summary>
-    /// <paramref name="count"/> referral codes that no customer of the program holds and that differ from
-    /// each other, drawn as <c>CreateOrUpdateAsync</c> draws one.
+    /// <paramref name="count"/> referral codes, drawn as <c>CreateOrUpdateAsync</c> draws one, that differ from each
+    /// other and from the codes <paramref name="draws"/> holds, and, when <paramref name="lookUp"/>, that no customer
+    /// of the program holds.
     /// </summary>
-    private static async Task<string[]> ReferralCodesAsync(WriteContext context, string programId, int count)
+    private static async Task<string[]> ReferralCodesAsync(WriteContext context, string programId, int count, bool lookUp, ReferralCodeDraws draws)
     {
         var codes = new string[count];
         var unique = new HashSet<string>(StringComparer.Ordinal);
@@ -227,16 +233,56 @@ public static class CustomerBulkCreate
             {
                 do
                 {
-                    codes[i] = Ids.ReferralCode();
+                    codes[i] = draws.Draw();
                 }
-                while (!unique.Add(codes[i]));
+                while (draws.Holds(codes[i]) || !unique.Add(codes[i]));
+            }
+            if (!lookUp)
+            {
+                break;
             }
             // A code a customer holds stays in the set, so that it is not drawn again.
             var taken = await ExistingAsync(context, programId, "referral_code", [.. draw.Select(i => codes[i])]);
             draw = [.. draw.Where(i => taken.Contains(codes[i]))];
         }
+        foreach (var code in codes)
+        {
+            draws.Add(code);
+        }
         return codes;
     }
 
     private static string? Nullify(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}
+
+/// <summary>
+/// The referral codes one caller's bulk operations drew (<see cref="CustomerBulkCreate"/>), those of the latest
+/// second only: a code begins with the second it was drawn in (<see cref="Ids.ReferralCode"/>), so codes of
+/// different seconds never meet. Used by one bulk operation at a time.
+/// </summary>
+/// <param name="draw">Draws one code; <see cref="Ids.ReferralCode"/> unless a test gives its own.</param>
+public sealed class ReferralCodeDraws(Func<string>? draw = null)
+{
+    private const int PrefixLength = 3;
+    private readonly HashSet<string> _codes = new(StringComparer.Ordinal);
+    private readonly Func<string> _draw = draw ?? (() => Ids.ReferralCode());
+    private string _prefix = "";
+
+    /// <summary>How many codes are kept: those of one second, about 20,000 at the import's pace.</summary>
+    public int Count => _codes.Count;
+
+    internal string Draw() => _draw();
+
+    internal bool Holds(string code) => _codes.Contains(code);
+
+    /// <summary>Keeps <paramref name="code"/>; a code of another second than the last one's replaces those kept.</summary>
+    internal void Add(string code)
+    {
+        if (!code.AsSpan(0, PrefixLength).SequenceEqual(_prefix))
+        {
+            _codes.Clear();
+            _prefix = code[..PrefixLength];
+        }
+        _codes.Add(code);
+    }
 }
