@@ -31,6 +31,9 @@
 #   --latency-rate R       [BENCH_LATENCY_RATE] run the latency runs at R req/s instead of half the measured rate
 #                                              (to compare two builds at the same rate)
 #   --port P               [BENCH_PORT]         server port (default: a free one)
+#   --instances N          [BENCH_INSTANCES]    (postgres) N servers on the one database, each on its own port; wrk's
+#                                               threads are spread over them (thread i to server i mod N), so give
+#                                               at least N threads. CPU and writes-per-commit columns add up all N.
 #   --fresh                                     regenerate the cached SQLite dataset
 #   --no-build                                  use the existing Release build
 #   --ref COMMIT           [BENCH_REF]          benchmark a commit instead of the working tree: its source is
@@ -61,6 +64,7 @@ SCENARIOS=${BENCH_SCENARIOS:-"healthz award deduct balance lookup_email mixed or
 IMPORT=${BENCH_IMPORT:-}
 SERVER_SET=()
 PORT=${BENCH_PORT:-}
+INSTANCES=${BENCH_INSTANCES:-1}
 LABEL=${BENCH_LABEL:-}
 REF=${BENCH_REF:-}
 WAIT_QUIET=${BENCH_WAIT_QUIET:-0}
@@ -91,6 +95,7 @@ while [ $# -gt 0 ]; do
     --latency-rate) LATENCY_RATE=$2; shift ;;
     --pg-stats) PG_STATS=1 ;;
     --port) PORT=$2; shift ;;
+    --instances) INSTANCES=$2; shift ;;
     --fresh) FRESH=1 ;;
     --no-build) BUILD=0 ;;
     --label) LABEL=$2; shift ;;
@@ -105,6 +110,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 case "$DB" in sqlite|postgres) ;; *) echo "--db must be sqlite or postgres" >&2; exit 2 ;; esac
+case "$INSTANCES" in [1-9]) ;; *) echo "--instances must be 1 to 9" >&2; exit 2 ;; esac
+[ "$INSTANCES" = 1 ] || [ "$DB" = postgres ] || { echo "--instances above 1 needs --db postgres (one server serves a SQLite database)" >&2; exit 2; }
+[ "$THREADS" -ge "$INSTANCES" ] || { echo "--threads must be at least --instances, so that every server gets load" >&2; exit 2; }
 IMPORT=${IMPORT:-$CUSTOMERS}
 for s in $SCENARIOS; do
   [ -f "bench/wrk/$s.lua" ] || { echo "unknown scenario: $s" >&2; exit 2; }
@@ -133,7 +141,8 @@ fi
 PATRON_DLL=$SRC/src/Patron/bin/Release/net10.0/Patron.dll
 SEED_DLL=$SRC/bench/Patron.Bench.Seed/bin/Release/net10.0/Patron.Bench.Seed.dll
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-SERVER_PID=""
+SERVER_PID=""    # the first server's; with --instances, SERVER_PIDS holds them all
+SERVER_PIDS=()
 OLD_AUTOGROUP_NICE=""
 PGDIR=""
 DATA_DIR=""
@@ -142,11 +151,13 @@ as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$1"; else bas
 
 cleanup() {
   local rc=$?
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "${SERVER_PIDS[@]}"; do
+    kill -0 "$pid" 2>/dev/null || continue
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
   if [ -n "$PGDIR" ] && [ -f "$PGDIR/PG_VERSION" ]; then
     as_pg "'$PG_BIN/pg_ctl' -D '$PGDIR' stop -m fast" >/dev/null 2>&1 || true
     rm -rf "$PGDIR"
@@ -169,6 +180,12 @@ if [ -z "$PORT" ]; then
   done
 fi
 port_free "$PORT" || { echo "port $PORT is in use" >&2; exit 1; }
+PORTS=("$PORT")
+while [ "${#PORTS[@]}" -lt "$INSTANCES" ]; do
+  next=$((${PORTS[-1]} + 1))
+  while ! port_free "$next"; do next=$((next + 1)); done
+  PORTS+=("$next")
+done
 
 # With autogroup scheduling (Linux's default for desktop-like setups), niceness only ranks processes
 # of one session against each other; the session's own weight is its autogroup's nice value.
@@ -257,19 +274,33 @@ query() {
 }
 
 # ---------------------------------------------------------------- server
-log "starting the server (Release) on http://127.0.0.1:$PORT"
-# Rate limiting off unless a --set turns it on (e.g. --set Patron__RateLimit__PerMinute=100000000).
-env "${SERVER_ENV[@]}" Patron__RateLimit__PerMinute=0 "${SERVER_SET[@]}" Patron__Bootstrap__AdminKey="$KEY" \
-  Logging__LogLevel__Default=Warning \
-  nice -n "$NICE" dotnet "$PATRON_DLL" serve --urls "http://127.0.0.1:$PORT" --data "$DATA_DIR" \
-  >"$RUN_DIR/server.log" 2>&1 &
-SERVER_PID=$!
-for i in $(seq 1 120); do
-  curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$RUN_DIR/server.log" >&2; echo "the server exited" >&2; exit 1; }
-  [ "$i" = 120 ] && { echo "the server did not answer /healthz within 60 s" >&2; exit 1; }
-  sleep 0.5
-done
+# start_server PORT: starts one server and waits until it answers /healthz; its pid goes to SERVER_PIDS.
+# Servers start one after the other: the first runs the migrations and creates the admin key, the others
+# find them done.
+start_server() {
+  local port=$1 pid i
+  log "starting the server (Release) on http://127.0.0.1:$port"
+  # Rate limiting off unless a --set turns it on (e.g. --set Patron__RateLimit__PerMinute=100000000).
+  env "${SERVER_ENV[@]}" Patron__RateLimit__PerMinute=0 "${SERVER_SET[@]}" Patron__Bootstrap__AdminKey="$KEY" \
+    Logging__LogLevel__Default=Warning \
+    nice -n "$NICE" dotnet "$PATRON_DLL" serve --urls "http://127.0.0.1:$port" --data "$DATA_DIR" \
+    >"$RUN_DIR/server-$port.log" 2>&1 &
+  pid=$!
+  SERVER_PIDS+=("$pid")
+  for i in $(seq 1 120); do
+    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || { cat "$RUN_DIR/server-$port.log" >&2; echo "the server exited" >&2; exit 1; }
+    [ "$i" = 120 ] && { echo "the server did not answer /healthz within 60 s" >&2; exit 1; }
+    sleep 0.5
+  done
+}
+for p in "${PORTS[@]}"; do start_server "$p"; done
+SERVER_PID=${SERVER_PIDS[0]}
+if [ "$INSTANCES" -gt 1 ]; then
+  # bench/wrk/common.lua sends thread i's connections to the i-th of these (round robin).
+  PATRON_WRK_HOSTS=$(printf '127.0.0.1:%s ' "${PORTS[@]}")
+  export PATRON_WRK_HOSTS
+fi
 # Sanity: the seeded customer answers with the seeded balance.
 read -r FIRST_ID FIRST_EMAIL _ _ FIRST_BALANCE < "$CUSTOMERS_FILE"
 curl -fsS -H "Authorization: Bearer $KEY" "http://127.0.0.1:$PORT/api/v1/customers/$FIRST_EMAIL" >"$RUN_DIR/sanity.json" \
@@ -315,7 +346,7 @@ RSS_START=$(rss_kb VmRSS)
 
 # ---------------------------------------------------------------- measuring helpers
 CLK_TCK=$(getconf CLK_TCK)
-server_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
+server_ticks() { local pid; for pid in "${SERVER_PIDS[@]}"; do cat "/proc/$pid/stat"; done | awk '{ s += $14 + $15 } END { print s + 0 }'; }
 # PostgreSQL's CPU: the postmaster and its children (the server's pooled backends live for the run).
 PG_PID=""
 [ "$DB" = postgres ] && PG_PID=$(head -n 1 "$PGDIR/postmaster.pid")
@@ -326,7 +357,11 @@ db_ticks() {
     | awk '{ sub(/^.*\) /, ""); split($0, f, " "); s += f[12] + f[13]; if (NR == 1) s += f[14] + f[15] } END { print s + 0 }'
 }
 machine_busy() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
-metric() { curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | awk -v m="$1" '$1 == m { print $2 }' || true; }
+metric() { # summed over the servers
+  local p
+  for p in "${PORTS[@]}"; do curl -fsS "http://127.0.0.1:$p/metrics" 2>/dev/null || true; done \
+    | awk -v m="$1" '$1 == m { s += $2; n++ } END { if (n) print s }'
+}
 RESULTS=$RUN_DIR/results.tsv
 printf 'kind\tround\tscenario\ttarget_rps\trps\tp50_ms\tp90_ms\tp99_ms\tnon2xx\tsocket_errors\tserver_cpu_cores\tdb_cpu_cores\twrk_cpu_cores\tother_cpu_cores\tserver_cpu_us_per_req\tops_per_commit\n' >"$RESULTS"
 
@@ -471,7 +506,8 @@ CHECK_TAIL="SELECT SUM(CASE WHEN c.points_balance <> COALESCE(t.pts, 0) THEN 1 E
 CHECK_V2="WITH t AS (SELECT customer_id, SUM(CASE WHEN status = 'available' THEN points ELSE 0 END) AS pts,
   SUM(CASE WHEN remaining > 0 THEN remaining ELSE 0 END) AS lots FROM points_transactions GROUP BY $GROUP_BY) ${CHECK_TAIL/LOTS/SUM(CASE WHEN (CASE WHEN c.points_balance > 0 THEN c.points_balance ELSE 0 END) <> COALESCE(t.lots, 0) THEN 1 ELSE 0 END)}"
 CHECK_V1="WITH t AS (SELECT customer_id, SUM(points) AS pts FROM points_transactions GROUP BY $GROUP_BY) ${CHECK_TAIL/LOTS/\'n/a\'}"
-kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+for pid in "${SERVER_PIDS[@]}"; do kill "$pid"; wait "$pid" 2>/dev/null || true; done
+SERVER_PIDS=(); SERVER_PID=""
 log "checking balances against the ledger"
 INTEGRITY=$(query "$CHECK_V2" || query "$CHECK_V1" || echo "check failed")
 
@@ -523,9 +559,9 @@ REPORT=$RUN_DIR/report.md
 {
   echo "## $(date -u +%Y-%m-%d) $DB, $CUSTOMERS customers / $ENTRIES ledger entries${LABEL:+ ($LABEL)}"
   echo
-  echo "- command: \`bench/run.sh --db $DB --customers $CUSTOMERS --entries $ENTRIES --duration $DURATION --connections $CONNECTIONS --threads $THREADS --runs $RUNS --import $IMPORT${REF:+ --ref $REF}$([ "$NICE" != 0 ] && echo " --nice $NICE")$(for v in "${SERVER_SET[@]}"; do printf ' --set %s' "$v"; done)\`"
+  echo "- command: \`bench/run.sh --db $DB --customers $CUSTOMERS --entries $ENTRIES --duration $DURATION --connections $CONNECTIONS --threads $THREADS --runs $RUNS --import $IMPORT$([ "$INSTANCES" != 1 ] && echo " --instances $INSTANCES")${REF:+ --ref $REF}$([ "$NICE" != 0 ] && echo " --nice $NICE")$(for v in "${SERVER_SET[@]}"; do printf ' --set %s' "$v"; done)\`"
   echo "- machine: $(nproc) cores (nproc), $CPU_MODEL, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); load average before/after: $LOAD_BEFORE / $LOAD_AFTER"
-  echo "- code: $GIT; server: Release build, rate limit $(printf "%s\n" "${SERVER_SET[@]}" | grep -q "^Patron__RateLimit__PerMinute=[1-9]" && echo on || echo off), 127.0.0.1$([ "$NICE" != 0 ] && echo ", server/PostgreSQL/wrk at nice $NICE"); wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s per run, ${WARMUP}s warm-up per scenario"
+  echo "- code: $GIT; server: $([ "$INSTANCES" != 1 ] && echo "$INSTANCES instances on one database, each a ")Release build, rate limit $(printf "%s\n" "${SERVER_SET[@]}" | grep -q "^Patron__RateLimit__PerMinute=[1-9]" && echo on || echo off), 127.0.0.1$([ "$NICE" != 0 ] && echo ", server/PostgreSQL/wrk at nice $NICE"); wrk $THREADS threads, $CONNECTIONS connections, ${DURATION}s per run, ${WARMUP}s warm-up per scenario"
   echo "- dataset: $(echo "$SEED_SUMMARY" | sed 's/^SEED //')"
   echo "- $REPEATED runs were repeated because other processes used more than $MAX_OTHER cores during them (at most $RETRIES repeats per run, the last attempt counts)"
   echo "- program: $SETUP${SERVER_SET[*]:+; server configuration: ${SERVER_SET[*]}}"
@@ -550,7 +586,7 @@ REPORT=$RUN_DIR/report.md
     done
   fi
   echo
-  echo "- server memory (VmRSS): $(mb "$RSS_START") after start, $(mb "$RSS_END") after the run, peak (VmHWM) $(mb "$RSS_PEAK")"
+  echo "- server memory (VmRSS$([ "$INSTANCES" != 1 ] && echo ", the first server")): $(mb "$RSS_START") after start, $(mb "$RSS_END") after the run, peak (VmHWM) $(mb "$RSS_PEAK")"
   echo "- integrity after the run: $INTEGRITY"
   echo "- CSV import (CLI, empty database): $IMPORT_RESULT"
   echo

@@ -15,11 +15,24 @@ local function now_ms()
   return tonumber(ts.tv_sec) * 1000 + tonumber(ts.tv_nsec) / 1e6
 end
 
--- main state: number the threads so each seeds its own random sequence, and keep them for done()
+-- main state: number the threads so each seeds its own random sequence, and keep them for done().
+-- With PATRON_WRK_HOSTS ("host:port host:port ...", bench/run.sh --instances), thread i connects to the
+-- i-th server, round robin, instead of the URL's.
 local all_threads = {}
+local servers = nil
 function setup(thread)
   table.insert(all_threads, thread)
   thread:set("thread_id", #all_threads)
+  local hosts = os.getenv("PATRON_WRK_HOSTS")
+  if hosts ~= nil and hosts ~= "" then
+    if servers == nil then
+      servers = {}
+      for host, port in hosts:gmatch("([^%s:]+):(%d+)") do
+        table.insert(servers, wrk.lookup(host, port)[1])
+      end
+    end
+    thread.addr = servers[(#all_threads - 1) % #servers + 1]
+  end
 end
 
 ids, emails, customers_count = {}, {}, 0
