@@ -18,6 +18,7 @@
 # One request at a time (a person at a browser), so each number is a page's own server time plus curl's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/server.sh
 ROOT=$PWD
 
 CUSTOMERS=${BENCH_CUSTOMERS:-100000}
@@ -52,11 +53,7 @@ log() { printf '[admin-bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 cleanup() {
   local rc=$?
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$SERVER_PID" 2>/dev/null || true
-  fi
+  [ -n "$SERVER_PID" ] && stop_server "$SERVER_PID"
   [ -n "$DATA_DIR" ] && rm -rf "$DATA_DIR"
   exit $rc
 }
@@ -107,12 +104,7 @@ env Patron__Bootstrap__AdminKey="$KEY" Patron__RateLimit__PerMinute=0 Logging__L
   dotnet "$PATRON_DLL" serve --urls "http://127.0.0.1:$PORT" --data "$DATA_DIR" >"$RUN_DIR/server.log" 2>&1 &
 SERVER_PID=$!
 BASE=http://127.0.0.1:$PORT
-for i in $(seq 1 120); do
-  curl -fsS "$BASE/healthz" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$RUN_DIR/server.log" >&2; echo "the server exited" >&2; exit 1; }
-  [ "$i" = 120 ] && { echo "the server did not answer /healthz within 60 s" >&2; exit 1; }
-  sleep 0.5
-done
+wait_for_server "$BASE" "$SERVER_PID" "$RUN_DIR/server.log"
 
 # Sign in as a browser would: the form's antiforgery token, then the post, with one cookie jar.
 JAR=$RUN_DIR/cookies.txt

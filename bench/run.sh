@@ -49,6 +49,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+. bench/server.sh
 
 DB=${BENCH_DB:-sqlite}
 CUSTOMERS=${BENCH_CUSTOMERS:-100000}
@@ -152,12 +153,7 @@ as_pg() { if [ "$(id -u)" = 0 ]; then su postgres -s /bin/bash -c "$1"; else bas
 cleanup() {
   local rc=$?
   local pid
-  for pid in "${SERVER_PIDS[@]}"; do
-    kill -0 "$pid" 2>/dev/null || continue
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
+  for pid in "${SERVER_PIDS[@]}"; do stop_server "$pid"; done
   if [ -n "$PGDIR" ] && [ -f "$PGDIR/PG_VERSION" ]; then
     as_pg "'$PG_BIN/pg_ctl' -D '$PGDIR' stop -m fast" >/dev/null 2>&1 || true
     rm -rf "$PGDIR"
@@ -278,7 +274,7 @@ query() {
 # Servers start one after the other: the first runs the migrations and creates the admin key, the others
 # find them done.
 start_server() {
-  local port=$1 pid i
+  local port=$1 pid
   log "starting the server (Release) on http://127.0.0.1:$port"
   # Rate limiting off unless a --set turns it on (e.g. --set Patron__RateLimit__PerMinute=100000000).
   env "${SERVER_ENV[@]}" Patron__RateLimit__PerMinute=0 "${SERVER_SET[@]}" Patron__Bootstrap__AdminKey="$KEY" \
@@ -287,12 +283,7 @@ start_server() {
     >"$RUN_DIR/server-$port.log" 2>&1 &
   pid=$!
   SERVER_PIDS+=("$pid")
-  for i in $(seq 1 120); do
-    curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-    kill -0 "$pid" 2>/dev/null || { cat "$RUN_DIR/server-$port.log" >&2; echo "the server exited" >&2; exit 1; }
-    [ "$i" = 120 ] && { echo "the server did not answer /healthz within 60 s" >&2; exit 1; }
-    sleep 0.5
-  done
+  wait_for_server "http://127.0.0.1:$port" "$pid" "$RUN_DIR/server-$port.log"
 }
 for p in "${PORTS[@]}"; do start_server "$p"; done
 SERVER_PID=${SERVER_PIDS[0]}
