@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
+using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
 using Patron.Domain;
 using Patron.Operations.Keys;
 using Patron.Storage;
@@ -31,8 +31,9 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
         if ((write && !database.IsSqlite) || !_cache.TryGetValue(hash, out var cached) || now - cached.FetchedAtMs > CacheTtl.TotalMilliseconds
             || (cached.Row is { } seen && _revokedAt.TryGetValue(seen.Id, out var revokedAt) && cached.FetchedAtMs <= revokedAt))
         {
-            await using var db = new PatronDb(PatronDb.Options(database));
-            var row = await db.ApiKeys.FirstOrDefaultAsync(k => k.SecretHash == hash);
+            // Plain SQL rather than EF Core: on PostgreSQL every write runs this, and a context of its own
+            // with its query cost more server CPU than the award itself (docs/PERFORMANCE.md).
+            var row = await database.ReadAsync(sql => sql.SingleAsync(FindByHash, ReadRow, ("hash", hash)));
             cached = new CachedKey(row, now);
             if (row is not null)
             {
@@ -80,6 +81,24 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
     /// </summary>
     public static (string Field, string Reason)? Refusal(string? name, DateTimeOffset? expiresAt, int? rateLimitPerMinute, DateTimeOffset now) =>
         ApiKeyOperations.Refusal(name, expiresAt, rateLimitPerMinute, now);
+
+    private const string FindByHash =
+        "SELECT id, program_id, name, scope, secret_hash, secret_hint, rate_limit_per_minute, expires_at, revoked_at, created_at " +
+        "FROM api_keys WHERE secret_hash = @hash";
+
+    private static ApiKeyRow ReadRow(DbDataReader r) => new()
+    {
+        Id = r.GetString(0),
+        ProgramId = r.GetString(1),
+        Name = r.StringOrNull(2),
+        Scope = r.GetString(3),
+        SecretHash = r.GetString(4),
+        SecretHint = r.GetString(5),
+        RateLimitPerMinute = r.Int64OrNull(6) is { } limit ? checked((int)limit) : null,
+        ExpiresAt = r.Int64OrNull(7),
+        RevokedAt = r.Int64OrNull(8),
+        CreatedAt = r.GetInt64(9),
+    };
 
     private sealed record CachedKey(ApiKeyRow? Row, long FetchedAtMs);
 }
