@@ -84,9 +84,55 @@ public sealed class CacheInvalidationTests
         var till = writerWithKey(created.Str("secret"));
         (await till.PostJsonAsync(PointsPath(customer), new { points = 1 })).Status.ShouldBe(HttpStatusCode.Created);
         (await changer.DeleteJsonAsync($"{Keys}/{created.Str("id")}")).Status.ShouldBe(HttpStatusCode.OK);
+        var balance = await BalanceAsync(writer, customer);
         var afterRevocation = await till.PostJsonAsync(PointsPath(customer), new { points = 1 });
         afterRevocation.Status.ShouldBe(HttpStatusCode.Unauthorized, afterRevocation.Raw);
         afterRevocation.ErrorCode.ShouldBe("api_key_revoked");
+        (await BalanceAsync(writer, customer)).ShouldBe(balance);
+    }
+
+    [Theory]
+    [Trait(TestDatabases.Trait, TestDatabases.Postgres)]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Parallel_writes_with_a_key_revoked_through_another_instance_are_all_refused_and_their_neighbours_kept(bool groupCommit)
+    {
+        Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
+        await using var a = await PatronServer.StartAsync(TestDatabases.Postgres);
+        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey, new Dictionary<string, string>
+        {
+            ["Patron:RateLimit:PerMinute"] = "0",
+            ["Patron:Database:GroupCommit"] = groupCommit ? "true" : "false",
+        });
+        var customer = await NewCustomerAsync(a.Client);
+        var revoked = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "revoked till" });
+        var kept = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "kept till" });
+        var revokedTill = b.ClientWithKey(revoked.Str("secret"));
+        var keptTill = b.ClientWithKey(kept.Str("secret"));
+        // Both keys are in b's cache, as a till's key is between its writes.
+        (await revokedTill.PostJsonAsync(PointsPath(customer), new { points = 1 })).Status.ShouldBe(HttpStatusCode.Created);
+        (await keptTill.PostJsonAsync(PointsPath(customer), new { points = 1 })).Status.ShouldBe(HttpStatusCode.Created);
+
+        (await a.Client.DeleteJsonAsync($"{Keys}/{revoked.Str("id")}")).Status.ShouldBe(HttpStatusCode.OK);
+        // Writes through b with both keys at once, so that the revoked key's share its neighbours' transactions.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? revokedTill : keptTill)
+            .PostJsonAsync(PointsPath(customer), new { points = 10 })));
+
+        for (var i = 0; i < answers.Length; i++)
+        {
+            if (i % 2 == 0)
+            {
+                answers[i].Status.ShouldBe(HttpStatusCode.Unauthorized, answers[i].Raw);
+                answers[i].ErrorCode.ShouldBe("api_key_revoked");
+            }
+            else
+            {
+                answers[i].Status.ShouldBe(HttpStatusCode.Created, answers[i].Raw);
+            }
+        }
+        (await BalanceAsync(a.Client, customer)).ShouldBe(2 + 20 * 10);
+        var ledger = await a.Client.GetJsonAsync($"{PointsPath(customer)}?limit=100");
+        ledger.Long("total_count").ShouldBe(2 + 20);
     }
 
     /// <summary>How much the customer's balance grew through one successful request.</summary>
