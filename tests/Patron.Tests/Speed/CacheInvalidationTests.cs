@@ -114,7 +114,7 @@ public sealed class CacheInvalidationTests
         (await keptTill.PostJsonAsync(PointsPath(customer), new { points = 1 })).Status.ShouldBe(HttpStatusCode.Created);
 
         (await a.Client.DeleteJsonAsync($"{Keys}/{revoked.Str("id")}")).Status.ShouldBe(HttpStatusCode.OK);
-        // Writes through b with both keys at once, so that the revoked key's share its neighbours' transactions.
+        // Writes through b with both keys at once, so that the revoked key's come while the valid key's are being committed.
         var answers = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? revokedTill : keptTill)
             .PostJsonAsync(PointsPath(customer), new { points = 10 })));
 
