@@ -110,6 +110,7 @@ public static class BulkRows
 
     private static async Task CopyAsync(Sql sql, string table, string[] columns, IReadOnlyList<object?[]> rows)
     {
+        await sql.FlushAsync();
         var connection = (NpgsqlConnection)sql.Connection;
         await using var writer = await connection.BeginBinaryImportAsync(
             $"COPY {table} ({string.Join(", ", columns)}) FROM STDIN (FORMAT BINARY)");

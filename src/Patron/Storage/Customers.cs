@@ -157,7 +157,7 @@ public static class Customers
         Sql sql, string programId, string? search, string? status, SortKey sortBy, bool descending, int limit, int offset)
     {
         var filter = new ListFilter(programId).Live()
-            .Search(sql.Connection is SqliteConnection, search, "(search_text LIKE @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\')",
+            .Search(sql.IsSqlite, search, "(search_text LIKE @s ESCAPE '\\' OR phone LIKE @s ESCAPE '\\')",
                 [("s", ListFilter.ContainsPattern(search ?? ""))])
             .When(status is not null, "status = @status", ("status", status));
         var (where, args) = (filter.Where, filter.Args);

@@ -20,8 +20,10 @@ public sealed class PatronDb(DbContextOptions<PatronDb> options) : DbContext(opt
     public DbSet<VipTierRow> VipTiers => Set<VipTierRow>();
 
     /// <summary>A context that works inside a write-path transaction, scoped to one program.</summary>
-    public static PatronDb For(WriteContext context, string? programId)
+    public static async Task<PatronDb> ForAsync(WriteContext context, string? programId)
     {
+        // EF Core runs its own commands on the connection: whatever waits to be sent goes first.
+        await context.Sql.FlushAsync();
         var db = new PatronDb(Options(context.Database, context.Sql.Connection)) { ProgramId = programId };
         db.Database.UseTransaction(context.Sql.Transaction);
         return db;

@@ -124,8 +124,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
     private async Task<bool> RunBatchAsync(DbConnection connection, List<Work> batch)
     {
         await using var transaction = await connection.BeginTransactionAsync();
-        var sql = new Sql(connection, transaction);
-        if (!await RunEachInSavepointAsync(sql, batch) || !await CommitOrFailAsync(transaction, batch))
+        if (!await RunEachInSavepointAsync(connection, transaction, batch) || !await CommitOrFailAsync(transaction, batch))
         {
             return false;
         }
@@ -141,30 +140,45 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
     /// a race runs again alone after the commit. False when a rollback fails: the transaction itself is broken and the
     /// batch is finished already.
     /// </summary>
-    private async Task<bool> RunEachInSavepointAsync(Sql sql, List<Work> batch)
+    /// <remarks>
+    /// <para>An operation's savepoint is not a round trip of its own: it waits in a <see cref="StatementPrelude"/> and
+    /// goes with the operation's first statement (<c>RELEASE</c> of the previous savepoint, then <c>SAVEPOINT</c>),
+    /// and after the last operation the commit releases everything. An operation that sent nothing changed nothing:
+    /// the savepoint still waits, for the next one.</para>
+    /// <para>Savepoints alternate between two names, and at most one of them exists at a time. If the prelude itself
+    /// failed (a <c>RELEASE</c> that left the previous savepoint in place), the rollback to the new name finds no such
+    /// savepoint and fails, so the batch is treated as broken and nothing of it is committed: a rollback can never
+    /// reach back into an operation that already succeeded.</para>
+    /// </remarks>
+    private async Task<bool> RunEachInSavepointAsync(DbConnection connection, DbTransaction transaction, List<Work> batch)
     {
-        // Invariant between operations: a savepoint named op marks the state after the last success.
-        var savepointOpen = false;
+        var prelude = new StatementPrelude { Text = $"SET LOCAL lock_timeout = {(int)LockWait.TotalMilliseconds}; SAVEPOINT a" };
+        var sql = new Sql(connection, transaction, prelude: prelude);
+        // Invariant between operations: the savepoint named `current` marks the state after the last success,
+        // or is set by the prelude, when one waits, before anything else runs.
+        var current = "a";
         foreach (var work in batch)
         {
             var context = new WriteContext(_database, sql, _clock.GetUtcNow());
             try
             {
-                if (!savepointOpen)
-                {
-                    await sql.ExecuteAsync($"SET LOCAL lock_timeout = {(int)LockWait.TotalMilliseconds}; SAVEPOINT op");
-                    savepointOpen = true;
-                }
                 await work.RunAsync(context);
                 work.AfterCommit = context.AfterCommit;
-                // Releasing and setting the next savepoint in one round trip.
-                await sql.ExecuteAsync("RELEASE op; SAVEPOINT op");
+                if (prelude.Text is null)
+                {
+                    var next = current == "a" ? "b" : "a";
+                    prelude.Text = $"RELEASE {current}; SAVEPOINT {next}";
+                    current = next;
+                }
             }
             catch (Exception e)
             {
                 try
                 {
-                    await sql.ExecuteAsync("ROLLBACK TO SAVEPOINT op");
+                    if (prelude.Text is null)
+                    {
+                        await new Sql(connection, transaction).ExecuteAsync($"ROLLBACK TO SAVEPOINT {current}");
+                    }
                 }
                 catch (Exception)
                 {

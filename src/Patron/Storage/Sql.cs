@@ -6,15 +6,45 @@ namespace Patron.Storage;
 /// A thin, allocation-light helper over ADO.NET for the hot paths (the ledger, customer lookups),
 /// where EF Core's per-call overhead would dominate. Parameters are named <c>@name</c> in both dialects.
 /// With a <see cref="StatementCache"/> (the long-lived SQLite writer connection) each SQL text is
-/// prepared once and reused.
+/// prepared once and reused. With a <see cref="StatementPrelude"/> (a PostgreSQL group-commit batch) the
+/// statements waiting in it go to the server in the same round trip as the next statement.
 /// </summary>
-public readonly struct Sql(DbConnection connection, DbTransaction? transaction = null, StatementCache? cache = null)
+public readonly struct Sql(
+    DbConnection connection, DbTransaction? transaction = null, StatementCache? cache = null, StatementPrelude? prelude = null)
 {
-    public DbConnection Connection => connection;
+    /// <summary>
+    /// The connection, for code that runs commands on it other than through this type (EF Core, <c>COPY</c>).
+    /// Inside a PostgreSQL group-commit batch, call <see cref="FlushAsync"/> first: until then the batch's
+    /// savepoint may not be set yet.
+    /// </summary>
+    public DbConnection Connection => prelude?.Text is null
+        ? connection
+        : throw new InvalidOperationException("Statements are waiting to be sent on this connection: call FlushAsync before using it directly.");
+
     public DbTransaction? Transaction => transaction;
+
+    public bool IsSqlite => connection is Microsoft.Data.Sqlite.SqliteConnection;
+
+    /// <summary>Sends the statements waiting in the prelude, if any, on their own.</summary>
+    public async Task FlushAsync()
+    {
+        if (prelude?.Take() is { } text)
+        {
+            await using var cmd = connection.CreateCommand();
+            cmd.CommandText = text;
+            cmd.Transaction = transaction;
+            await cmd.ExecuteNonQueryAsync();
+        }
+    }
 
     private DbCommand Command(string text, ReadOnlySpan<(string Name, object? Value)> args)
     {
+        if (prelude?.Take() is { } waiting)
+        {
+            // Sent with this statement: they run first, in order, in one round trip (a prelude is PostgreSQL's
+            // alone, whose commands take several statements; no statement cache is kept there).
+            text = waiting + ";\n" + text;
+        }
         DbCommand cmd;
         if (cache is not null && cache.TryGet(text, out var cached))
         {
@@ -105,6 +135,24 @@ public readonly struct Sql(DbConnection connection, DbTransaction? transaction =
         {
             cmd.Dispose();
         }
+    }
+}
+
+/// <summary>
+/// Statements to send before the next one on a connection, in the same round trip (PostgreSQL: the savepoint
+/// that opens each operation of a group-commit batch). Not thread-safe: one connection, one user.
+/// </summary>
+public sealed class StatementPrelude
+{
+    /// <summary>What waits to be sent, or null.</summary>
+    public string? Text { get; set; }
+
+    /// <summary>What waits to be sent, now counted as sent.</summary>
+    public string? Take()
+    {
+        var text = Text;
+        Text = null;
+        return text;
     }
 }
 

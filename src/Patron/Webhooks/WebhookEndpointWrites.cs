@@ -66,7 +66,7 @@ public static class WebhookEndpointWrites
     /// <summary>Adds the endpoint, within the program's limit of endpoints.</summary>
     public static async Task CreateAsync(WriteContext context, WebhookEndpointRow row)
     {
-        await using var db = PatronDb.For(context, row.ProgramId);
+        await using var db = await PatronDb.ForAsync(context, row.ProgramId);
         if (await db.WebhookEndpoints.CountAsync() >= WebhooksLimits.MaxEndpointsPerProgram)
         {
             throw OperationException.Unprocessable("limit_exceeded",
@@ -82,7 +82,7 @@ public static class WebhookEndpointWrites
     /// <summary>Deletes the endpoint and its delivery log; it receives nothing more from the commit on.</summary>
     public static async Task DeleteAsync(WriteContext context, string programId, string id)
     {
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         if (await db.WebhookEndpoints.Where(e => e.Id == id).ExecuteDeleteAsync() == 0)
         {
             throw OperationException.NotFound("webhook endpoint", id);

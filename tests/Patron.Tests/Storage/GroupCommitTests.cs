@@ -1,5 +1,6 @@
 using Patron.Domain;
 using Patron.Operations.CustomerAccounts;
+using Patron.Operations.VipTiers;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -131,5 +132,70 @@ public sealed class GroupCommitTests
         beforeRuns.ShouldBe(1);
         afterRuns.ShouldBe(1);
         (await server.Client.TotalAsync(CustomersPath)).ShouldBe(2);
+    }
+
+    [Theory, DatabaseData]
+    public async Task Failures_one_after_another_inside_a_batch_each_leave_nothing_and_every_success_between_them_is_kept(string database)
+    {
+        await using var server = await StartOneWriterAsync(database);
+        var ops = await RunInOneBatchAsync(server.WritePath,
+            Create(server, "one", 1),
+            CreateThenFail(server, "fail-a", 90),
+            CreateThenFail(server, "fail-b", 91),
+            Create(server, "two", 2),
+            _ => Task.FromException<CustomerDto>(OperationException.Invalid("points", "refused before any write")),
+            Create(server, "three", 3),
+            CreateThenFail(server, "fail-c", 92),
+            _ => Task.FromException<CustomerDto>(OperationException.Invalid("points", "refused before any write")),
+            Create(server, "four", 4));
+
+        foreach (var (index, balance) in new[] { (0, 1L), (3, 2L), (5, 3L), (8, 4L) })
+        {
+            (await ops[index]).PointsBalance.ShouldBe(balance);
+        }
+        foreach (var failed in new[] { 1, 2, 6 })
+        {
+            (await Should.ThrowAsync<InvalidOperationException>(ops[failed])).Message.ShouldBe("fails after its writes");
+        }
+        foreach (var refused in new[] { 4, 7 })
+        {
+            await Should.ThrowAsync<OperationException>(ops[refused]);
+        }
+        foreach (var (externalId, balance) in new[] { ("one", 1L), ("two", 2L), ("three", 3L), ("four", 4L) })
+        {
+            (await server.Client.GetJsonAsync($"{CustomersPath}/{externalId}")).Long("points_balance").ShouldBe(balance);
+        }
+        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(4);
+        (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(4);
+        (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(4);
+    }
+
+    [Theory, DatabaseData]
+    public async Task An_operation_written_through_EF_Core_inside_a_batch_is_kept_or_rolled_back_with_its_own_savepoint(string database)
+    {
+        await using var server = await StartOneWriterAsync(database);
+        var ops = await RunInOneBatchAsync(server.WritePath,
+            Create(server, "before", 5),
+            async context =>
+            {
+                // EF Core's first command is this operation's first statement.
+                await VipTierOperations.CreateAsync(context, Actor.Cli,
+                    VipTierOperations.Prepare(server.ProgramId, new VipTierSettings("Rolled back", PointsRequired: 1_000)));
+                throw new InvalidOperationException("fails after its writes");
+            },
+            async context =>
+            {
+                await VipTierOperations.CreateAsync(context, Actor.Cli,
+                    VipTierOperations.Prepare(server.ProgramId, new VipTierSettings("Kept", PointsRequired: 2_000)));
+                return await Create(server, "after", 7)(context);
+            });
+
+        (await ops[0]).PointsBalance.ShouldBe(5);
+        (await Should.ThrowAsync<InvalidOperationException>(ops[1])).Message.ShouldBe("fails after its writes");
+        (await ops[2]).PointsBalance.ShouldBe(7);
+        var tiers = await server.Client.GetJsonAsync("/api/v1/vip_tiers");
+        tiers["data"].EnumerateArray().Select(t => t.GetProperty("name").GetString()).ShouldBe(["Kept"]);
+        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(2);
+        (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(2);
     }
 }

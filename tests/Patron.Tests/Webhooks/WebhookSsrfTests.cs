@@ -114,7 +114,7 @@ public sealed class WebhookSsrfTests
             await server.WritePath.RunAsync(async context =>
             {
                 var id = Patron.Domain.Ids.New("we_");
-                await using var db = PatronDb.For(context, server.ProgramId);
+                await using var db = await PatronDb.ForAsync(context, server.ProgramId);
                 db.WebhookEndpoints.Add(new WebhookEndpointRow
                 {
                     Id = id,

@@ -96,7 +96,7 @@ public static class EarnRuleOperations
     public static async Task<EarnRuleDto> CreateAsync(WriteContext context, Actor actor, EarnRuleRow row)
     {
         await RequireTiersAsync(context.Sql, row.ProgramId, EarnRules.ParseTierIds(row.TierIds));
-        await using var db = PatronDb.For(context, row.ProgramId);
+        await using var db = await PatronDb.ForAsync(context, row.ProgramId);
         row.CreatedAt = row.UpdatedAt = context.NowMs;
         db.EarnRules.Add(row);
         await db.SaveChangesAsync();
@@ -108,7 +108,7 @@ public static class EarnRuleOperations
     /// <summary>Changes a rule in the caller's write; its type, and whether it is a campaign, stay as created.</summary>
     public static async Task<EarnRuleDto> UpdateAsync(WriteContext context, Actor actor, string programId, string id, EarnRuleSettings input)
     {
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         var row = await db.EarnRules.AsTracking().FirstOrDefaultAsync(r => r.Id == id)
             ?? throw OperationException.NotFound("earn rule", id);
         var before = EarnRuleDto.From(row);
@@ -137,7 +137,7 @@ public static class EarnRuleOperations
     /// <summary>Deletes a rule in the caller's write and audits it.</summary>
     public static async Task DeleteAsync(WriteContext context, Actor actor, string programId, string id)
     {
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         var before = await db.EarnRules.FirstOrDefaultAsync(r => r.Id == id);
         if (before is null || await db.EarnRules.Where(r => r.Id == id).ExecuteDeleteAsync() == 0)
         {

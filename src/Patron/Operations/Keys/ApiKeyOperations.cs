@@ -54,7 +54,7 @@ public static class ApiKeyOperations
     {
         // The expiry was checked when the caller asked: a busy write path must not refuse it later.
         Check(request, null);
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         var (row, plain) = await ApiKeyRows.CreateAsync(db, context.NowMs, programId, request.Scope, request.Name,
             request.ExpiresAt?.ToUnixTimeMilliseconds(), request.RateLimitPerMinute, secret);
         var key = ApiKeyDto.From(row);
@@ -68,7 +68,7 @@ public static class ApiKeyOperations
     /// </summary>
     public static async Task<(ApiKeyDto Before, bool Revoked)> RevokeAsync(WriteContext context, Actor actor, string programId, string keyId)
     {
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         var before = await db.ApiKeys.AsNoTracking().FirstOrDefaultAsync(k => k.Id == keyId)
             ?? throw OperationException.NotFound("API key", keyId);
         var changed = await db.ApiKeys.Where(k => k.Id == keyId && k.RevokedAt == null)

@@ -33,7 +33,7 @@ public static class Bootstrap
                 // Two instances starting at once on one database must not both bootstrap.
                 await context.Sql.ExecuteAsync("LOCK TABLE api_keys IN EXCLUSIVE MODE");
             }
-            await using var db = PatronDb.For(context, null);
+            await using var db = await PatronDb.ForAsync(context, null);
             if (await db.ApiKeys.AnyAsync())
             {
                 return null;

@@ -9,7 +9,7 @@ public static class ProgramOperations
     /// <summary>Creates a program in the caller's write.</summary>
     public static async Task<ProgramRow> CreateAsync(WriteContext context, Actor actor, string name, string currency = "USD")
     {
-        await using var db = PatronDb.For(context, null);
+        await using var db = await PatronDb.ForAsync(context, null);
         var row = new ProgramRow
         {
             Id = Ids.New("prog_"),

@@ -87,7 +87,7 @@ public static class ProgramSettings
         WriteContext context, Actor actor, string programId, ProgramInput input, DateTimeOffset? expectedUpdatedAt = null)
     {
         Validate(input);
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         var p = await db.Programs.AsTracking().FirstOrDefaultAsync(x => x.Id == programId)
             ?? throw OperationException.NotFound("program", programId);
         if (expectedUpdatedAt is { } expected && expected.ToUnixTimeMilliseconds() != p.UpdatedAt)

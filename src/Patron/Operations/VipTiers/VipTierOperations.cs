@@ -89,7 +89,7 @@ public static class VipTierOperations
     /// <summary>Adds a prepared tier in the caller's write and audits it.</summary>
     public static async Task<VipTierDto> CreateAsync(WriteContext context, Actor actor, VipTierRow row)
     {
-        await using var db = PatronDb.For(context, row.ProgramId);
+        await using var db = await PatronDb.ForAsync(context, row.ProgramId);
         await LockProgramAsync(context, row.ProgramId);
         await CheckAgainstOthersAsync(db, row);
         row.CreatedAt = row.UpdatedAt = context.NowMs;
@@ -105,7 +105,7 @@ public static class VipTierOperations
     /// <summary>Changes a tier in the caller's write; members are checked again when its requirement changes.</summary>
     public static async Task<VipTierDto> UpdateAsync(WriteContext context, Actor actor, string programId, string id, VipTierSettings input)
     {
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         await LockProgramAsync(context, programId);
         var row = await db.VipTiers.AsTracking().FirstOrDefaultAsync(t => t.Id == id)
             ?? throw OperationException.NotFound("VIP tier", id);
@@ -128,7 +128,7 @@ public static class VipTierOperations
     /// <summary>Deletes a tier in the caller's write; its members move to the tier they qualify for.</summary>
     public static async Task DeleteAsync(WriteContext context, Actor actor, string programId, string id)
     {
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         await LockProgramAsync(context, programId);
         var before = await db.VipTiers.FirstOrDefaultAsync(t => t.Id == id);
         // Kept as deleted, so that the tier.changed events of its members can still name it.

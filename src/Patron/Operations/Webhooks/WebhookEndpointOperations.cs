@@ -63,7 +63,7 @@ public static class WebhookEndpointOperations
     /// <summary>Applies a checked change in the caller's write and audits it; the endpoint as it is now.</summary>
     public static async Task<WebhookEndpointRow> UpdateAsync(WriteContext context, Actor actor, string programId, string id, WebhookEndpointChange change)
     {
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         var row = await db.WebhookEndpoints.AsTracking().FirstOrDefaultAsync(e => e.Id == id)
             ?? throw OperationException.NotFound("webhook endpoint", id);
         var before = WebhookEndpointDto.From(row);
@@ -100,7 +100,7 @@ public static class WebhookEndpointOperations
     /// <summary>Deletes an endpoint and its delivery log in the caller's write, and audits it.</summary>
     public static async Task DeleteAsync(WriteContext context, Actor actor, string programId, string id)
     {
-        await using var db = PatronDb.For(context, programId);
+        await using var db = await PatronDb.ForAsync(context, programId);
         var before = await db.WebhookEndpoints.FirstOrDefaultAsync(e => e.Id == id);
         await WebhookEndpointWrites.DeleteAsync(context, programId, id);
         await AuditTrail.RecordAsync(context, actor, programId, AuditActions.WebhookEndpointDeleted, id,
