@@ -224,6 +224,41 @@ public sealed class TierEvaluationTests
     }
 
     [Theory, DatabaseData]
+    public async Task An_award_moves_a_customer_whose_tier_the_job_has_not_checked_yet_and_only_when_their_tier_differs(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var customer = await NewCustomerAsync(server.Client);
+        await PostPointsAsync(server.Client, customer, 800);
+        var silver = await CreateTierAsync(server.Client, new { name = "Silver", points_required = 100 });
+        var gold = await CreateTierAsync(server.Client, new { name = "Gold", points_required = 500 });
+        (await TierOfAsync(server.Client, customer)).ShouldBeNull();
+
+        // Qualifying for both tiers already: the next award moves the customer straight to the higher one.
+        await PostPointsAsync(server.Client, customer, 1);
+        (await TierOfAsync(server.Client, customer)).ShouldBe("Gold");
+        var promoted = (await TierEventsAsync(server.Client)).ShouldHaveSingleItem();
+        promoted.GetProperty("new_tier").GetProperty("id").GetString().ShouldBe(gold);
+        promoted.GetProperty("reason").GetString().ShouldBe("lifetime_points");
+
+        // Gold raised above the customer's lifetime points, the job not run yet: the next award moves them down.
+        (await server.Client.PatchJsonAsync($"{TiersPath}/{gold}", new { points_required = 1000 })).Status.ShouldBe(HttpStatusCode.OK);
+        await PostPointsAsync(server.Client, customer, 1);
+        (await TierOfAsync(server.Client, customer)).ShouldBe("Silver");
+        var demoted = await TierEventsAsync(server.Client);
+        demoted.Count.ShouldBe(2);
+        demoted[0].GetProperty("new_tier").GetProperty("id").GetString().ShouldBe(silver);
+        demoted[0].GetProperty("direction").GetString().ShouldBe("demotion");
+
+        // In the right tier, short of the next: no move. Reaching Gold's threshold exactly: promoted.
+        await PostPointsAsync(server.Client, customer, 197);
+        (await TierOfAsync(server.Client, customer)).ShouldBe("Silver");
+        (await TierEventsAsync(server.Client)).Count.ShouldBe(2);
+        await PostPointsAsync(server.Client, customer, 1);
+        (await TierOfAsync(server.Client, customer)).ShouldBe("Gold");
+        (await TierEventsAsync(server.Client)).Count.ShouldBe(3);
+    }
+
+    [Theory, DatabaseData]
     public async Task Without_tiers_earning_moves_nobody(string database)
     {
         await using var server = await PatronServer.StartAsync(database);

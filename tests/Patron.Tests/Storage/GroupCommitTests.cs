@@ -73,6 +73,14 @@ public sealed class GroupCommitTests
             throw new InvalidOperationException("fails after its writes");
         };
 
+    /// <summary>Exactly this many customers were committed, each with its opening entry and its event.</summary>
+    private static async Task ShouldHoldCustomersAsync(PatronServer server, int count)
+    {
+        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(count);
+        (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(count);
+        (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(count);
+    }
+
     [Theory, DatabaseData]
     public async Task An_operation_that_fails_after_writing_leaves_nothing_and_the_operations_batched_around_it_are_kept_with_their_results(string database)
     {
@@ -94,9 +102,7 @@ public sealed class GroupCommitTests
         storedAfter.Str("id").ShouldBe(after.Id);
         storedAfter.Long("points_balance").ShouldBe(7);
         (await server.Client.GetJsonAsync($"{CustomersPath}/failing")).Code.ShouldBe(404);
-        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(2);
-        (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(2);
-        (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(2);
+        await ShouldHoldCustomersAsync(server, 2);
     }
 
     [Theory, DatabaseData]
@@ -165,9 +171,7 @@ public sealed class GroupCommitTests
         {
             (await server.Client.GetJsonAsync($"{CustomersPath}/{externalId}")).Long("points_balance").ShouldBe(balance);
         }
-        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(4);
-        (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(4);
-        (await server.Client.TotalAsync("/api/v1/events?type=customer.created")).ShouldBe(4);
+        await ShouldHoldCustomersAsync(server, 4);
     }
 
     [Theory, DatabaseData]
@@ -195,7 +199,6 @@ public sealed class GroupCommitTests
         (await ops[2]).PointsBalance.ShouldBe(7);
         var tiers = await server.Client.GetJsonAsync("/api/v1/vip_tiers");
         tiers["data"].EnumerateArray().Select(t => t.GetProperty("name").GetString()).ShouldBe(["Kept"]);
-        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(2);
-        (await server.Client.TotalAsync("/api/v1/points_transactions")).ShouldBe(2);
+        await ShouldHoldCustomersAsync(server, 2);
     }
 }
