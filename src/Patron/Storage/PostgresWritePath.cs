@@ -177,7 +177,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
                 {
                     if (prelude.Text is null)
                     {
-                        await new Sql(connection, transaction).ExecuteAsync($"ROLLBACK TO SAVEPOINT {current}");
+                        await sql.ExecuteAsync($"ROLLBACK TO SAVEPOINT {current}");
                     }
                 }
                 catch (Exception)

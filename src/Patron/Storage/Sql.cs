@@ -30,10 +30,7 @@ public readonly struct Sql(
     {
         if (prelude?.Take() is { } text)
         {
-            await using var cmd = connection.CreateCommand();
-            cmd.CommandText = text;
-            cmd.Transaction = transaction;
-            await cmd.ExecuteNonQueryAsync();
+            await new Sql(connection, transaction).ExecuteAsync(text);
         }
     }
 
@@ -41,8 +38,8 @@ public readonly struct Sql(
     {
         if (prelude?.Take() is { } waiting)
         {
-            // Sent with this statement: they run first, in order, in one round trip (a prelude is PostgreSQL's
-            // alone, whose commands take several statements; no statement cache is kept there).
+            // Sent with this statement: they run first, in order, in one round trip. Preludes are used on
+            // PostgreSQL only, where no statement cache is kept, so the combined text is never cached.
             text = waiting + ";\n" + text;
         }
         DbCommand cmd;
