@@ -163,7 +163,7 @@ public sealed class PatronTools(IMcpCaller callers, Database database, IWritePat
             {
                 var found = await RequireCustomerAsync(context.Sql, caller.ProgramId, customer);
                 // The native ledger's operation: a blocked customer earns nothing, an adjustment is audited.
-                var posted = await PointsOperations.PostAsync(context, caller.Actor, caller.ProgramId, found, new PointsPost(delta, type, why));
+                var posted = await PointsOperations.PostAsync(context, caller.Actor, caller.ProgramId, Customers.TargetOf(found), new PointsPost(delta, type, why));
                 return posted.Transaction;
             });
         });

@@ -67,15 +67,41 @@ public static class Customers
     public const string IdPrefix = "cus_";
 
     /// <summary>
+    /// What a write needs of the customer it names: the id, the status (a blocked customer earns and
+    /// spends nothing) and the balance before the write. Read without <see cref="Columns"/>' pending-orders
+    /// sum and tier name, which a write does not answer with.
+    /// </summary>
+    public sealed record Target(string Id, string Status, long PointsBalance);
+
+    /// <summary>The write's view of a customer already read in full.</summary>
+    public static Target TargetOf(CustomerDto customer) => new(customer.Id, customer.Status, customer.PointsBalance);
+
+    private const string TargetColumns = "id, status, points_balance";
+
+    private static Target MapTarget(DbDataReader r) => new(r.GetString(0), r.GetString(1), r.GetInt64(2));
+
+    /// <summary>
     /// A customer of this program by any reference (docs/API.md): Patron id, external id, email,
     /// phone or QR value, in that order of precedence. Erased customers are not found.
     /// </summary>
-    public static async Task<CustomerDto?> FindAsync(Sql sql, string programId, string reference)
+    public static Task<CustomerDto?> FindAsync(Sql sql, string programId, string reference) =>
+        FindAsync(sql, programId, reference, Columns, ColumnNames, Map);
+
+    /// <summary>The customer a write names, by any reference, as <see cref="FindAsync(Sql, string, string)"/> finds them.</summary>
+    public static Task<Target?> FindTargetAsync(Sql sql, string programId, string reference) =>
+        FindAsync(sql, programId, reference, TargetColumns, TargetColumns, MapTarget);
+
+    public static async Task<Target> GetTargetAsync(Sql sql, string programId, string reference) =>
+        await FindTargetAsync(sql, programId, reference) ?? throw OperationException.NotFound("customer", reference);
+
+    private static async Task<T?> FindAsync<T>(
+        Sql sql, string programId, string reference, string columns, string names, Func<DbDataReader, T> map) where T : class
     {
         // A Patron id outranks every other reference, so when it names a customer, one primary-key lookup is the
         // answer. Most calls (every write by id, on the single SQLite writer) end here instead of in three lookups and a sort.
         var isIdShaped = reference.StartsWith(IdPrefix, StringComparison.Ordinal);
-        if (isIdShaped && await ByIdAsync(sql, programId, reference) is { } byId)
+        if (isIdShaped && await sql.SingleAsync($"SELECT {columns} FROM customers WHERE program_id = @p AND id = @id AND deleted_at IS NULL",
+                map, ("p", programId), ("id", reference)) is { } byId)
         {
             return byId;
         }
@@ -83,7 +109,7 @@ public static class Customers
         var phone = reference.Length > 0 && (reference[0] == '+' || char.IsAsciiDigit(reference[0]))
             ? Contact.NormalizePhone(reference) : null;
         // The id was just looked up (and names no live customer) when the reference has its shape: not again.
-        return await FirstMatchAsync(sql, programId,
+        return await FirstMatchAsync(sql, programId, columns, names, map,
             ("id", isIdShaped ? null : reference), ("external_id", reference), ("email", email), ("phone", phone), ("qr_code", reference));
     }
 
@@ -92,13 +118,15 @@ public static class Customers
     /// (docs/API.md), in one query.
     /// </summary>
     public static Task<CustomerDto?> MatchAsync(Sql sql, string programId, string? externalId, string? email, string? phone) =>
-        FirstMatchAsync(sql, programId, ("external_id", externalId), ("email", email), ("phone", phone));
+        FirstMatchAsync(sql, programId, Columns, ColumnNames, Map, ("external_id", externalId), ("email", email), ("phone", phone));
 
     /// <summary>
     /// One indexed lookup per given identifier, joined with UNION ALL and ranked by precedence. (A
     /// single WHERE with ORs makes SQLite scan the program's customers instead of using the indexes.)
+    /// <paramref name="names"/> reads <paramref name="columns"/> back by name from the union.
     /// </summary>
-    private static Task<CustomerDto?> FirstMatchAsync(Sql sql, string programId, params (string Column, string? Value)[] lookups)
+    private static Task<T?> FirstMatchAsync<T>(Sql sql, string programId, string columns, string names, Func<DbDataReader, T> map,
+        params (string Column, string? Value)[] lookups) where T : class
     {
         var parts = new List<string>(lookups.Length);
         var args = new List<(string, object?)>(lookups.Length + 1) { ("p", programId) };
@@ -109,17 +137,17 @@ public static class Customers
             {
                 continue;
             }
-            parts.Add($"SELECT {i} AS match_rank, {Columns}, deleted_at FROM customers WHERE program_id = @p AND {column} = @v{i}");
+            parts.Add($"SELECT {i} AS match_rank, {columns}, deleted_at FROM customers WHERE program_id = @p AND {column} = @v{i}");
             args.Add(($"v{i}", value));
         }
         if (parts.Count == 0)
         {
-            return Task.FromResult<CustomerDto?>(null);
+            return Task.FromResult<T?>(null);
         }
         var union = string.Join(" UNION ALL ", parts);
         return sql.SingleAsync(
-            $"SELECT {ColumnNames} FROM ({union}) AS m WHERE deleted_at IS NULL ORDER BY match_rank LIMIT 1",
-            Map, [.. args]);
+            $"SELECT {names} FROM ({union}) AS m WHERE deleted_at IS NULL ORDER BY match_rank LIMIT 1",
+            map, [.. args]);
     }
 
     public static async Task<CustomerDto> GetAsync(Sql sql, string programId, string reference) =>

@@ -77,7 +77,7 @@ public static class Redemptions
         WriteContext context, string programId, string customerReference, string rewardId, long? pointsToRedeem, string createdBy)
     {
         var sql = context.Sql;
-        var customer = await Customers.GetAsync(sql, programId, customerReference);
+        var customer = await Customers.GetTargetAsync(sql, programId, customerReference);
         CustomerStatus.EnsureNotBlocked(customer.Status, "redeem");
         var reward = await Rewards.GetAsync(sql, programId, rewardId);
         if (!reward.Enabled)
@@ -150,7 +150,7 @@ public static class Redemptions
     public static async Task<RedemptionDto> RedeemStampRewardAsync(WriteContext context, string programId, string customerReference)
     {
         var sql = context.Sql;
-        var customer = await Customers.GetAsync(sql, programId, customerReference);
+        var customer = await Customers.GetTargetAsync(sql, programId, customerReference);
         CustomerStatus.EnsureNotBlocked(customer.Status, "redeem");
         await Ledger.LockCustomerAsync(context, customer.Id);
         var code = await sql.ScalarAsync(

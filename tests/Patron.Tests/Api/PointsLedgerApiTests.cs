@@ -269,6 +269,40 @@ public sealed class PointsLedgerApiTests
     }
 
     [Theory, DatabaseData]
+    public async Task Points_posted_by_any_kind_of_reference_go_to_the_customer_it_names_first_and_never_to_an_erased_one(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ada = await server.Client.PostJsonAsync(Customers,
+            new { email = "ada@example.com", phone = "+44 7700 900123", external_id = "shop-42" });
+        var adaId = ada.Str("id");
+        // Another customer whose external id is Ada's email and Ada's Patron id: the id outranks the external
+        // id, which outranks the email (docs/API.md, Customers).
+        var grace = (await server.Client.PostJsonAsync(Customers, new { email = "grace@example.com", external_id = "ADA@example.com" })).Str("id");
+        var impostor = (await server.Client.PostJsonAsync(Customers, new { email = "imp@example.com", external_id = adaId })).Str("id");
+
+        foreach (var reference in new[] { adaId, "shop-42", "%2B447700900123", ada.Str("qr_code"), "ada@EXAMPLE.com" })
+        {
+            var posted = await Post(server.Client, reference, new { points = 10 });
+            posted.Status.ShouldBe(HttpStatusCode.Created, reference);
+            posted.Str("customer_id").ShouldBe(adaId, reference);
+        }
+        (await Post(server.Client, "ADA@example.com", new { points = 7 })).Str("customer_id").ShouldBe(grace);
+        (await BalanceAsync(server.Client, adaId)).ShouldBe(50);
+        (await BalanceAsync(server.Client, grace)).ShouldBe(7);
+        (await BalanceAsync(server.Client, impostor)).ShouldBe(0);
+
+        await server.Client.PatchJsonAsync($"{Customers}/{adaId}", new { status = "blocked" });
+        (await Post(server.Client, "shop-42", new { points = 10 })).ErrorCode.ShouldBe("customer_blocked");
+        (await Post(server.Client, "shop-42", new { points = -10 })).ErrorCode.ShouldBe("customer_blocked");
+        (await Post(server.Client, "shop-42", new { points = -10, type = "adjusted" })).Long("balance_after").ShouldBe(40);
+
+        (await server.Client.DeleteJsonAsync($"{Customers}/{grace}")).Status.ShouldBe(HttpStatusCode.OK);
+        var toErased = await Post(server.Client, grace, new { points = 10 });
+        toErased.Status.ShouldBe(HttpStatusCode.NotFound);
+        toErased.ErrorCode.ShouldBe("resource_missing");
+    }
+
+    [Theory, DatabaseData]
     public async Task A_reference_is_unique_per_customer_not_per_program(string database)
     {
         await using var server = await PatronServer.StartAsync(database);

@@ -92,7 +92,7 @@ public static class LoyaltyDogTransactions
         var posted = await writes.RunAsync(async context =>
         {
             var sql = context.Sql;
-            var customerId = (await Customers.GetAsync(sql, caller.ProgramId, input.CustomerRef)).Id;
+            var customerId = (await Customers.GetTargetAsync(sql, caller.ProgramId, input.CustomerRef)).Id;
             // Under the customer's lock a repeated reference finds the first entry, however many retries race.
             await Ledger.LockCustomerAsync(context, customerId);
             if (input.Reference is { } reference && await Ledger.ByReferenceAsync(sql, customerId, reference) is { } earlier)

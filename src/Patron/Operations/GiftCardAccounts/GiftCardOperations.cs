@@ -53,7 +53,7 @@ public static class GiftCardOperations
         string? customerId = null;
         if (input.CustomerId is { } reference)
         {
-            customerId = (await Customers.GetAsync(sql, programId, reference.Trim())).Id;
+            customerId = (await Customers.GetTargetAsync(sql, programId, reference.Trim())).Id;
         }
         var card = await Store.IssueAsync(context, programId, Money.ToE4(input.InitialBalance!.Value), currency, customerId,
             input.ExpiresAt?.ToUnixTimeMilliseconds(), actor.Id);

@@ -218,7 +218,7 @@ public static class OrderOperations
         {
             return customerRef is null
                 ? throw OperationException.NotFound("order", orderId)
-                : (await Customers.GetAsync(sql, programId, customerRef)).Id;
+                : (await Customers.GetTargetAsync(sql, programId, customerRef)).Id;
         }
         if (customerRef is not null && customerRef != existing && (await Customers.FindAsync(sql, programId, customerRef))?.Id != existing)
         {

@@ -41,7 +41,7 @@ public static class ActivityOperations
     /// </summary>
     public static async Task<(ActivityDto Activity, bool Created)> RecordAsync(WriteContext context, Actor actor, string programId, ValidActivity input)
     {
-        var customer = await Customers.GetAsync(context.Sql, programId, input.CustomerReference);
+        var customer = await Customers.GetTargetAsync(context.Sql, programId, input.CustomerReference);
         return await Activities.RecordAsync(context, new Activities.Request(
             programId, customer.Id, input.Type, input.Points, input.Reference, input.PropertiesJson, actor.Id));
     }

@@ -62,11 +62,11 @@ public static class PointsOperations
     /// </summary>
     public static async Task<Ledger.Posted> PostAsync(
         WriteContext context, Actor actor, string programId, string customerReference, PointsPost input) =>
-        await PostAsync(context, actor, programId, await Customers.GetAsync(context.Sql, programId, customerReference), input);
+        await PostAsync(context, actor, programId, await Customers.GetTargetAsync(context.Sql, programId, customerReference), input);
 
     /// <summary>Posts the entry to a customer the front door has already found (read in this write).</summary>
     public static async Task<Ledger.Posted> PostAsync(
-        WriteContext context, Actor actor, string programId, CustomerDto customer, PointsPost input)
+        WriteContext context, Actor actor, string programId, Customers.Target customer, PointsPost input)
     {
         var (type, label) = Validate(input);
         if (customer.Status == CustomerStatus.Blocked && type != PointsTypes.Adjusted)
@@ -76,7 +76,7 @@ public static class PointsOperations
             {
                 return new Ledger.Posted(earlier, false);
             }
-            Customers.EnsureNotBlocked(customer);
+            CustomerStatus.EnsureNotBlocked(customer.Status);
         }
         var posted = await Ledger.PostAsync(context, new Ledger.Entry(programId, customer.Id, input.Points!.Value, type,
             input.Description, input.Reference, actor.Id, Label: label));

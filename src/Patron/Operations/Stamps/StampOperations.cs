@@ -71,7 +71,7 @@ public static class StampOperations
         WriteContext context, string programId, string customerReference, int stamps, string? reference, string createdBy)
     {
         var sql = context.Sql;
-        var customer = await Customers.GetAsync(sql, programId, customerReference);
+        var customer = await Customers.GetTargetAsync(sql, programId, customerReference);
         CustomerStatus.EnsureNotBlocked(customer.Status, "collect stamps");
         await Ledger.LockCustomerAsync(context, customer.Id);
         if (reference is not null)
