@@ -108,6 +108,7 @@ public static class PatronApp
     {
         app.UsePatronForwardedHeaders(); // only from Patron:ForwardedHeaders proxies (docs/OPERATIONS.md)
         app.Use(ServerLimits.MarkInApplication);
+        app.UseDurableResponses(); // SQLite: nothing is sent before what it read is on disk
         app.UseMiddleware<RequestTrackingMiddleware>();
         app.UseMiddleware<ErrorHandlingMiddleware>();
         app.UseStatusCodePages(ErrorHandlingMiddleware.StatusCodePage);

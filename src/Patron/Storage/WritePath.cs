@@ -44,11 +44,20 @@ public interface IWritePath
 public sealed class WriteConflictException(string message) : Exception(message);
 
 /// <summary>
-/// SQLite allows one writer, and <c>synchronous=FULL</c> costs one fsync per commit. So a single
-/// writer gathers whatever operations are waiting into one transaction (group commit), runs each
-/// under its own savepoint so one failure does not fail its neighbours, commits once, and only
-/// then answers each caller with its own result.
+/// SQLite allows one writer, and a durable commit costs one fsync. So a single writer gathers whatever
+/// operations are waiting into one transaction (group commit), runs each under its own savepoint so one
+/// failure does not fail its neighbours, commits once, and only once the commit is on disk answers each
+/// caller with its own result.
 /// </summary>
+/// <remarks>
+/// The server's writer does not wait for that fsync itself: it commits with <c>synchronous=NORMAL</c>
+/// (SQLite writes the log, without syncing it), and a syncer beside it syncs the write-ahead log and then
+/// answers the batch, while the writer already runs the next one. A caller hears of its write only once the
+/// log holding it is on disk, exactly as with <c>synchronous=FULL</c>; what may come first is another
+/// reader seeing the commit, so every HTTP response waits for <see cref="CommitDurability"/> before it is
+/// sent. A bulk writer (the CLI import) answers batch by batch and gains nothing from this: it commits
+/// with <c>synchronous=FULL</c>.
+/// </remarks>
 public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
 {
     private const int MaxBatch = 256;
@@ -61,11 +70,16 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     private readonly SqliteCommand _savepoint, _release, _rollbackTo;
     private readonly StatementCache _statements = new();
     private readonly WalCheckpointer? _checkpointer;
+    private readonly Channel<SyncWork>? _syncs;
+    private readonly Task? _syncLoop;
+    private readonly string? _walPath;
+    private FileStream? _wal;
+    private volatile Exception? _syncFailure;
 
     /// <param name="bulk">
-    /// For a bulk job (the CLI import), the log is checkpointed beside the writer (<see cref="WalCheckpointer"/>)
-    /// rather than inside its commits, and the writer's automatic checkpoint is only the backstop. The server
-    /// keeps its checkpoints in its commits (a checkpoint beside its writer measured no faster).
+    /// For a bulk job (the CLI import), which waits for each batch before it sends the next: its commits are
+    /// synced inside the commit (<c>synchronous=FULL</c>), as nothing could run beside the sync. The server's
+    /// writer has its log synced beside it instead (see remarks).
     /// </param>
     public SqliteWritePath(Database database, TimeProvider clock, bool bulk = false)
     {
@@ -75,17 +89,33 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         _connection.Open();
         using (var pragma = _connection.CreateCommand())
         {
-            // FULL: a commit is on disk before any caller hears of it (docs/ARCHITECTURE.md guarantee 2).
+            // FULL until the log is known to be synced beside the writer: a commit is on disk before any
+            // caller hears of it (docs/RELIABILITY.md, guarantee 1).
             // 16 MiB of page cache: enough for the indexes a write touches, small enough that the scan
             // SQLite makes of it at each commit stays cheap.
             // Savepoint journals in memory: an ordinary operation's is small, and a bulk operation's (a copy of
             // the index pages its statements change) added about 20 MB to the 1M-customer import's peak,
             // where a temporary file cost 2 GB of writes more (docs/PERFORMANCE.md).
+            // The log is checkpointed beside the writer (WalCheckpointer), its own automatic checkpoint only the backstop.
             pragma.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000; PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY; " +
-                (bulk ? $"PRAGMA wal_autocheckpoint={WalCheckpointer.WriterAutoCheckpointPages};" : "");
+                $"PRAGMA wal_autocheckpoint={WalCheckpointer.WriterAutoCheckpointPages};";
             pragma.ExecuteNonQuery();
+            pragma.CommandText = "PRAGMA journal_mode";
+            var wal = pragma.ExecuteScalar() is "wal" && !string.IsNullOrEmpty(_connection.DataSource);
+            if (wal)
+            {
+                _checkpointer = new WalCheckpointer(database);
+            }
+            if (wal && !bulk)
+            {
+                pragma.CommandText = "PRAGMA synchronous=NORMAL";
+                pragma.ExecuteNonQuery();
+                _walPath = _connection.DataSource + "-wal";
+                Durability = new CommitDurability();
+                _syncs = Channel.CreateUnbounded<SyncWork>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+                _syncLoop = Task.Factory.StartNew(RunSyncLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            }
         }
-        _checkpointer = bulk ? new WalCheckpointer(database) : null;
         _savepoint = Prepared("SAVEPOINT op");
         _release = Prepared("RELEASE op");
         _rollbackTo = Prepared("ROLLBACK TO op");
@@ -94,6 +124,12 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
 
     public long Batches { get; private set; }
     public long Operations { get; private set; }
+
+    /// <summary>Which of this writer's commits are on disk; <see cref="CommitDurability.Immediate"/> when it syncs in its commits.</summary>
+    public CommitDurability Durability { get; } = CommitDurability.Immediate;
+
+    /// <summary>Awaited before each sync of the log (tests hold the sync with it).</summary>
+    internal Func<Task>? BeforeSync { get; set; }
 
     /// <summary>Upper bounds of the batch-size histogram (<see cref="BatchSizes"/>), for /metrics.</summary>
     public static readonly int[] BatchSizeBounds = [1, 2, 4, 8, 16, 32, 64, 128, MaxBatch];
@@ -144,23 +180,98 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     /// </summary>
     private async Task RunBatchAsync(List<Work> batch)
     {
+        if (_syncFailure is { } syncFailure)
+        {
+            // Nothing more is committed once the log could not be synced (RunSyncLoopAsync).
+            FailAll(batch, syncFailure);
+            return;
+        }
         var transaction = BeginOrFail(batch);
         if (transaction is null)
         {
             return;
         }
 
+        long commit;
         using (transaction)
         {
-            if (!await RunEachInSavepointAsync(transaction, batch) || !CommitOrFail(transaction, batch))
+            if (!await RunEachInSavepointAsync(transaction, batch))
+            {
+                return;
+            }
+            // Numbered before the commit can be seen (CommitDurability).
+            commit = Durability.Begin();
+            if (!CommitOrFail(transaction, batch))
             {
                 return;
             }
         }
 
         _checkpointer?.Wake();
-        CompleteBatch(batch);
+        CountBatch(batch);
+        // The caches are told now, before the next batch reads them; the callers once the log is on disk.
+        foreach (var work in batch)
+        {
+            work.RunAfterCommit();
+        }
+        if (_syncs is null)
+        {
+            AnswerAll(batch);
+            return;
+        }
+        _syncs.Writer.TryWrite(new SyncWork(commit, [.. batch]));
     }
+
+    /// <summary>
+    /// Syncs the write-ahead log for every batch committed since the last sync (one fsync for all of them),
+    /// then answers their callers. A failed sync fails them and every commit after: what the log holds may
+    /// not be on disk, so nobody may be told of it until Patron restarts and SQLite recovers the log.
+    /// </summary>
+    private async Task RunSyncLoopAsync()
+    {
+        var reader = _syncs!.Reader;
+        var pending = new List<SyncWork>();
+        while (await reader.WaitToReadAsync())
+        {
+            while (reader.TryRead(out var item))
+            {
+                pending.Add(item);
+            }
+            var failure = _syncFailure;
+            if (failure is null)
+            {
+                try
+                {
+                    if (BeforeSync is { } before)
+                    {
+                        await before();
+                    }
+                    _wal ??= new FileStream(_walPath!, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
+                    _wal.Flush(flushToDisk: true);
+                    Durability.Reached(pending[^1].Commit);
+                }
+                catch (Exception e)
+                {
+                    failure = _syncFailure = new IOException("Patron could not sync the database's write-ahead log; restart it.", e);
+                    Durability.Fail(failure);
+                }
+            }
+            foreach (var item in pending)
+            {
+                foreach (var work in item.Batch)
+                {
+                    if (failure is not null)
+                    {
+                        work.Fail(failure);
+                    }
+                    work.Answer();
+                }
+            }
+            pending.Clear();
+        }
+    }
+
+    private sealed record SyncWork(long Commit, Work[] Batch);
 
     /// <summary>The batch's transaction, or null when it cannot begin (then every operation of the batch has failed).</summary>
     private SqliteTransaction? BeginOrFail(List<Work> batch)
@@ -207,6 +318,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
                     foreach (var w in batch)
                     {
                         w.Fail(w == work ? e : rollbackError);
+                        w.Answer();
                     }
                     return false;
                 }
@@ -231,24 +343,29 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         }
     }
 
+    /// <summary>Fails every operation of a batch that was not committed, and answers them.</summary>
     private static void FailAll(List<Work> batch, Exception e)
     {
         foreach (var work in batch)
         {
             work.Fail(e);
+            work.Answer();
         }
     }
 
-    /// <summary>After the commit: counts the batch, then tells each caller its outcome.</summary>
-    private void CompleteBatch(List<Work> batch)
+    private void CountBatch(List<Work> batch)
     {
         Batches++;
         Operations += batch.Count;
         var bucket = Array.FindIndex(BatchSizeBounds, b => batch.Count <= b);
         Interlocked.Increment(ref _batchSizes[bucket < 0 ? BatchSizeBounds.Length : bucket]);
+    }
+
+    private static void AnswerAll(List<Work> batch)
+    {
         foreach (var work in batch)
         {
-            work.Complete();
+            work.Answer();
         }
     }
 
@@ -256,6 +373,12 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     {
         _queue.Writer.TryComplete();
         await _loop;
+        if (_syncs is not null)
+        {
+            _syncs.Writer.TryComplete();
+            await _syncLoop!;
+        }
+        _wal?.Dispose();
         _savepoint.Dispose();
         _release.Dispose();
         _rollbackTo.Dispose();
@@ -269,7 +392,21 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         public List<Action>? AfterCommit { get; set; }
         public abstract Task RunAsync(WriteContext context);
         public abstract void Fail(Exception e);
-        public abstract void Complete();
+
+        /// <summary>Once committed: the operation's after-commit actions (cache invalidation), if it succeeded.</summary>
+        public void RunAfterCommit()
+        {
+            if (AfterCommit is not null)
+            {
+                foreach (var action in AfterCommit)
+                {
+                    action();
+                }
+            }
+        }
+
+        /// <summary>Once durable (or failed): tells the caller its outcome.</summary>
+        public abstract void Answer();
     }
 
     private sealed class Work<T>(Func<WriteContext, Task<T>> operation) : Work
@@ -285,19 +422,12 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         // act on an outcome the commit could still change.
         public override void Fail(Exception e) => _error = e;
 
-        public override void Complete()
+        public override void Answer()
         {
             if (_error is not null)
             {
                 Completion.TrySetException(_error);
                 return;
-            }
-            if (AfterCommit is not null)
-            {
-                foreach (var action in AfterCommit)
-                {
-                    action();
-                }
             }
             Completion.TrySetResult(_result!);
         }

@@ -201,4 +201,29 @@ public sealed class GroupCommitTests
         tiers["data"].EnumerateArray().Select(t => t.GetProperty("name").GetString()).ShouldBe(["Kept"]);
         await ShouldHoldCustomersAsync(server, 2);
     }
+
+    [Fact]
+    public async Task An_operation_that_breaks_the_batch_transaction_on_sqlite_fails_every_caller_of_the_batch_instead_of_leaving_them_waiting()
+    {
+        await using var server = await StartOneWriterAsync(TestDatabases.Sqlite);
+        var ops = await RunInOneBatchAsync(server.WritePath,
+            Create(server, "before", 5),
+            async context =>
+            {
+                // Ends the writer's own savepoint: rolling this operation back alone is then impossible.
+                await context.Sql.ExecuteAsync("RELEASE op");
+                throw new InvalidOperationException("broke the savepoint");
+            },
+            Create(server, "after", 7));
+
+        var outcomes = await Task.WhenAll(ops.Select(async op =>
+            await Should.ThrowAsync<Exception>(op.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken))));
+        outcomes.ShouldNotContain(e => e.GetType() == typeof(TimeoutException));
+        outcomes[1].Message.ShouldBe("broke the savepoint");
+        await ShouldHoldCustomersAsync(server, 0);
+
+        // The writer goes on with the next batch.
+        (await server.WritePath.RunAsync(Create(server, "next", 3))).PointsBalance.ShouldBe(3);
+        await ShouldHoldCustomersAsync(server, 1);
+    }
 }

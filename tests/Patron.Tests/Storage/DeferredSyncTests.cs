@@ -1,0 +1,84 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Patron.Storage;
+using Patron.Tests.Infrastructure;
+using Shouldly;
+using static Patron.Tests.Infrastructure.TestKit;
+
+namespace Patron.Tests.Storage;
+
+/// <summary>
+/// The SQLite server's writer commits a batch and has its log synced beside it (docs/ARCHITECTURE.md, "One
+/// write path"): the commit is readable before it is on disk, so nothing may leave the server about it,
+/// neither the write's answer nor a read that saw it, until the sync is done (docs/RELIABILITY.md,
+/// guarantee 1). The tests hold the sync.
+/// </summary>
+[Trait(TestDatabases.Trait, TestDatabases.Sqlite)]
+public sealed class DeferredSyncTests
+{
+    private static readonly TimeSpan Held = TimeSpan.FromMilliseconds(400);
+
+    private static Task<long> StoredBalanceAsync(PatronServer server, string customer) =>
+        server.App.Services.GetRequiredService<Database>().ReadAsync(async sql =>
+            Convert.ToInt64(await sql.ScalarAsync("SELECT points_balance FROM customers WHERE id = @c", ("c", customer))));
+
+    [Fact]
+    public async Task A_write_is_answered_only_once_its_commit_is_on_disk_and_a_read_that_saw_the_commit_waits_for_it_too()
+    {
+        await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
+        var writer = server.WritePath.ShouldBeOfType<SqliteWritePath>();
+        writer.Durability.Deferred.ShouldBeTrue();
+        var customer = await NewCustomerAsync(server.Client, points: 10);
+
+        var syncing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        writer.BeforeSync = async () =>
+        {
+            syncing.TrySetResult();
+            await release.Task;
+        };
+        Task<ApiResponse> award, read;
+        try
+        {
+            award = server.Client.PostJsonAsync(PointsPath(customer), new { points = 5 });
+            await syncing.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+
+            // Committed, so readable inside the server, but not yet on disk: neither answer may leave.
+            (await StoredBalanceAsync(server, customer)).ShouldBe(15);
+            read = server.Client.GetJsonAsync($"{CustomersPath}/{customer}");
+            await Task.Delay(Held, TestContext.Current.CancellationToken);
+            award.IsCompleted.ShouldBeFalse("the award was answered before its commit was synced");
+            read.IsCompleted.ShouldBeFalse("a read of the unsynced commit was answered before the sync");
+        }
+        finally
+        {
+            writer.BeforeSync = null;
+            release.TrySetResult();
+        }
+
+        (await award).Status.ShouldBe(HttpStatusCode.Created);
+        (await read).Long("points_balance").ShouldBe(15);
+        // Nothing waits when nothing is unsynced.
+        (await server.Client.GetJsonAsync($"{CustomersPath}/{customer}")).Long("points_balance").ShouldBe(15);
+    }
+
+    [Fact]
+    public async Task When_the_log_cannot_be_synced_the_writes_it_held_fail_and_nothing_more_is_committed_or_shown()
+    {
+        await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
+        var writer = server.WritePath.ShouldBeOfType<SqliteWritePath>();
+        var customer = await NewCustomerAsync(server.Client, points: 10);
+
+        writer.BeforeSync = () => throw new IOException("disk gone");
+        var award = await server.Client.PostJsonAsync(PointsPath(customer), new { points = 5 });
+        ((int)award.Status).ShouldBeGreaterThanOrEqualTo(500, award.Raw);
+
+        // The award was committed before the sync failed; a read would show it, so none is answered.
+        var read = await server.Client.GetJsonAsync($"{CustomersPath}/{customer}");
+        ((int)read.Status).ShouldBeGreaterThanOrEqualTo(500, read.Raw);
+        // Later writes are refused before they are committed.
+        var later = await server.Client.PostJsonAsync(PointsPath(customer), new { points = 7 });
+        ((int)later.Status).ShouldBeGreaterThanOrEqualTo(500, later.Raw);
+        (await StoredBalanceAsync(server, customer)).ShouldBe(15);
+    }
+}
