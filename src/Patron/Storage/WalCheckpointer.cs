@@ -13,8 +13,8 @@ namespace Patron.Storage;
 /// <remarks>
 /// On the 1M-customer import the writer spent 21 s of 75 s in its commits, most of it this copy and the
 /// database file's <c>fsync</c>; beside the writer, commits took 11 s (docs/PERFORMANCE.md, 2026-12-05).
-/// The server's writer, whose log is synced beside it too, then never waits for the disk: awards +31%,
-/// deductions +37% and orders +42% (docs/PERFORMANCE.md, 2026-12-06).
+/// The server's writer, whose log is synced beside it too, then never waits for the disk: awards +33% and +12%,
+/// deductions +23% and orders +24% and +52% in two pairs (docs/PERFORMANCE.md, 2026-12-06).
 /// </remarks>
 internal sealed class WalCheckpointer : IDisposable
 {
