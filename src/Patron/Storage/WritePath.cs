@@ -131,6 +131,9 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     /// <summary>Awaited before each sync of the log (tests hold the sync with it).</summary>
     internal Func<Task>? BeforeSync { get; set; }
 
+    /// <summary>Called just before each batch's COMMIT (tests make the commit fail with it, as a full disk would).</summary>
+    internal Action? BeforeCommit { get; set; }
+
     /// <summary>Upper bounds of the batch-size histogram (<see cref="BatchSizes"/>), for /metrics.</summary>
     public static readonly int[] BatchSizeBounds = [1, 2, 4, 8, 16, 32, 64, 128, MaxBatch];
     private readonly long[] _batchSizes = new long[BatchSizeBounds.Length + 1];
@@ -201,25 +204,36 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
             }
             // Numbered before the commit can be seen (CommitDurability).
             commit = Durability.Begin();
-            if (!CommitOrFail(transaction, batch))
+            if (!CommitOrFail(transaction, batch, BeforeCommit))
             {
+                // Its callers have their error. The number still goes through the syncer, or every response
+                // would wait for it until the next commit; a sync is harmless, and covers a commit that partly landed.
+                _syncs?.Writer.TryWrite(new SyncWork(commit, []));
                 return;
             }
         }
 
         _checkpointer?.Wake();
         CountBatch(batch);
-        // The caches are told now, before the next batch reads them; the callers once the log is on disk.
-        foreach (var work in batch)
+        try
         {
-            work.RunAfterCommit();
+            // The caches are told now, before the next batch reads them; the callers once the log is on disk.
+            foreach (var work in batch)
+            {
+                work.RunAfterCommit();
+            }
         }
-        if (_syncs is null)
+        finally
         {
-            AnswerAll(batch);
-            return;
+            if (_syncs is null)
+            {
+                AnswerAll(batch);
+            }
+            else
+            {
+                _syncs.Writer.TryWrite(new SyncWork(commit, [.. batch]));
+            }
         }
-        _syncs.Writer.TryWrite(new SyncWork(commit, [.. batch]));
     }
 
     /// <summary>
@@ -329,10 +343,11 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     }
 
     /// <summary>Commits the batch; false when the commit fails (then every operation of the batch has failed).</summary>
-    private static bool CommitOrFail(SqliteTransaction transaction, List<Work> batch)
+    private static bool CommitOrFail(SqliteTransaction transaction, List<Work> batch, Action? beforeCommit)
     {
         try
         {
+            beforeCommit?.Invoke();
             transaction.Commit();
             return true;
         }

@@ -81,4 +81,31 @@ public sealed class DeferredSyncTests
         ((int)later.Status).ShouldBeGreaterThanOrEqualTo(500, later.Raw);
         (await StoredBalanceAsync(server, customer)).ShouldBe(15);
     }
+
+    [Fact]
+    public async Task A_commit_that_fails_is_answered_with_an_error_and_later_reads_are_answered_without_waiting_for_another_write()
+    {
+        await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
+        var writer = server.WritePath.ShouldBeOfType<SqliteWritePath>();
+        var customer = await NewCustomerAsync(server.Client, points: 10);
+        var cancel = TestContext.Current.CancellationToken;
+
+        writer.BeforeCommit = () => throw new IOException("disk full");
+        ApiResponse award;
+        try
+        {
+            award = await server.Client.PostJsonAsync(PointsPath(customer), new { points = 5 }).WaitAsync(TimeSpan.FromSeconds(10), cancel);
+        }
+        finally
+        {
+            writer.BeforeCommit = null;
+        }
+        ((int)award.Status).ShouldBeGreaterThanOrEqualTo(500, award.Raw);
+
+        // Nothing was committed, so nothing is waited for: a read is answered at once, with no write after it.
+        var read = await server.Client.GetJsonAsync($"{CustomersPath}/{customer}").WaitAsync(TimeSpan.FromSeconds(10), cancel);
+        read.Long("points_balance").ShouldBe(10);
+        (await server.Client.PostJsonAsync(PointsPath(customer), new { points = 7 })).Status.ShouldBe(HttpStatusCode.Created);
+        (await StoredBalanceAsync(server, customer)).ShouldBe(17);
+    }
 }
