@@ -21,6 +21,9 @@ public sealed class CommitDurability
     private Exception? _failure;
     private TaskCompletionSource _advanced = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>The durability of a write path's commits: its own for the SQLite writer, <see cref="Immediate"/> for the others.</summary>
+    public static CommitDurability Of(IWritePath writes) => (writes as SqliteWritePath)?.Durability ?? Immediate;
+
     /// <summary>Whether commits can be visible before they are durable; false for <see cref="Immediate"/>.</summary>
     public bool Deferred => !ReferenceEquals(this, Immediate);
 

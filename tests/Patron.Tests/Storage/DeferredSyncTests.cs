@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
+using Patron.Tests.Mcp;
 using Shouldly;
 using static Patron.Tests.Infrastructure.TestKit;
 
@@ -107,5 +108,76 @@ public sealed class DeferredSyncTests
         read.Long("points_balance").ShouldBe(10);
         (await server.Client.PostJsonAsync(PointsPath(customer), new { points = 7 })).Status.ShouldBe(HttpStatusCode.Created);
         (await StoredBalanceAsync(server, customer)).ShouldBe(17);
+    }
+
+    /// <summary>Holds every sync of the log until the returned release runs; completes once a sync is held.</summary>
+    private static async Task<Func<Task>> HoldSyncsAsync(SqliteWritePath writer, Func<Task> write)
+    {
+        var syncing = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        writer.BeforeSync = async () =>
+        {
+            syncing.TrySetResult();
+            await release.Task;
+        };
+        var written = write();
+        await syncing.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        return async () =>
+        {
+            writer.BeforeSync = null;
+            release.TrySetResult();
+            await written;
+        };
+    }
+
+    [Fact]
+    public async Task An_mcp_tool_that_read_an_unsynced_commit_answers_only_once_it_is_on_disk()
+    {
+        await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
+        var writer = server.WritePath.ShouldBeOfType<SqliteWritePath>();
+        var tenant = await server.NewMcpTenantAsync("mcp durable");
+        var customer = await NewCustomerAsync(tenant.Admin, points: 10);
+        await using var client = await McpKit.ConnectAsync(server, tenant.ReadSecret);
+
+        var release = await HoldSyncsAsync(writer, () => tenant.Admin.PostJsonAsync(PointsPath(customer), new { points = 5 }));
+        Task<System.Text.Json.JsonElement> found;
+        try
+        {
+            found = client.CallAsync("find_customer", new { identifier = customer });
+            await Task.Delay(Held, TestContext.Current.CancellationToken);
+            found.IsCompleted.ShouldBeFalse("the tool answered with a commit that was not yet on disk");
+        }
+        finally
+        {
+            await release();
+        }
+        (await found).GetProperty("points_balance").GetInt64().ShouldBe(15);
+    }
+
+    [Fact]
+    public async Task A_streamed_download_writes_nothing_while_a_commit_it_may_have_read_is_unsynced()
+    {
+        await using var server = await PatronServer.StartAsync(TestDatabases.Sqlite);
+        var writer = server.WritePath.ShouldBeOfType<SqliteWritePath>();
+        var customer = await NewCustomerAsync(server.Client, points: 10);
+        var sink = new MemoryStream();
+        await using var body = new Patron.Api.DurableWriteStream(sink, writer.Durability);
+
+        var release = await HoldSyncsAsync(writer, () => server.Client.PostJsonAsync(PointsPath(customer), new { points = 5 }));
+        Task written;
+        try
+        {
+            // A page read after the response started (the CSV export reads 5,000 rows at a time).
+            written = body.WriteAsync(new byte[] { 1, 2, 3 }, TestContext.Current.CancellationToken).AsTask();
+            await Task.Delay(Held, TestContext.Current.CancellationToken);
+            written.IsCompleted.ShouldBeFalse("a page was written while a commit it may hold was not on disk");
+            sink.Length.ShouldBe(0);
+        }
+        finally
+        {
+            await release();
+        }
+        await written;
+        sink.ToArray().ShouldBe(new byte[] { 1, 2, 3 });
     }
 }

@@ -70,7 +70,7 @@ public sealed class ImportsModel(AdminImports imports, Storage.Database database
         Response.ContentType = "text/csv; charset=utf-8";
         Response.Headers.ContentDisposition = $"attachment; filename=\"{name}\"";
         Response.Headers.CacheControl = "private, no-store";
-        await using var output = new StreamWriter(Response.Body, new System.Text.UTF8Encoding(false), 64 * 1024);
+        await using var output = new StreamWriter(Api.DurableWriteStream.For(HttpContext), new System.Text.UTF8Encoding(false), 64 * 1024);
         if (ledger)
         {
             await ImportExport.ExportLedgerAsync(database, programId, output);
