@@ -47,6 +47,10 @@ public sealed class CommitDurability
     /// <summary>Completes once every commit begun before this call is on disk; throws if the log could not be synced.</summary>
     public Task WaitAsync()
     {
+        if (!Deferred)
+        {
+            return Task.CompletedTask; // its commits are durable before anyone can read them
+        }
         var target = Volatile.Read(ref _begun);
         return Volatile.Read(ref _durable) >= target ? Task.CompletedTask : WaitForAsync(target);
     }

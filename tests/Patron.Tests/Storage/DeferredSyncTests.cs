@@ -180,4 +180,13 @@ public sealed class DeferredSyncTests
         await written;
         sink.ToArray().ShouldBe(new byte[] { 1, 2, 3 });
     }
+
+    [Fact]
+    public async Task Waiting_on_a_path_whose_commits_are_durable_when_visible_never_waits_even_after_it_numbered_commits()
+    {
+        // The CLI import's writer and an in-memory database's number their commits on the shared Immediate.
+        CommitDurability.Immediate.Begin();
+        CommitDurability.Immediate.Deferred.ShouldBeFalse();
+        await CommitDurability.Immediate.WaitAsync().WaitAsync(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+    }
 }
