@@ -62,8 +62,9 @@ public static class PatronApp
             var db = sp.GetRequiredService<Database>();
             var time = sp.GetRequiredService<TimeProvider>();
             var options = sp.GetRequiredService<IOptions<PatronOptions>>().Value.Database;
-            return !options.GroupCommit ? new TransactionPerOperationWritePath(db, time)
-                : db.IsSqlite ? new SqliteWritePath(db, time) : new PostgresWritePath(db, time, options.Writers);
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Patron.Storage.WritePath");
+            return !options.GroupCommit ? new TransactionPerOperationWritePath(db, time, logger)
+                : db.IsSqlite ? new SqliteWritePath(db, time, logger: logger) : new PostgresWritePath(db, time, options.Writers, logger);
         });
         services.AddSingleton<Writes>();
         services.AddSingleton<ApiKeyService>();

@@ -181,14 +181,18 @@ public sealed class PatronTools(IMcpCaller callers, Database database, IWritePat
         try
         {
             var result = await tool(callers.Current);
-            // What the tool read may be a commit not yet on disk (docs/ARCHITECTURE.md, "One write path"). The HTTP
-            // response waits for it before its first byte; the answer waits here too, whatever the transport streams.
-            await CommitDurability.Of(writes).WaitAsync();
             return result as string ?? JsonSerializer.Serialize(result, JsonOptions);
         }
         catch (OperationException e)
         {
             throw new McpException(e.Param is { } param ? $"{e.Code} ({param}): {e.Message}" : $"{e.Code}: {e.Message}");
+        }
+        finally
+        {
+            // What the tool read, an answer or a refusal, may be a commit not yet on disk (docs/ARCHITECTURE.md, "One
+            // write path"). The HTTP response waits for it before its first byte; the answer waits here too,
+            // whatever the transport streams.
+            await CommitDurability.Of(writes).WaitAsync();
         }
     }
 

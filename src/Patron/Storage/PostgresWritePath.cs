@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Patron.Storage;
@@ -38,12 +39,14 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         new BoundedChannelOptions(16_384) { SingleReader = false, FullMode = BoundedChannelFullMode.Wait });
     private readonly Task[] _loops;
     private long _batches, _operations;
+    private readonly ILogger? _logger;
 
-    public PostgresWritePath(Database database, TimeProvider clock, int writers = 8)
+    public PostgresWritePath(Database database, TimeProvider clock, int writers = 8, ILogger? logger = null)
     {
         _database = database;
         _clock = clock;
-        _alone = new TransactionPerOperationWritePath(database, clock);
+        _logger = logger;
+        _alone = new TransactionPerOperationWritePath(database, clock, logger);
         _loops = new Task[Math.Max(1, writers)];
         for (var i = 0; i < _loops.Length; i++)
         {
@@ -164,6 +167,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
             {
                 await work.RunAsync(context);
                 work.AfterCommit = context.AfterCommit;
+                work.Logger = _logger;
                 if (prelude.Text is null)
                 {
                     var next = current == "a" ? "b" : "a";
@@ -251,6 +255,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
     {
         public List<Action>? AfterCommit { get; set; }
         public bool RunAloneAfterCommit { get; set; }
+        public ILogger? Logger { get; set; }
         public abstract Task RunAsync(WriteContext context);
         public abstract void Fail(Exception e);
         public abstract bool Failed { get; }
@@ -284,13 +289,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
                 _ = RetryAsync();
                 return;
             }
-            if (AfterCommit is not null)
-            {
-                foreach (var action in AfterCommit)
-                {
-                    action();
-                }
-            }
+            WriteContext.RunAfterCommit(AfterCommit, Logger);
             Completion.TrySetResult(_result!);
         }
 

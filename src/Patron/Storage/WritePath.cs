@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace Patron.Storage;
 
@@ -27,6 +28,29 @@ public sealed class WriteContext
 
     /// <summary>Actions that run only once this operation's changes are committed (cache invalidation).</summary>
     public List<Action> AfterCommit { get; } = [];
+
+    /// <summary>
+    /// Runs a committed operation's after-commit actions. One that throws is logged and neither skips the
+    /// others nor undoes anything: the write is committed, and its caller is told so.
+    /// </summary>
+    internal static void RunAfterCommit(List<Action>? actions, ILogger? logger)
+    {
+        if (actions is null)
+        {
+            return;
+        }
+        foreach (var action in actions)
+        {
+            try
+            {
+                action();
+            }
+            catch (Exception e)
+            {
+                logger?.LogError(e, "An after-commit action failed; the write it follows is committed.");
+            }
+        }
+    }
 }
 
 /// <summary>
@@ -70,6 +94,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     private readonly SqliteCommand _savepoint, _release, _rollbackTo;
     private readonly StatementCache _statements = new();
     private readonly WalCheckpointer? _checkpointer;
+    private readonly ILogger? _logger;
     private readonly Channel<SyncWork>? _syncs;
     private readonly Task? _syncLoop;
     private readonly string? _walPath;
@@ -81,10 +106,11 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     /// synced inside the commit (<c>synchronous=FULL</c>), as nothing could run beside the sync. The server's
     /// writer has its log synced beside it instead (see remarks).
     /// </param>
-    public SqliteWritePath(Database database, TimeProvider clock, bool bulk = false)
+    public SqliteWritePath(Database database, TimeProvider clock, bool bulk = false, ILogger? logger = null)
     {
         _database = database;
         _clock = clock;
+        _logger = logger;
         _connection = new SqliteConnection(database.ConnectionString);
         _connection.Open();
         using (var pragma = _connection.CreateCommand())
@@ -215,25 +241,17 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
 
         _checkpointer?.Wake();
         CountBatch(batch);
-        try
+        // The caches are told now, before the next batch reads them; the callers once the log is on disk.
+        foreach (var work in batch)
         {
-            // The caches are told now, before the next batch reads them; the callers once the log is on disk.
-            foreach (var work in batch)
-            {
-                work.RunAfterCommit();
-            }
+            WriteContext.RunAfterCommit(work.AfterCommit, _logger);
         }
-        finally
+        if (_syncs is null)
         {
-            if (_syncs is null)
-            {
-                AnswerAll(batch);
-            }
-            else
-            {
-                _syncs.Writer.TryWrite(new SyncWork(commit, [.. batch]));
-            }
+            AnswerAll(batch);
+            return;
         }
+        _syncs.Writer.TryWrite(new SyncWork(commit, [.. batch]));
     }
 
     /// <summary>
@@ -408,18 +426,6 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         public abstract Task RunAsync(WriteContext context);
         public abstract void Fail(Exception e);
 
-        /// <summary>Once committed: the operation's after-commit actions (cache invalidation), if it succeeded.</summary>
-        public void RunAfterCommit()
-        {
-            if (AfterCommit is not null)
-            {
-                foreach (var action in AfterCommit)
-                {
-                    action();
-                }
-            }
-        }
-
         /// <summary>Once durable (or failed): tells the caller its outcome.</summary>
         public abstract void Answer();
     }
@@ -455,7 +461,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
 /// races, and the loser sees a conflict and runs again against the winner's committed state.
 /// The command-line verbs use it on SQLite too, beside a running server.
 /// </summary>
-public sealed class TransactionPerOperationWritePath(Database database, TimeProvider clock) : IWritePath
+public sealed class TransactionPerOperationWritePath(Database database, TimeProvider clock, ILogger? logger = null) : IWritePath
 {
     private const int MaxAttempts = 10;
 
@@ -474,10 +480,7 @@ public sealed class TransactionPerOperationWritePath(Database database, TimeProv
             {
                 var result = await operation(context);
                 await transaction.CommitAsync();
-                foreach (var action in context.AfterCommit)
-                {
-                    action();
-                }
+                WriteContext.RunAfterCommit(context.AfterCommit, logger);
                 return result;
             }
             catch (Exception e) when (attempt < MaxAttempts && (e is WriteConflictException || Database.IsConflict(e)))

@@ -226,4 +226,30 @@ public sealed class GroupCommitTests
         (await server.WritePath.RunAsync(Create(server, "next", 3))).PointsBalance.ShouldBe(3);
         await ShouldHoldCustomersAsync(server, 1);
     }
+
+    [Theory, DatabaseData]
+    public async Task An_after_commit_action_that_throws_neither_skips_the_others_nor_stops_the_writer(string database)
+    {
+        await using var server = await StartOneWriterAsync(database);
+        var ran = 0;
+        var ops = await RunInOneBatchAsync(server.WritePath,
+            async context =>
+            {
+                context.AfterCommit.Add(() => throw new InvalidOperationException("after-commit action failed"));
+                return await Create(server, "first", 5)(context);
+            },
+            async context =>
+            {
+                context.AfterCommit.Add(() => Interlocked.Increment(ref ran));
+                return await Create(server, "second", 7)(context);
+            });
+
+        // Both are committed, so both callers are told so.
+        (await ops[0].WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).PointsBalance.ShouldBe(5);
+        (await ops[1].WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)).PointsBalance.ShouldBe(7);
+        ran.ShouldBe(1);
+        (await server.WritePath.RunAsync(Create(server, "next", 3)).WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken))
+            .PointsBalance.ShouldBe(3);
+        await ShouldHoldCustomersAsync(server, 3);
+    }
 }
