@@ -187,13 +187,6 @@ public sealed class PatronTools(IMcpCaller callers, Database database, IWritePat
         {
             throw new McpException(e.Param is { } param ? $"{e.Code} ({param}): {e.Message}" : $"{e.Code}: {e.Message}");
         }
-        finally
-        {
-            // What the tool read, an answer or a refusal, may be a commit not yet on disk (docs/ARCHITECTURE.md, "One
-            // write path"). The HTTP response waits for it before its first byte; the answer waits here too,
-            // whatever the transport streams.
-            await CommitDurability.Of(writes).WaitAsync();
-        }
     }
 
     /// <summary>The core's check of a redemption (the reward id it names), in this tool's words for <c>points_to_redeem</c>.</summary>
