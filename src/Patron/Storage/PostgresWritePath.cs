@@ -167,7 +167,6 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
             {
                 await work.RunAsync(context);
                 work.AfterCommit = context.AfterCommit;
-                work.Logger = _logger;
                 if (prelude.Text is null)
                 {
                     var next = current == "a" ? "b" : "a";
@@ -219,7 +218,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
     }
 
     /// <summary>Commits the batch; false when the commit fails, after every operation of the batch has failed with it.</summary>
-    private static async Task<bool> CommitOrFailAsync(DbTransaction transaction, List<Work> batch)
+    private async Task<bool> CommitOrFailAsync(DbTransaction transaction, List<Work> batch)
     {
         try
         {
@@ -237,11 +236,11 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         }
     }
 
-    private static void Finish(List<Work> batch)
+    private void Finish(List<Work> batch)
     {
         foreach (var work in batch)
         {
-            work.Complete();
+            work.Complete(_logger);
         }
     }
 
@@ -255,11 +254,10 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
     {
         public List<Action>? AfterCommit { get; set; }
         public bool RunAloneAfterCommit { get; set; }
-        public ILogger? Logger { get; set; }
         public abstract Task RunAsync(WriteContext context);
         public abstract void Fail(Exception e);
         public abstract bool Failed { get; }
-        public abstract void Complete();
+        public abstract void Complete(ILogger? logger);
     }
 
     private sealed class Work<T>(Func<WriteContext, Task<T>> operation, TransactionPerOperationWritePath alone) : Work
@@ -276,7 +274,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
 
         public override bool Failed => _error is not null;
 
-        public override void Complete()
+        public override void Complete(ILogger? logger)
         {
             if (_error is not null)
             {
@@ -289,7 +287,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
                 _ = RetryAsync();
                 return;
             }
-            WriteContext.RunAfterCommit(AfterCommit, Logger);
+            WriteContext.RunAfterCommit(AfterCommit, logger);
             Completion.TrySetResult(_result!);
         }
 
