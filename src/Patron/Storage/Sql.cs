@@ -55,10 +55,11 @@ public readonly struct Sql(
             cache?.Add(text, cmd);
         }
         cmd.Transaction = transaction;
+        var sqlite = IsSqlite;
         foreach (var (name, value) in args)
         {
             var p = cmd.CreateParameter();
-            p.ParameterName = name;
+            p.ParameterName = sqlite ? SqliteName(name) : name;
             p.Value = value ?? DBNull.Value;
             cmd.Parameters.Add(p);
         }
@@ -124,6 +125,32 @@ public readonly struct Sql(
         {
             Release(cmd);
         }
+    }
+
+    // Microsoft.Data.Sqlite finds a parameter named without its prefix by trying the name bare and then
+    // with each of '@', '$' and ':' (all three, to refuse an ambiguous name): four lookups, each a scan of
+    // the statement's parameter names, on every execution. Named as written in the SQL, it takes one.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> SqliteNames = new(StringComparer.Ordinal);
+    private const int MaxCachedSqliteNames = 4096;
+
+    private static string SqliteName(string name)
+    {
+        if (name.Length == 0 || name[0] is '@' or '$' or ':')
+        {
+            return name;
+        }
+        if (SqliteNames.TryGetValue(name, out var prefixed))
+        {
+            return prefixed;
+        }
+        prefixed = "@" + name;
+        // The names are constants at the call sites (and numbered ones for multi-row statements), so the set
+        // stays small; the bound only guards against a caller that builds names from data.
+        if (SqliteNames.Count < MaxCachedSqliteNames)
+        {
+            SqliteNames.TryAdd(name, prefixed);
+        }
+        return prefixed;
     }
 
     private void Release(DbCommand cmd)
