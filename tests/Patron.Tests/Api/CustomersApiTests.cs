@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 
@@ -761,6 +763,24 @@ public sealed class CustomersApiTests
             idempotencyKey: "create-erin");
         retried.Header("Idempotent-Replayed").ShouldBeNull();
         retried.Str("id").ShouldNotBe(id);
+    }
+
+    [Theory, DatabaseData]
+    public async Task Erasure_finds_the_events_to_redact_through_the_index_of_customer_data_events(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var db = server.App.Services.GetRequiredService<Database>();
+        await using var connection = await db.OpenAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        var sql = new Sql(connection, transaction);
+        if (!db.IsSqlite)
+        {
+            // The tables are nearly empty: without this, PostgreSQL would rightly read them whole.
+            await sql.ExecuteAsync("SET LOCAL enable_seqscan = off");
+        }
+        var plan = await sql.ListAsync((db.IsSqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ") + Events.RedactSql,
+            r => r.GetString(db.IsSqlite ? 3 : 0), ("data", "{}"), ("p", server.ProgramId), ("c", "cus_any"));
+        string.Join(" | ", plan).ShouldContain("ix_events_customer_data");
     }
 
     [Theory, DatabaseData]
