@@ -34,15 +34,22 @@ public sealed class CommitDurability
     internal void Reached(long commit)
     {
         Volatile.Write(ref _durable, commit);
-        Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        WakeWaiters();
     }
 
     /// <summary>The log could not be synced: what was committed since may not be on disk, and nobody may be told of it.</summary>
     internal void Fail(Exception failure)
     {
         Volatile.Write(ref _failure, failure);
-        Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        WakeWaiters();
     }
+
+    /// <summary>Wakes everyone waiting, who then look again at the counter and the failure.</summary>
+    private void WakeWaiters() =>
+        Interlocked.Exchange(ref _advanced, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>What a write or a response is told once the log could not be synced.</summary>
+    internal const string SyncFailedMessage = "Patron could not sync the database's write-ahead log; restart it.";
 
     /// <summary>Completes once every commit begun before this call is on disk; throws if the log could not be synced.</summary>
     public Task WaitAsync()
@@ -67,7 +74,7 @@ public sealed class CommitDurability
             }
             if (Volatile.Read(ref _failure) is { } failure)
             {
-                throw new IOException("Patron could not sync the database's write-ahead log; restart it.", failure);
+                throw new IOException(SyncFailedMessage, failure);
             }
             await advanced;
         }

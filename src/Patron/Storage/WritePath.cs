@@ -284,7 +284,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
                 }
                 catch (Exception e)
                 {
-                    failure = _syncFailure = new IOException("Patron could not sync the database's write-ahead log; restart it.", e);
+                    failure = _syncFailure = new IOException(CommitDurability.SyncFailedMessage, e);
                     Durability.Fail(failure);
                 }
             }
