@@ -56,12 +56,26 @@ public static partial class Ledger
         string? description, string? reference, string createdBy) =>
         PostAsync(context, new Entry(programId, customerId, points, type, description, reference, createdBy));
 
-    public static async Task<Posted> PostAsync(WriteContext context, Entry e)
+    public static async Task<Posted> PostAsync(WriteContext context, Entry e) => (await PostAsync(context, e, activeOnly: false))!;
+
+    /// <summary>
+    /// Posts a new available entry only if <see cref="Entry.CustomerId"/> names an active customer of the program
+    /// (not blocked, not erased) whose balance bounds allow it; the customer is checked by the balance update
+    /// itself, so a write that names its customer by Patron id needs no lookup first. Null, with nothing
+    /// written, when the update refuses or the entry's <c>reference</c> is already taken: the caller then
+    /// looks the customer up and posts with <see cref="PostAsync(WriteContext, Entry)"/>, which tells why.
+    /// </summary>
+    public static Task<Posted?> PostToActiveCustomerAsync(WriteContext context, Entry e) =>
+        e.AvailableAtMs is null
+            ? PostAsync(context, e, activeOnly: true)
+            : throw new ArgumentException("Only an available entry is posted without a customer lookup.", nameof(e));
+
+    private static async Task<Posted?> PostAsync(WriteContext context, Entry e, bool activeOnly)
     {
         var sql = context.Sql;
         if (e.Reference is not null && await ByReferenceAsync(sql, e.CustomerId, e.Reference) is { } existing)
         {
-            return new Posted(existing, false);
+            return activeOnly ? null : new Posted(existing, false);
         }
 
         var pending = e.AvailableAtMs is { } at && at > context.NowMs;
@@ -82,7 +96,11 @@ public static partial class Ledger
         }
         else
         {
-            (balance, remaining, expiresAt, tierWork) = await MoveBalanceAsync(context, e.ProgramId, e.CustomerId, e.Points, e.Type, e.FromLot);
+            if (await MoveBalanceAsync(context, e.ProgramId, e.CustomerId, e.Points, e.Type, e.FromLot, activeOnly) is not { } moved)
+            {
+                return null;
+            }
+            (balance, remaining, expiresAt, tierWork) = moved;
         }
 
         var entry = new PointsTransactionDto(
@@ -127,7 +145,16 @@ public static partial class Ledger
     /// any webhook endpoint is enabled (SQLite keeps those in a cache). Being read by this statement,
     /// they are at least as new as every change committed before the write began.
     /// </summary>
-    private const string MoveSql =
+    private const string MoveSql = MoveUpdate + MoveReturning;
+
+    private const string MoveSqlPostgres = MoveSql + MoveReturningPostgres;
+
+    /// <summary>The balance update of <see cref="PostToActiveCustomerAsync"/>: it also refuses a blocked or erased customer.</summary>
+    private const string MoveActiveSql = MoveUpdate + "\n  AND status = 'active' AND deleted_at IS NULL" + MoveReturning;
+
+    private const string MoveActiveSqlPostgres = MoveActiveSql + MoveReturningPostgres;
+
+    private const string MoveUpdate =
         """
         UPDATE customers
         SET points_balance = points_balance + @b, lifetime_points = lifetime_points + @l,
@@ -135,30 +162,42 @@ public static partial class Ledger
         WHERE id = @c AND program_id = @p AND (@b >= 0 OR @debt = 1 OR points_balance + @b >= 0)
           AND (@b <= 0 OR points_balance + pending_points <= @maxb - @b)
           AND lifetime_points <= @maxl - @l AND points_spent <= @maxl - @s AND points_expired <= @maxl - @x
+        """;
+
+    private const string MoveReturning =
+        """
+
         RETURNING points_balance, (SELECT points_expiry_days FROM programs WHERE id = @p),
             vip_tier_id IS NOT NULL OR EXISTS (SELECT 1 FROM vip_tiers WHERE program_id = @p AND deleted_at IS NULL)
         """;
 
-    private const string MoveSqlPostgres = MoveSql + ",\n    EXISTS (SELECT 1 FROM webhook_endpoints WHERE program_id = @p AND enabled)";
+    private const string MoveReturningPostgres = ",\n    EXISTS (SELECT 1 FROM webhook_endpoints WHERE program_id = @p AND enabled)";
 
     private sealed record Moved(long Balance, long? ExpiryDays, bool TierWork, bool WebhookEndpoints);
 
     /// <summary>
     /// Moves the available balance and the counters in one conditional update, then keeps the lots:
     /// a positive amount becomes a lot (after paying any debt), a negative one takes from the lots.
+    /// With <paramref name="activeOnly"/>, a refused update (the customer is not active, or the bounds) is null
+    /// rather than the refusal's error.
     /// </summary>
-    private static async Task<(long Balance, long Remaining, long? ExpiresAt, bool TierWork)> MoveBalanceAsync(
-        WriteContext context, string programId, string customerId, long points, string type, string? fromLot)
+    private static async Task<(long Balance, long Remaining, long? ExpiresAt, bool TierWork)?> MoveBalanceAsync(
+        WriteContext context, string programId, string customerId, long points, string type, string? fromLot, bool activeOnly = false)
     {
         var sql = context.Sql;
         var d = LedgerRules.Deltas(type, points);
-        var after = await sql.SingleAsync(context.Database.IsSqlite ? MoveSql : MoveSqlPostgres,
+        var sqlite = context.Database.IsSqlite;
+        var after = await sql.SingleAsync(activeOnly ? sqlite ? MoveActiveSql : MoveActiveSqlPostgres : sqlite ? MoveSql : MoveSqlPostgres,
             r => new Moved(r.GetInt64(0), r.Int64OrNull(1), r.GetBoolean(2), r.FieldCount > 3 && r.GetBoolean(3)),
             ("b", d.Balance), ("l", d.Lifetime), ("s", d.Spent), ("x", d.Expired), ("now", context.NowMs),
             ("debt", LedgerRules.MayCreateDebt(type) ? 1 : 0), ("c", customerId), ("p", programId),
             ("maxb", Limits.MaxBalance), ("maxl", Limits.MaxLifetimePoints));
         if (after is null)
         {
+            if (activeOnly)
+            {
+                return null;
+            }
             throw await NotMovedAsync(sql, programId, customerId, points);
         }
         context.ProgramWithoutWebhookEndpoints = !context.Database.IsSqlite && !after.WebhookEndpoints ? programId : null;
@@ -244,9 +283,9 @@ public static partial class Ledger
         var entry = found[0];
         await sql.ExecuteAsync("UPDATE customers SET pending_points = pending_points - @pts WHERE id = @c",
             ("pts", entry.Points), ("c", customerId));
-        var (_, remaining, expiresAt, tierWork) = await MoveBalanceAsync(context, entry.ProgramId, customerId, entry.Points,
+        var (_, remaining, expiresAt, tierWork) = (await MoveBalanceAsync(context, entry.ProgramId, customerId, entry.Points,
             // A pending reversal may meet a balance that was spent meanwhile: it becomes debt, like any reversal.
-            entry.Points < 0 ? PointsTypes.Reversed : entry.Type, null);
+            entry.Points < 0 ? PointsTypes.Reversed : entry.Type, null))!.Value;
         await sql.ExecuteAsync(
             "UPDATE points_transactions SET status = 'available', remaining = @rem, expires_at = @ea WHERE id = @id",
             ("rem", remaining), ("ea", expiresAt), ("id", entryId));

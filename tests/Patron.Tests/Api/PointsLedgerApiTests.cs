@@ -303,6 +303,27 @@ public sealed class PointsLedgerApiTests
     }
 
     [Theory, DatabaseData]
+    public async Task The_Patron_id_of_an_erased_customer_names_no_one_for_points_not_even_for_a_retry_of_its_reference(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ada = await NewCustomerAsync(server.Client);
+        var linus = await NewCustomerAsync(server.Client);
+        (await Post(server.Client, ada, new { points = 30, reference = "till-7" })).Status.ShouldBe(HttpStatusCode.Created);
+        (await server.Client.DeleteJsonAsync($"{Customers}/{ada}")).Status.ShouldBe(HttpStatusCode.OK);
+
+        var retry = await Post(server.Client, ada, new { points = 30, reference = "till-7" });
+        var award = await Post(server.Client, ada, new { points = 30 });
+
+        retry.Status.ShouldBe(HttpStatusCode.NotFound);
+        award.Status.ShouldBe(HttpStatusCode.NotFound);
+        // Once no live customer has the id, it is looked up as the other kinds of reference, like any other.
+        (await server.Client.PatchJsonAsync($"{Customers}/{linus}", new { external_id = ada })).Status.ShouldBe(HttpStatusCode.OK);
+        (await Post(server.Client, ada, new { points = 30, reference = "till-7" })).Str("customer_id").ShouldBe(linus);
+        (await Post(server.Client, ada, new { points = 5 })).Long("balance_after").ShouldBe(35);
+        (await BalanceAsync(server.Client, linus)).ShouldBe(35);
+    }
+
+    [Theory, DatabaseData]
     public async Task A_reference_is_unique_per_customer_not_per_program(string database)
     {
         await using var server = await PatronServer.StartAsync(database);

@@ -60,9 +60,23 @@ public static class PointsOperations
     /// A blocked customer earns and redeems nothing; the merchant may still adjust the balance. The
     /// entry's author is the actor's id (the API key, or the staff user).
     /// </summary>
+    /// <remarks>
+    /// Most writes name their customer by Patron id. An award or spend to an active customer named so is posted
+    /// without a lookup first: the balance update checks the customer itself. Anything else (another kind of
+    /// reference, an adjustment, a retry of a referenced entry, a customer who is not active, a refused amount)
+    /// goes the way that looks the customer up, which gives the same answer and the error that says why.
+    /// </remarks>
     public static async Task<Ledger.Posted> PostAsync(
-        WriteContext context, Actor actor, string programId, string customerReference, PointsPost input) =>
-        await PostAsync(context, actor, programId, await Customers.GetTargetAsync(context.Sql, programId, customerReference), input);
+        WriteContext context, Actor actor, string programId, string customerReference, PointsPost input)
+    {
+        var (type, label) = Validate(input);
+        if (type != PointsTypes.Adjusted && customerReference.StartsWith(Customers.IdPrefix, StringComparison.Ordinal)
+            && await Ledger.PostToActiveCustomerAsync(context, Entry(actor, programId, customerReference, input, type, label)) is { } posted)
+        {
+            return posted;
+        }
+        return await PostAsync(context, actor, programId, await Customers.GetTargetAsync(context.Sql, programId, customerReference), input);
+    }
 
     /// <summary>Posts the entry to a customer the front door has already found (read in this write).</summary>
     public static async Task<Ledger.Posted> PostAsync(
@@ -78,8 +92,7 @@ public static class PointsOperations
             }
             CustomerStatus.EnsureNotBlocked(customer.Status);
         }
-        var posted = await Ledger.PostAsync(context, new Ledger.Entry(programId, customer.Id, input.Points!.Value, type,
-            input.Description, input.Reference, actor.Id, Label: label));
+        var posted = await Ledger.PostAsync(context, Entry(actor, programId, customer.Id, input, type, label));
         // A manual adjustment is audited; other entries are per-customer awards and spends, whose audit
         // is the ledger itself (each entry names who posted it; docs/AUDIT.md).
         if (posted.Created && posted.Transaction.Kind == PointsTypes.Adjusted)
@@ -92,4 +105,7 @@ public static class PointsOperations
         }
         return posted;
     }
+
+    private static Ledger.Entry Entry(Actor actor, string programId, string customerId, PointsPost input, string type, string? label) =>
+        new(programId, customerId, input.Points!.Value, type, input.Description, input.Reference, actor.Id, Label: label);
 }
