@@ -81,7 +81,7 @@ public static partial class Ledger
         var pending = e.AvailableAtMs is { } at && at > context.NowMs;
         long balance, remaining = 0;
         long? expiresAt = null;
-        var tierWork = true;
+        Tiers.AfterBalance? tier = null;
         if (pending)
         {
             // Pending points count toward the balance bound, so that they always fit once available.
@@ -100,7 +100,7 @@ public static partial class Ledger
             {
                 return null;
             }
-            (balance, remaining, expiresAt, tierWork) = moved;
+            (balance, remaining, expiresAt, tier) = moved;
         }
 
         var entry = new PointsTransactionDto(
@@ -115,9 +115,9 @@ public static partial class Ledger
                 ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("label", e.Label), ("rem", remaining), ("src", e.Source),
             ],
             e.ProgramId, EventTypes.OfLedgerEntry(e.Type), entry);
-        if (e.EvaluateTiers && tierWork && !pending && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
+        if (e.EvaluateTiers && tier is { } afterBalance && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)
         {
-            await Tiers.EvaluateAsync(context, e.ProgramId, e.CustomerId, TierRules.Reasons.LifetimePoints);
+            await Tiers.EvaluateAsync(context, e.ProgramId, e.CustomerId, afterBalance, TierRules.Reasons.LifetimePoints);
         }
         return new Posted(entry, true);
     }
@@ -139,11 +139,11 @@ public static partial class Ledger
             Map, ("c", customerId), ("r", reference));
 
     /// <summary>
-    /// The balance update. Its answer also carries what the rest of the entry needs from the program,
-    /// read in the same statement to save round trips: the points' lifetime, whether the customer's
-    /// tier can change (the program has tiers, or the customer holds one) and, on PostgreSQL, whether
-    /// any webhook endpoint is enabled (SQLite keeps those in a cache). Being read by this statement,
-    /// they are at least as new as every change committed before the write began.
+    /// The balance update. Its answer also carries what the rest of the entry needs, read in the same
+    /// statement to save round trips: the points' lifetime; the customer's tier, lifetime points and the
+    /// version of the program's tiers (<see cref="Tiers.AfterBalance"/>); and, on PostgreSQL, whether any
+    /// webhook endpoint is enabled (SQLite keeps those in a cache). Being read by this statement, they are
+    /// at least as new as every change committed before the write began.
     /// </summary>
     private const string MoveSql = MoveUpdate + MoveReturning;
 
@@ -168,12 +168,12 @@ public static partial class Ledger
         """
 
         RETURNING points_balance, (SELECT points_expiry_days FROM programs WHERE id = @p),
-            vip_tier_id IS NOT NULL OR EXISTS (SELECT 1 FROM vip_tiers WHERE program_id = @p AND deleted_at IS NULL)
+            vip_tier_id, lifetime_points, (SELECT tiers_version FROM programs WHERE id = @p)
         """;
 
     private const string MoveReturningPostgres = ",\n    EXISTS (SELECT 1 FROM webhook_endpoints WHERE program_id = @p AND enabled)";
 
-    private sealed record Moved(long Balance, long? ExpiryDays, bool TierWork, bool WebhookEndpoints);
+    private sealed record Moved(long Balance, long? ExpiryDays, Tiers.AfterBalance Tier, bool WebhookEndpoints);
 
     /// <summary>
     /// Moves the available balance and the counters in one conditional update, then keeps the lots:
@@ -181,14 +181,15 @@ public static partial class Ledger
     /// With <paramref name="activeOnly"/>, a refused update (the customer is not active, or the bounds) is null
     /// rather than the refusal's error.
     /// </summary>
-    private static async Task<(long Balance, long Remaining, long? ExpiresAt, bool TierWork)?> MoveBalanceAsync(
+    private static async Task<(long Balance, long Remaining, long? ExpiresAt, Tiers.AfterBalance Tier)?> MoveBalanceAsync(
         WriteContext context, string programId, string customerId, long points, string type, string? fromLot, bool activeOnly = false)
     {
         var sql = context.Sql;
         var d = LedgerRules.Deltas(type, points);
         var sqlite = context.Database.IsSqlite;
         var after = await sql.SingleAsync(activeOnly ? sqlite ? MoveActiveSql : MoveActiveSqlPostgres : sqlite ? MoveSql : MoveSqlPostgres,
-            r => new Moved(r.GetInt64(0), r.Int64OrNull(1), r.GetBoolean(2), r.FieldCount > 3 && r.GetBoolean(3)),
+            r => new Moved(r.GetInt64(0), r.Int64OrNull(1), new Tiers.AfterBalance(r.StringOrNull(2), r.GetInt64(3), r.Int64OrNull(4)),
+                r.FieldCount > 5 && r.GetBoolean(5)),
             ("b", d.Balance), ("l", d.Lifetime), ("s", d.Spent), ("x", d.Expired), ("now", context.NowMs),
             ("debt", LedgerRules.MayCreateDebt(type) ? 1 : 0), ("c", customerId), ("p", programId),
             ("maxb", Limits.MaxBalance), ("maxl", Limits.MaxLifetimePoints));
@@ -207,7 +208,7 @@ public static partial class Ledger
         if (points > 0)
         {
             long? expiresAt = after.ExpiryDays is { } days ? context.Now.AddDays(days).ToUnixTimeMilliseconds() : null;
-            return (balance, LedgerRules.LotRemaining(before, points), expiresAt, after.TierWork);
+            return (balance, LedgerRules.LotRemaining(before, points), expiresAt, after.Tier);
         }
 
         var take = LedgerRules.TakenFromLots(before, points);
@@ -215,7 +216,7 @@ public static partial class Ledger
         {
             await sql.ExecuteAsync("UPDATE points_transactions SET remaining = remaining - @t WHERE id = @id AND remaining >= @t",
                 ("t", take), ("id", fromLot));
-            return (balance, 0, null, after.TierWork);
+            return (balance, 0, null, after.Tier);
         }
         while (take > 0)
         {
@@ -239,7 +240,7 @@ public static partial class Ledger
                 }
             }
         }
-        return (balance, 0, null, after.TierWork);
+        return (balance, 0, null, after.Tier);
     }
 
     /// <summary>
@@ -283,15 +284,15 @@ public static partial class Ledger
         var entry = found[0];
         await sql.ExecuteAsync("UPDATE customers SET pending_points = pending_points - @pts WHERE id = @c",
             ("pts", entry.Points), ("c", customerId));
-        var (_, remaining, expiresAt, tierWork) = (await MoveBalanceAsync(context, entry.ProgramId, customerId, entry.Points,
+        var (_, remaining, expiresAt, tier) = (await MoveBalanceAsync(context, entry.ProgramId, customerId, entry.Points,
             // A pending reversal may meet a balance that was spent meanwhile: it becomes debt, like any reversal.
             entry.Points < 0 ? PointsTypes.Reversed : entry.Type, null))!.Value;
         await sql.ExecuteAsync(
             "UPDATE points_transactions SET status = 'available', remaining = @rem, expires_at = @ea WHERE id = @id",
             ("rem", remaining), ("ea", expiresAt), ("id", entryId));
-        if (tierWork && LedgerRules.Deltas(entry.Type, entry.Points).Lifetime > 0)
+        if (LedgerRules.Deltas(entry.Type, entry.Points).Lifetime > 0)
         {
-            await Tiers.EvaluateAsync(context, entry.ProgramId, customerId, TierRules.Reasons.LifetimePoints);
+            await Tiers.EvaluateAsync(context, entry.ProgramId, customerId, tier, TierRules.Reasons.LifetimePoints);
         }
         return true;
     }

@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Patron.Domain;
 
 namespace Patron.Storage;
@@ -31,9 +33,68 @@ public static class Tiers
     }
 
     /// <summary>
+    /// What the ledger's balance update returns about the customer's tier: the tier they hold, their
+    /// lifetime points after the update, and the version of the program's tiers its transaction sees
+    /// (<c>programs.tiers_version</c>, changed by a trigger with every change to the program's tiers, migration 0025).
+    /// </summary>
+    public sealed record AfterBalance(string? CurrentTierId, long LifetimePoints, long? TiersVersion);
+
+    private static readonly IReadOnlyDictionary<int, long> NoSpend = new Dictionary<int, long>();
+
+    /// <summary>The program's live tiers by version, one entry per program, each replaced when its version changes.</summary>
+    private static readonly ConditionalWeakTable<Database, ConcurrentDictionary<string, (long Version, TierThreshold[] Tiers)>> LiveTiers = new();
+
+    /// <summary>
+    /// Moves the customer to the highest tier they qualify for after a balance update, as
+    /// <see cref="EvaluateAsync(WriteContext, string, string, string)"/> does. Most awards leave the customer
+    /// in their tier, and when the program has no spend tiers that is known from what the update returned
+    /// and the program's tiers of that version, kept in memory: then no statement is run. A version is not
+    /// handed out twice, not even after a rollback (a sequence on PostgreSQL; on SQLite a random 64-bit value,
+    /// which repeats with a chance of one in 2^64), so the tiers kept under a version are the ones every
+    /// transaction that reads that version sees, on every instance.
+    /// </summary>
+    public static async Task<bool> EvaluateAsync(WriteContext context, string programId, string customerId, AfterBalance state, string reason)
+    {
+        if (state.TiersVersion is { } version && await LiveTiersAsync(context, programId, version) is { } tiers
+            && !tiers.Any(t => t.IsSpendTier)
+            && (tiers.Length == 0 ? state.CurrentTierId is null : TierRules.Highest(tiers, state.LifetimePoints, NoSpend)?.Id == state.CurrentTierId))
+        {
+            return false;
+        }
+        return await EvaluateAsync(context, programId, customerId, reason);
+    }
+
+    /// <summary>
+    /// The program's live tiers at <paramref name="version"/>, or null when the version read with them differs
+    /// (on PostgreSQL a change may commit between two statements): then the caller reads them with the customer.
+    /// </summary>
+    private static async Task<TierThreshold[]?> LiveTiersAsync(WriteContext context, string programId, long version)
+    {
+        var cache = LiveTiers.GetValue(context.Database, _ => new(StringComparer.Ordinal));
+        if (cache.TryGetValue(programId, out var kept) && kept.Version == version)
+        {
+            return kept.Tiers;
+        }
+        var rows = await context.Sql.ListAsync(
+            """
+            SELECT p.tiers_version, t.id, t.name, t.points_required, t.spend_required_e4, t.spend_window_days
+            FROM programs p LEFT JOIN vip_tiers t ON t.program_id = p.id AND t.deleted_at IS NULL
+            WHERE p.id = @p
+            """,
+            r => (Version: r.GetInt64(0), Tier: r.IsDBNull(1) ? null : MapThreshold(r, 1)), ("p", programId));
+        if (rows.Count == 0 || rows[0].Version != version)
+        {
+            return null;
+        }
+        TierThreshold[] tiers = [.. rows.Where(r => r.Tier is not null).Select(r => r.Tier!)];
+        cache[programId] = (version, tiers);
+        return tiers;
+    }
+
+    /// <summary>
     /// The customer's tier and lifetime points with every live tier of the program, in one indexed
-    /// query: when the program has no tiers this is all the ledger's hot path pays. On PostgreSQL it
-    /// also locks the customer's row, so two evaluations of one customer cannot both move them.
+    /// query. On PostgreSQL it also locks the customer's row, so two evaluations of one customer cannot
+    /// both move them.
     /// </summary>
     private const string StateSql =
         """

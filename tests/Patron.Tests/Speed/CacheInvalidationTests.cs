@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 using static Patron.Tests.Infrastructure.TestKit;
@@ -74,6 +75,14 @@ public sealed class CacheInvalidationTests
         (await OrderAsync(writer, customer, $"{tag}-3", 10)).ShouldBe(60);
         (await changer.PatchJsonAsync($"{Tiers}/{tier}", new { multiplier = 5 })).Status.ShouldBe(HttpStatusCode.OK);
         (await OrderAsync(writer, customer, $"{tag}-4", 10)).ShouldBe(150);
+        // Its threshold: raised past the customer's lifetime points, the next award takes them out of the tier;
+        // lowered again, the next award brings them back.
+        (await changer.PatchJsonAsync($"{Tiers}/{tier}", new { points_required = 1_000_000_000 })).Status.ShouldBe(HttpStatusCode.OK);
+        await PostPointsAsync(writer, customer, 1);
+        (await writer.GetJsonAsync($"{CustomersPath}/{customer}"))["vip_tier"].ValueKind.ShouldBe(JsonValueKind.Null);
+        (await changer.PatchJsonAsync($"{Tiers}/{tier}", new { points_required = 1 })).Status.ShouldBe(HttpStatusCode.OK);
+        await PostPointsAsync(writer, customer, 1);
+        (await writer.GetJsonAsync($"{CustomersPath}/{customer}")).Str("vip_tier").ShouldBe("Gold " + tag);
         (await changer.DeleteJsonAsync($"{Tiers}/{tier}")).Status.ShouldBe(HttpStatusCode.OK);
         (await OrderAsync(writer, customer, $"{tag}-5", 10)).ShouldBe(30);
         await SetProgramAsync(changer, new { points_per_unit = 1 });
