@@ -174,6 +174,33 @@ public sealed class PointsLifecycleTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_spend_larger_than_fifty_lots_empties_every_older_lot_before_it_takes_from_a_newer_one(string database)
+    {
+        var clock = new ManualClock();
+        await using var server = await PatronServer.StartAsync(database, clock);
+        await SetProgramAsync(server.Client, new { points_expiry_days = 30 });
+        var c = await NewCustomerAsync(server.Client);
+        var award = $"/api/v1/customers/{c}/points_transactions";
+        for (var i = 0; i < 60; i++)
+        {
+            await OkAsync(server.Client.PostJsonAsync(award, new { points = 1 }));       // day 0: sixty lots of 1, expiring day 30
+        }
+        clock.Advance(TimeSpan.FromDays(10));
+        await OkAsync(server.Client.PostJsonAsync(award, new { points = 100 }));         // day 10: one lot of 100, expiring day 40
+
+        (await SpendAsync(server.Client, c, 70)).Status.ShouldBe(HttpStatusCode.Created); // the sixty, then 10 of the hundred
+
+        clock.Advance(TimeSpan.FromDays(20) + TimeSpan.FromMinutes(1)); // day 30: nothing is left in the sixty
+        await server.RunJobsAsync();
+        (await CustomerAsync(server.Client, c)).Long("points_expired").ShouldBe(0);
+        clock.Advance(TimeSpan.FromDays(10)); // day 40: the 90 left of the hundred
+        await server.RunJobsAsync();
+        var customer = await CustomerAsync(server.Client, c);
+        customer.Long("points_expired").ShouldBe(90);
+        customer.Long("points_balance").ShouldBe(0);
+    }
+
+    [Theory, DatabaseData]
     public async Task Expiry_zero_means_never(string database)
     {
         var clock = new ManualClock();
