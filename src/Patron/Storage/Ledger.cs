@@ -261,7 +261,7 @@ public static partial class Ledger
     private const string TakeFromLotsSql =
         """
         WITH lots AS (
-            SELECT id, remaining, SUM(remaining) OVER (ORDER BY id) - remaining AS before
+            SELECT id, remaining, (SUM(remaining) OVER (ORDER BY id))::bigint - remaining AS before
             FROM (SELECT id, remaining FROM points_transactions
                   WHERE customer_id = @c AND remaining > 0 ORDER BY id LIMIT 50) AS oldest)
         UPDATE points_transactions AS lot SET remaining = lot.remaining - LEAST(lots.remaining, @t - lots.before)

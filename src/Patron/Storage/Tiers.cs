@@ -48,11 +48,16 @@ public static class Tiers
     /// Moves the customer to the highest tier they qualify for after a balance update, as
     /// <see cref="EvaluateAsync(WriteContext, string, string, string)"/> does. Most awards leave the customer
     /// in their tier, and when the program has no spend tiers that is known from what the update returned
-    /// and the program's tiers of that version, kept in memory: then no statement is run. A version is not
-    /// handed out twice, not even after a rollback (a sequence on PostgreSQL; on SQLite a random 64-bit value,
-    /// which repeats with a chance of one in 2^64), so the tiers kept under a version are the ones every
-    /// transaction that reads that version sees, on every instance.
+    /// and the program's tiers of that version, kept in memory: then no statement is run. Versions are random
+    /// 64-bit values (repeating with a chance of one in 2^64), so none comes back after a rollback or a
+    /// PostgreSQL recovery, and the tiers kept under a version are the ones every transaction that reads that
+    /// version sees, on every instance.
     /// </summary>
+    /// <remarks>
+    /// On PostgreSQL the version is read with the balance update's snapshot, taken when that statement began. A
+    /// tier change that commits while the update waits for the customer's row (held by <see cref="Jobs.VipTierJob"/>
+    /// moving that customer under the new tiers) is seen only by the customer's next write or the job's next pass.
+    /// </remarks>
     public static async Task<bool> EvaluateAsync(WriteContext context, string programId, string customerId, AfterBalance state, string reason)
     {
         if (state.TiersVersion is { } version && await LiveTiersAsync(context, programId, version) is { } tiers
