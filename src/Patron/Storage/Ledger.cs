@@ -225,10 +225,14 @@ public static partial class Ledger
     /// <summary>Takes <paramref name="take"/> points from the customer's lots, oldest first.</summary>
     private static async Task TakeFromLotsAsync(Sql sql, bool sqlite, string customerId, long take)
     {
-        while (take > 0 && !sqlite)
+        if (!sqlite)
         {
-            var parts = await sql.ListAsync(TakeFromLotsSql, r => r.GetInt64(0), ("c", customerId), ("t", take));
-            take -= parts.Count > 0 ? parts.Sum() : throw LotsShort(customerId);
+            while (take > 0)
+            {
+                var parts = await sql.ListAsync(TakeFromLotsSql, r => r.GetInt64(0), ("c", customerId), ("t", take));
+                take -= parts.Count > 0 ? parts.Sum() : throw LotsShort(customerId);
+            }
+            return;
         }
         while (take > 0)
         {

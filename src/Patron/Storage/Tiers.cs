@@ -62,7 +62,7 @@ public static class Tiers
     {
         if (state.TiersVersion is { } version && await LiveTiersAsync(context, programId, version) is { } tiers
             && !tiers.Any(t => t.IsSpendTier)
-            && (tiers.Length == 0 ? state.CurrentTierId is null : TierRules.Highest(tiers, state.LifetimePoints, NoSpend)?.Id == state.CurrentTierId))
+            && TierRules.Highest(tiers, state.LifetimePoints, NoSpend)?.Id == state.CurrentTierId)
         {
             return false;
         }
