@@ -75,14 +75,21 @@ public static class PointsOperations
         {
             return posted;
         }
-        return await PostAsync(context, actor, programId, await Customers.GetTargetAsync(context.Sql, programId, customerReference), input);
+        return await PostAsync(context, actor, programId,
+            await Customers.GetTargetAsync(context.Sql, programId, customerReference), input, type, label);
     }
 
     /// <summary>Posts the entry to a customer the front door has already found (read in this write).</summary>
-    public static async Task<Ledger.Posted> PostAsync(
+    public static Task<Ledger.Posted> PostAsync(
         WriteContext context, Actor actor, string programId, Customers.Target customer, PointsPost input)
     {
         var (type, label) = Validate(input);
+        return PostAsync(context, actor, programId, customer, input, type, label);
+    }
+
+    private static async Task<Ledger.Posted> PostAsync(
+        WriteContext context, Actor actor, string programId, Customers.Target customer, PointsPost input, string type, string? label)
+    {
         if (customer.Status == CustomerStatus.Blocked && type != PointsTypes.Adjusted)
         {
             // A retry of an entry posted before the block still gets the original entry back.
