@@ -354,25 +354,28 @@ metric() { # summed over the servers
     | awk -v m="$1" '$1 == m { s += $2; n++ } END { if (n) print s }'
 }
 RESULTS=$RUN_DIR/results.tsv
-printf 'kind\tround\tscenario\ttarget_rps\trps\tp50_ms\tp90_ms\tp99_ms\tnon2xx\tsocket_errors\tserver_cpu_cores\tdb_cpu_cores\twrk_cpu_cores\tother_cpu_cores\tserver_cpu_us_per_req\tops_per_commit\n' >"$RESULTS"
+printf 'kind\tround\tscenario\ttarget_rps\trps\tp50_ms\tp90_ms\tp99_ms\tnon2xx\tsocket_errors\tserver_cpu_cores\tdb_cpu_cores\twrk_cpu_cores\tother_cpu_cores\tserver_cpu_us_per_req\tops_per_commit\twriter_busy\tlog_sync_ms\n' >"$RESULTS"
 
 # measure KIND ROUND SCENARIO SECONDS TARGET_RATE OUT: one wrk run; prints its results.tsv line
 measure() {
   local kind=$1 round=$2 scenario=$3 seconds=$4 rate=$5 out=$6
   local t0 b0 w0 o0 t1 b1 w1 o1 d0 d1 wrk_cpu s0 s1
   w0=$(metric patron_write_batches_total); o0=$(metric patron_write_operations_total)
+  wb0=$(metric patron_write_busy_seconds_total); ls0=$(metric patron_write_log_syncs_total); lt0=$(metric patron_write_log_sync_seconds_total)
   t0=$(server_ticks); d0=$(db_ticks); b0=$(machine_busy); s0=$(date +%s.%N)
   local TIMEFORMAT='%U %S'
   { time PATRON_WRK_THREADS=$THREADS nice -n "$NICE" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --latency \
       -s "bench/wrk/$scenario.lua" "http://127.0.0.1:$PORT" -- "$CUSTOMERS_FILE" "$KEY" "$rate" >"$out" 2>&1; } 2>"$out.cpu"
   t1=$(server_ticks); d1=$(db_ticks); b1=$(machine_busy); s1=$(date +%s.%N)
   w1=$(metric patron_write_batches_total); o1=$(metric patron_write_operations_total)
+  wb1=$(metric patron_write_busy_seconds_total); ls1=$(metric patron_write_log_syncs_total); lt1=$(metric patron_write_log_sync_seconds_total)
   wrk_cpu=$(awk '{ print $1 + $2 }' "$out.cpu")
   [ "$kind" = warmup ] && return 0
   grep -q '^RESULT ' "$out" || { echo "wrk produced no result for $scenario:" >&2; cat "$out" >&2; return 1; }
   awk -v kind="$kind" -v round="$round" -v sc="$scenario" -v target="$rate" -v s0="$s0" -v s1="$s1" \
       -v t0="$t0" -v t1="$t1" -v d0="$d0" -v d1="$d1" -v pg="${PG_PID:+1}" -v b0="$b0" -v b1="$b1" -v hz="$CLK_TCK" -v wcpu="$wrk_cpu" \
-      -v w0="${w0:-0}" -v w1="${w1:-0}" -v o0="${o0:-0}" -v o1="${o1:-0}" '
+      -v w0="${w0:-0}" -v w1="${w1:-0}" -v o0="${o0:-0}" -v o1="${o1:-0}" \
+      -v wb0="${wb0:-0}" -v wb1="${wb1:-0}" -v ls0="${ls0:-0}" -v ls1="${ls1:-0}" -v lt0="${lt0:-0}" -v lt1="${lt1:-0}" '
     /^RESULT / {
       for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
       # CPU figures are averages over the whole window (wrk start to exit), in cores.
@@ -381,8 +384,11 @@ measure() {
       dbc = pg ? sprintf("%.2f", db / secs) : "-"
       per_req = r["requests"] > 0 ? server * 1e6 / r["requests"] : 0
       opc = (w1 - w0) > 0 ? sprintf("%.1f", (o1 - o0) / (w1 - w0)) : "-"
-      printf "%s\t%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%d\t%.2f\t%s\t%.2f\t%.2f\t%.0f\t%s\n", kind, round, sc, target, r["rps"], \
-        r["p50_ms"], r["p90_ms"], r["p99_ms"], r["non2xx"], r["socket_errors"], server / secs, dbc, wcpu / secs, other / secs, per_req, opc
+      # The SQLite writer: the share of the window it spent in its transactions, and the mean sync of its log.
+      wbusy = (wb1 - wb0) > 0 ? sprintf("%.2f", (wb1 - wb0) / secs) : "-"
+      syncms = (ls1 - ls0) > 0 ? sprintf("%.2f", (lt1 - lt0) * 1000 / (ls1 - ls0)) : "-"
+      printf "%s\t%s\t%s\t%s\t%.0f\t%.2f\t%.2f\t%.2f\t%d\t%d\t%.2f\t%s\t%.2f\t%.2f\t%.0f\t%s\t%s\t%s\n", kind, round, sc, target, r["rps"], \
+        r["p50_ms"], r["p90_ms"], r["p99_ms"], r["non2xx"], r["socket_errors"], server / secs, dbc, wcpu / secs, other / secs, per_req, opc, wbusy, syncms
     }' "$out"
 }
 
@@ -405,8 +411,8 @@ run_wrk() {
     break
   done
   printf '%s\n' "$line" >>"$RESULTS"
-  awk -F'\t' '{ printf "  %-8s %-13s %8s req/s  p50 %6s ms  p99 %7s ms  non-2xx %s  cores: server %s, db %s, wrk %s, other %s\n", \
-    $1 "#" $2, $3, $5, $6, $8, $9, $11, $12, $13, $14 }' <<<"$line" >&2
+  awk -F'\t' '{ printf "  %-8s %-13s %8s req/s  p50 %6s ms  p99 %7s ms  non-2xx %s  cores: server %s, db %s, wrk %s, other %s; writer busy %s, log sync %s ms\n", \
+    $1 "#" $2, $3, $5, $6, $8, $9, $11, $12, $13, $14, $17, $18 }' <<<"$line" >&2
 }
 
 # median COLUMN KIND SCENARIO  (column numbers as in results.tsv)
@@ -558,12 +564,12 @@ REPORT=$RUN_DIR/report.md
   echo "- program: $SETUP${SERVER_SET[*]:+; server configuration: ${SERVER_SET[*]}}"
   echo "- medians of $RUNS runs; CPU columns are cores used on average during a run: the Patron server, PostgreSQL (its postmaster and backends), wrk, and everything else on the machine ('other': noise from other processes)"
   echo
-  echo "| scenario | req/s | p50 ms | p99 ms | ratio to /healthz | non-2xx | server CPU µs/req | server cores | db cores | wrk cores | other cores | writes per commit |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| scenario | req/s | p50 ms | p99 ms | ratio to /healthz | non-2xx | server CPU µs/req | server cores | db cores | wrk cores | other cores | writes per commit | writer busy | log sync ms |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   for s in $SCENARIOS; do
     rps=$(median 5 load "$s")
     ratio=$(awk -v a="$rps" -v b="$HEALTHZ" 'BEGIN { if (b > 0 && a != "-") printf "%.2f", a / b; else print "-" }')
-    echo "| $s | $rps | $(median 6 load "$s") | $(median 8 load "$s") | $ratio | $(median 9 load "$s") | $(median 15 load "$s") | $(median 11 load "$s") | $(median 12 load "$s") | $(median 13 load "$s") | $(median 14 load "$s") | $(median 16 load "$s") |"
+    echo "| $s | $rps | $(median 6 load "$s") | $(median 8 load "$s") | $ratio | $(median 9 load "$s") | $(median 15 load "$s") | $(median 11 load "$s") | $(median 12 load "$s") | $(median 13 load "$s") | $(median 14 load "$s") | $(median 16 load "$s") | $(median 17 load "$s") | $(median 18 load "$s") |"
   done
   if [ -n "$LAT_SCENARIOS" ]; then
     echo

@@ -80,6 +80,12 @@ public sealed class PatronMetrics
             sb.Append(inv, $"patron_write_batches_total {sqlite.Batches}\n");
             sb.Append("# HELP patron_write_operations_total Write operations committed by the SQLite group-commit writer.\n# TYPE patron_write_operations_total counter\n");
             sb.Append(inv, $"patron_write_operations_total {sqlite.Operations}\n");
+            sb.Append("# HELP patron_write_busy_seconds_total Time the SQLite group-commit writer spent running its transactions, from BEGIN to COMMIT.\n# TYPE patron_write_busy_seconds_total counter\n");
+            sb.Append(inv, $"patron_write_busy_seconds_total {sqlite.BusyTicks / (double)Stopwatch.Frequency}\n");
+            sb.Append("# HELP patron_write_log_syncs_total Syncs of the SQLite log made beside the writer (each covers every commit before it).\n# TYPE patron_write_log_syncs_total counter\n");
+            sb.Append(inv, $"patron_write_log_syncs_total {sqlite.LogSyncs}\n");
+            sb.Append("# HELP patron_write_log_sync_seconds_total Time those syncs of the log took.\n# TYPE patron_write_log_sync_seconds_total counter\n");
+            sb.Append(inv, $"patron_write_log_sync_seconds_total {sqlite.LogSyncTicks / (double)Stopwatch.Frequency}\n");
         }
         if (webhooks is { } w)
         {

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -151,6 +152,14 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     public long Batches { get; private set; }
     public long Operations { get; private set; }
 
+    /// <summary>Time the writer spent running batches, from their BEGIN to their COMMIT (Stopwatch ticks).</summary>
+    public long BusyTicks { get; private set; }
+
+    /// <summary>Syncs of the log made beside the writer, and the time they took (Stopwatch ticks).</summary>
+    public long LogSyncs { get; private set; }
+
+    public long LogSyncTicks { get; private set; }
+
     /// <summary>Which of this writer's commits are on disk; <see cref="CommitDurability.Immediate"/> when it syncs in its commits.</summary>
     public CommitDurability Durability { get; } = CommitDurability.Immediate;
 
@@ -208,6 +217,19 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     /// each caller told its outcome.
     /// </summary>
     private async Task RunBatchAsync(List<Work> batch)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await RunBatchCoreAsync(batch);
+        }
+        finally
+        {
+            BusyTicks += Stopwatch.GetTimestamp() - started;
+        }
+    }
+
+    private async Task RunBatchCoreAsync(List<Work> batch)
     {
         if (_syncFailure is { } syncFailure)
         {
@@ -279,7 +301,10 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
                         await before();
                     }
                     _wal ??= new FileStream(_walPath!, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
+                    var started = Stopwatch.GetTimestamp();
                     _wal.Flush(flushToDisk: true);
+                    LogSyncTicks += Stopwatch.GetTimestamp() - started;
+                    LogSyncs++;
                     Durability.Reached(pending[^1].Commit);
                 }
                 catch (Exception e)

@@ -206,6 +206,9 @@ public sealed class ObservabilityTests
             figures["patron_write_queue_depth"].ShouldBe(0);
             figures["patron_write_batch_size_count"].ShouldBeGreaterThanOrEqualTo(2);
             figures["patron_write_batch_size_bucket{le=\"+Inf\"}"].ShouldBe(figures["patron_write_batch_size_count"]);
+            figures["patron_write_busy_seconds_total"].ShouldBeGreaterThan(0, "the writer ran the two writes");
+            figures["patron_write_log_syncs_total"].ShouldBeGreaterThanOrEqualTo(1, "each answered write waited for a sync of the log");
+            figures["patron_write_log_sync_seconds_total"].ShouldBeGreaterThan(0);
         }
     }
 
