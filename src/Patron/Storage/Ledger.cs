@@ -236,9 +236,11 @@ public static partial class Ledger
         }
         while (take > 0)
         {
-            var lots = await sql.ListAsync(
+            // Only the lots the take reaches are read: each is a row of its own, often on a page of its own.
+            var reached = 0L;
+            var lots = await sql.ListUntilAsync(
                 "SELECT id, remaining FROM points_transactions WHERE customer_id = @c AND remaining > 0 ORDER BY id LIMIT 50",
-                r => (Id: r.GetString(0), Remaining: r.GetInt64(1)), ("c", customerId));
+                r => (Id: r.GetString(0), Remaining: r.GetInt64(1)), lot => (reached += lot.Remaining) >= take, ("c", customerId));
             if (lots.Count == 0)
             {
                 throw LotsShort(customerId);

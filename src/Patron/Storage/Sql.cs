@@ -127,6 +127,35 @@ public readonly struct Sql(
         }
     }
 
+    /// <summary>
+    /// The rows in order up to and including the first for which <paramref name="enough"/> says so; the rest are
+    /// never read (SQLite reads a row when it is stepped to, so an indexed scan stops there).
+    /// </summary>
+    public async Task<List<T>> ListUntilAsync<T>(
+        string text, Func<DbDataReader, T> map, Func<T, bool> enough, params (string Name, object? Value)[] args)
+    {
+        var cmd = Command(text, args);
+        try
+        {
+            await using var reader = await cmd.ExecuteReaderAsync();
+            var list = new List<T>();
+            while (await reader.ReadAsync())
+            {
+                var row = map(reader);
+                list.Add(row);
+                if (enough(row))
+                {
+                    break;
+                }
+            }
+            return list;
+        }
+        finally
+        {
+            Release(cmd);
+        }
+    }
+
     // Microsoft.Data.Sqlite finds a parameter named without its prefix by trying the name bare and then
     // with each of '@', '$' and ':' (all three, to refuse an ambiguous name): four lookups, each a scan of
     // the statement's parameter names, on every execution. Named as written in the SQL, it takes one.
