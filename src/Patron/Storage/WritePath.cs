@@ -91,6 +91,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     private readonly Channel<Work> _queue = Channel.CreateBounded<Work>(
         new BoundedChannelOptions(16_384) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly Task _loop;
+    private readonly ManualResetEventSlim _work = new(false);
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _savepoint, _release, _rollbackTo;
     private readonly StatementCache _statements = new();
@@ -146,7 +147,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         _savepoint = Prepared("SAVEPOINT op");
         _release = Prepared("RELEASE op");
         _rollbackTo = Prepared("ROLLBACK TO op");
-        _loop = Task.Factory.StartNew(RunLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _loop = Task.Factory.StartNew(RunLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
     public long Batches { get; private set; }
@@ -186,6 +187,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         {
             await _queue.Writer.WriteAsync(work);
         }
+        _work.Set();
         return await work.Completion.Task;
     }
 
@@ -197,18 +199,38 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         return cmd;
     }
 
-    private async Task RunLoopAsync()
+    /// <summary>
+    /// The writer, on a thread of its own: it sleeps on <see cref="_work"/> when the queue is empty and wakes as
+    /// soon as an operation is queued, rather than waiting for a thread-pool thread behind the requests being served.
+    /// A batch runs on this thread (every statement of SQLite completes at once); an operation that awaits
+    /// something else holds the writer until it is done.
+    /// </summary>
+    private void RunLoop()
     {
         var batch = new List<Work>(MaxBatch);
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync())
+        while (true)
         {
             while (batch.Count < MaxBatch && reader.TryRead(out var work))
             {
                 batch.Add(work);
             }
-            await RunBatchAsync(batch);
-            batch.Clear();
+            if (batch.Count > 0)
+            {
+                RunBatchAsync(batch).GetAwaiter().GetResult();
+                batch.Clear();
+                continue;
+            }
+            if (reader.Completion.IsCompleted)
+            {
+                return;
+            }
+            _work.Reset();
+            // Queued between the last read and the reset: its Set came before the reset, so look once more.
+            if (reader.Count == 0 && !reader.Completion.IsCompleted)
+            {
+                _work.Wait();
+            }
         }
     }
 
@@ -430,6 +452,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
+        _work.Set();
         await _loop;
         if (_syncs is not null)
         {
@@ -440,6 +463,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         _savepoint.Dispose();
         _release.Dispose();
         _rollbackTo.Dispose();
+        _work.Dispose();
         _statements.Dispose();
         _checkpointer?.Dispose();
         await _connection.DisposeAsync();
