@@ -92,6 +92,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         new BoundedChannelOptions(16_384) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     private readonly Task _loop;
     private readonly ManualResetEventSlim _work = new(false);
+    private readonly ManualResetEventSlim _committed = new(false);
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _savepoint, _release, _rollbackTo;
     private readonly StatementCache _statements = new();
@@ -141,7 +142,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
                 _walPath = _connection.DataSource + "-wal";
                 Durability = new CommitDurability();
                 _syncs = Channel.CreateUnbounded<SyncWork>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
-                _syncLoop = Task.Factory.StartNew(RunSyncLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+                _syncLoop = Task.Factory.StartNew(RunSyncLoop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
         }
         _savepoint = Prepared("SAVEPOINT op");
@@ -227,7 +228,11 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
             }
             _work.Reset();
             // Queued between the last read and the reset: its Set came before the reset, so look once more.
-            if (reader.Count == 0 && !reader.Completion.IsCompleted)
+            if (reader.TryRead(out var queued))
+            {
+                batch.Add(queued);
+            }
+            else if (!reader.Completion.IsCompleted)
             {
                 _work.Wait();
             }
@@ -255,7 +260,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     {
         if (_syncFailure is { } syncFailure)
         {
-            // Nothing more is committed once the log could not be synced (RunSyncLoopAsync).
+            // Nothing more is committed once the log could not be synced (RunSyncLoop).
             FailAll(batch, syncFailure);
             return;
         }
@@ -278,7 +283,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
             {
                 // Its callers have their error. The number still goes through the syncer, or every response
                 // would wait for it until the next commit; a sync is harmless, and covers a commit that partly landed.
-                _syncs?.Writer.TryWrite(new SyncWork(commit, []));
+                QueueSync(new SyncWork(commit, []));
                 return;
             }
         }
@@ -295,7 +300,17 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
             AnswerAll(batch);
             return;
         }
-        _syncs.Writer.TryWrite(new SyncWork(commit, [.. batch]));
+        QueueSync(new SyncWork(commit, [.. batch]));
+    }
+
+    /// <summary>Hands a commit to the syncer (<see cref="RunSyncLoop"/>) and wakes it.</summary>
+    private void QueueSync(SyncWork work)
+    {
+        if (_syncs is not null)
+        {
+            _syncs.Writer.TryWrite(work);
+            _committed.Set();
+        }
     }
 
     /// <summary>
@@ -303,15 +318,36 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
     /// then answers their callers. A failed sync fails them and every commit after: what the log holds may
     /// not be on disk, so nobody may be told of it until Patron restarts and SQLite recovers the log.
     /// </summary>
-    private async Task RunSyncLoopAsync()
+    /// <remarks>
+    /// On a thread of its own, like the writer (<see cref="RunLoop"/>): woken by the writer's commit directly.
+    /// </remarks>
+    private void RunSyncLoop()
     {
         var reader = _syncs!.Reader;
         var pending = new List<SyncWork>();
-        while (await reader.WaitToReadAsync())
+        while (true)
         {
             while (reader.TryRead(out var item))
             {
                 pending.Add(item);
+            }
+            if (pending.Count == 0)
+            {
+                if (reader.Completion.IsCompleted)
+                {
+                    return;
+                }
+                _committed.Reset();
+                // Queued between the last read and the reset: its Set came before the reset, so look once more.
+                if (reader.TryRead(out var queued))
+                {
+                    pending.Add(queued);
+                }
+                else if (!reader.Completion.IsCompleted)
+                {
+                    _committed.Wait();
+                }
+                continue;
             }
             var failure = _syncFailure;
             if (failure is null)
@@ -320,7 +356,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
                 {
                     if (BeforeSync is { } before)
                     {
-                        await before();
+                        before().GetAwaiter().GetResult();
                     }
                     _wal ??= new FileStream(_walPath!, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1);
                     var started = Stopwatch.GetTimestamp();
@@ -457,6 +493,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         if (_syncs is not null)
         {
             _syncs.Writer.TryComplete();
+            _committed.Set();
             await _syncLoop!;
         }
         _wal?.Dispose();
@@ -464,6 +501,7 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
         _release.Dispose();
         _rollbackTo.Dispose();
         _work.Dispose();
+        _committed.Dispose();
         _statements.Dispose();
         _checkpointer?.Dispose();
         await _connection.DisposeAsync();
