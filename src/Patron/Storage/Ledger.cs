@@ -44,10 +44,14 @@ public static partial class Ledger
     /// <param name="FromLot">For expiry: take the points from this lot rather than the oldest.</param>
     /// <param name="EvaluateTiers">False when the caller evaluates the customer's tier itself once it is done.</param>
     /// <param name="Label">The caller's own name for the entry, shown as its <c>type</c>; <paramref name="Type"/> is its kind.</param>
+    /// <param name="NewReference">
+    /// The <paramref name="Reference"/> is an id minted for this entry, so no entry can hold it yet: it is not looked up
+    /// first (the unique index on references still refuses a second one).
+    /// </param>
     public sealed record Entry(
         string ProgramId, string CustomerId, long Points, string Type, string? Description, string? Reference,
         string CreatedBy, string? OrderId = null, string? Source = null, long? AvailableAtMs = null, string? FromLot = null,
-        bool EvaluateTiers = true, string? Label = null);
+        bool EvaluateTiers = true, string? Label = null, bool NewReference = false);
 
     public sealed record Posted(PointsTransactionDto Transaction, bool Created);
 
@@ -73,7 +77,7 @@ public static partial class Ledger
     private static async Task<Posted?> PostAsync(WriteContext context, Entry e, bool activeOnly)
     {
         var sql = context.Sql;
-        if (e.Reference is not null && await ByReferenceAsync(sql, e.CustomerId, e.Reference) is { } existing)
+        if (e.Reference is not null && !e.NewReference && await ByReferenceAsync(sql, e.CustomerId, e.Reference) is { } existing)
         {
             return activeOnly ? null : new Posted(existing, false);
         }

@@ -73,10 +73,30 @@ public static class Redemptions
             Mapper(nowMs), ("p", programId), ("id", id));
 
     /// <summary>A customer redeems points for a reward (docs/API.md, Redemptions).</summary>
+    /// <remarks>
+    /// Most redemptions name their customer by Patron id and spend points on a reward without a tier or limit
+    /// condition. Those need no customer lookup: the deduction requires an active customer with the points itself
+    /// (<see cref="Ledger.PostToActiveCustomerAsync"/>). Anything else, and anything that deduction or the reward
+    /// refuses, goes the way that looks the customer up first, which answers with the error that says why; nothing
+    /// is written before it.
+    /// </remarks>
     public static async Task<RedemptionDto> RedeemAsync(
         WriteContext context, string programId, string customerReference, string rewardId, long? pointsToRedeem, string createdBy)
     {
         var sql = context.Sql;
+        if (customerReference.StartsWith(Customers.IdPrefix, StringComparison.Ordinal)
+            && await Rewards.FindAsync(sql, programId, rewardId) is { Enabled: true, MinTier: null, LimitPerCustomer: null } plain
+            && PriceOrNull(plain, pointsToRedeem) is { Points: > 0 } price)
+        {
+            var redemptionId = Ids.New("red_");
+            if (await Ledger.PostToActiveCustomerAsync(context, new Ledger.Entry(programId, customerReference, -price.Points,
+                    PointsTypes.Redeemed, $"Redeemed: {plain.Name}", redemptionId, createdBy, NewReference: true)) is { } spent)
+            {
+                return await IssueRedeemedAsync(context, programId, customerReference, plain, redemptionId, price.Points, price.ValueE4,
+                    spent.Transaction.BalanceAfter, spent.Transaction.Id, createdBy);
+            }
+        }
+
         var customer = await Customers.GetTargetAsync(sql, programId, customerReference);
         CustomerStatus.EnsureNotBlocked(customer.Status, "redeem");
         var reward = await Rewards.GetAsync(sql, programId, rewardId);
@@ -85,23 +105,7 @@ public static class Redemptions
             throw OperationException.Unprocessable("reward_disabled", "This reward is disabled.", "reward_id");
         }
 
-        long points;
-        long? valueE4 = reward.Value is { } v ? Money.ToE4(v) : null;
-        if (reward.Variable is { } variable)
-        {
-            points = pointsToRedeem ?? throw OperationException.Missing("points_to_redeem");
-            if (points < variable.MinPoints || points > variable.MaxPoints)
-            {
-                throw OperationException.Invalid("points_to_redeem",
-                    $"'points_to_redeem' must be from {variable.MinPoints} to {variable.MaxPoints} for this reward.");
-            }
-            // The value bought, in ten-thousandths, rounded down: the customer never gets more than paid for.
-            valueE4 = (long)(points * (decimal)Money.Scale / variable.PointsPerUnit);
-        }
-        else
-        {
-            points = reward.PointsCost ?? 0;
-        }
+        var (points, valueE4) = Price(reward, pointsToRedeem);
 
         if (reward.MinTier is { } tier && !await Rewards.TierReachesAsync(sql, programId, customer.Id, tier))
         {
@@ -130,16 +134,51 @@ public static class Redemptions
         if (points > 0)
         {
             var posted = await Ledger.PostAsync(context, new Ledger.Entry(programId, customer.Id, -points, PointsTypes.Redeemed,
-                $"Redeemed: {reward.Name}", id, createdBy));
+                $"Redeemed: {reward.Name}", id, createdBy, NewReference: true));
             balance = posted.Transaction.BalanceAfter;
             transactionId = posted.Transaction.Id;
         }
-        var redemption = await IssueAsync(context, programId, customer.Id, reward, id, RedemptionSources.Points, points, valueE4,
+        return await IssueRedeemedAsync(context, programId, customer.Id, reward, id, points, valueE4, balance, transactionId, createdBy);
+    }
+
+    /// <summary>The points of a redemption are spent: its code, its record and its events.</summary>
+    private static async Task<RedemptionDto> IssueRedeemedAsync(
+        WriteContext context, string programId, string customerId, RewardDto reward, string id, long points, long? valueE4,
+        long balance, string? transactionId, string createdBy)
+    {
+        var redemption = await IssueAsync(context, programId, customerId, reward, id, RedemptionSources.Points, points, valueE4,
             balance, transactionId, createdBy);
         // Spending the points is the redeeming (docs/WEBHOOKS.md, Events); a stamp reward is redeemed when used.
         await Events.AddAsync(context, programId, Events.RewardRedeemed, redemption);
         return redemption;
     }
+
+    /// <summary>
+    /// What redeeming the reward costs and what it is worth (in ten-thousandths): its cost, or for a variable reward
+    /// the points chosen, refused outside its bounds.
+    /// </summary>
+    private static (long Points, long? ValueE4) Price(RewardDto reward, long? pointsToRedeem)
+    {
+        long? valueE4 = reward.Value is { } v ? Money.ToE4(v) : null;
+        if (reward.Variable is not { } variable)
+        {
+            return (reward.PointsCost ?? 0, valueE4);
+        }
+        var points = pointsToRedeem ?? throw OperationException.Missing("points_to_redeem");
+        if (points < variable.MinPoints || points > variable.MaxPoints)
+        {
+            throw OperationException.Invalid("points_to_redeem",
+                $"'points_to_redeem' must be from {variable.MinPoints} to {variable.MaxPoints} for this reward.");
+        }
+        // The value bought, in ten-thousandths, rounded down: the customer never gets more than paid for.
+        return (points, (long)(points * (decimal)Money.Scale / variable.PointsPerUnit));
+    }
+
+    /// <summary><see cref="Price"/>, or null where it refuses (the caller then takes the way that names the error).</summary>
+    private static (long Points, long? ValueE4)? PriceOrNull(RewardDto reward, long? pointsToRedeem) =>
+        reward.Variable is { } variable && (pointsToRedeem is not { } p || p < variable.MinPoints || p > variable.MaxPoints)
+            ? null
+            : Price(reward, pointsToRedeem);
 
     /// <summary>
     /// Redeems the customer's oldest unused, unexpired reward issued by a full stamp card: its code is

@@ -83,6 +83,31 @@ public sealed class RedemptionsApiTests
     }
 
     [Theory, DatabaseData]
+    public async Task The_Patron_id_of_an_erased_or_unknown_customer_redeems_nothing_until_it_is_another_customers_reference(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var client = server.Client;
+        var ada = await NewCustomerAsync(client, points: 100);
+        var linus = await NewCustomerAsync(client, points: 50);
+        var reward = await NewRewardAsync(client, new { name = "Coffee", type = "custom", points_cost = 10 });
+        (await client.DeleteJsonAsync($"/api/v1/customers/{ada}")).Status.ShouldBe(HttpStatusCode.OK);
+
+        var erased = await RedeemAsync(client, ada, new { reward_id = reward });
+        var unknown = await RedeemAsync(client, "cus_01JZZZZZZZZZZZZZZZZZZZZZZZ", new { reward_id = reward });
+
+        erased.Code.ShouldBe(404);
+        erased.ErrorCode.ShouldBe("resource_missing");
+        unknown.Code.ShouldBe(404);
+        (await client.GetJsonAsync($"/api/v1/redemptions?reward_id={reward}")).Long("total_count").ShouldBe(0);
+        // Once another customer's external id, the erased customer's Patron id is that customer's reference.
+        (await client.PatchJsonAsync($"/api/v1/customers/{linus}", new { external_id = ada })).Code.ShouldBe(200);
+        var redeemed = await RedeemAsync(client, ada, new { reward_id = reward });
+        redeemed.Code.ShouldBe(201, redeemed.Raw);
+        redeemed.Str("customer_id").ShouldBe(linus);
+        (await BalanceAsync(client, linus)).ShouldBe(40);
+    }
+
+    [Theory, DatabaseData]
     public async Task A_hundred_parallel_redemptions_with_points_for_ten_issue_exactly_ten_codes(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
