@@ -63,8 +63,7 @@ public sealed class PatronMetrics
         }
         if (writePath is SqliteWritePath sqlite)
         {
-            sb.Append("# HELP patron_write_queue_depth Write operations waiting for the SQLite group-commit writer.\n# TYPE patron_write_queue_depth gauge\n");
-            sb.Append(inv, $"patron_write_queue_depth {sqlite.QueueDepth}\n");
+            Metric(sb, "patron_write_queue_depth", "gauge", "Write operations waiting for the SQLite group-commit writer.", sqlite.QueueDepth);
             sb.Append("# HELP patron_write_batch_size Write operations committed together in one transaction by the SQLite group-commit writer.\n# TYPE patron_write_batch_size histogram\n");
             var sizes = sqlite.BatchSizes;
             long cumulative = 0;
@@ -76,25 +75,20 @@ public sealed class PatronMetrics
             }
             sb.Append(inv, $"patron_write_batch_size_sum {sqlite.Operations}\n");
             sb.Append(inv, $"patron_write_batch_size_count {sqlite.Batches}\n");
-            sb.Append("# HELP patron_write_batches_total Transactions committed by the SQLite group-commit writer.\n# TYPE patron_write_batches_total counter\n");
-            sb.Append(inv, $"patron_write_batches_total {sqlite.Batches}\n");
-            sb.Append("# HELP patron_write_operations_total Write operations committed by the SQLite group-commit writer.\n# TYPE patron_write_operations_total counter\n");
-            sb.Append(inv, $"patron_write_operations_total {sqlite.Operations}\n");
-            sb.Append("# HELP patron_write_busy_seconds_total Time the SQLite group-commit writer spent running its transactions, from BEGIN to COMMIT.\n# TYPE patron_write_busy_seconds_total counter\n");
-            sb.Append(inv, $"patron_write_busy_seconds_total {sqlite.BusyTicks / (double)Stopwatch.Frequency}\n");
-            sb.Append("# HELP patron_write_log_syncs_total Syncs of the SQLite log made beside the writer (each covers every commit before it).\n# TYPE patron_write_log_syncs_total counter\n");
-            sb.Append(inv, $"patron_write_log_syncs_total {sqlite.LogSyncs}\n");
-            sb.Append("# HELP patron_write_log_sync_seconds_total Time those syncs of the log took.\n# TYPE patron_write_log_sync_seconds_total counter\n");
-            sb.Append(inv, $"patron_write_log_sync_seconds_total {sqlite.LogSyncTicks / (double)Stopwatch.Frequency}\n");
+            Metric(sb, "patron_write_batches_total", "counter", "Transactions committed by the SQLite group-commit writer.", sqlite.Batches);
+            Metric(sb, "patron_write_operations_total", "counter", "Write operations committed by the SQLite group-commit writer.", sqlite.Operations);
+            Metric(sb, "patron_write_busy_seconds_total", "counter",
+                "Time the SQLite group-commit writer spent running its transactions, from BEGIN to COMMIT.", sqlite.BusyTicks / (double)Stopwatch.Frequency);
+            Metric(sb, "patron_write_log_syncs_total", "counter",
+                "Syncs of the SQLite log made beside the writer (each covers every commit before it).", sqlite.LogSyncs);
+            Metric(sb, "patron_write_log_sync_seconds_total", "counter", "Time those syncs of the log took.",
+                sqlite.LogSyncTicks / (double)Stopwatch.Frequency);
         }
         if (webhooks is { } w)
         {
-            sb.Append("# HELP patron_webhook_backlog Webhook deliveries waiting to be sent or retried.\n# TYPE patron_webhook_backlog gauge\n");
-            sb.Append(inv, $"patron_webhook_backlog {w.Pending}\n");
-            sb.Append("# HELP patron_webhook_retrying Pending webhook deliveries whose earlier attempts failed.\n# TYPE patron_webhook_retrying gauge\n");
-            sb.Append(inv, $"patron_webhook_retrying {w.Retrying}\n");
-            sb.Append("# HELP patron_webhook_failed Webhook deliveries that failed for good (every attempt used).\n# TYPE patron_webhook_failed gauge\n");
-            sb.Append(inv, $"patron_webhook_failed {w.Failed}\n");
+            Metric(sb, "patron_webhook_backlog", "gauge", "Webhook deliveries waiting to be sent or retried.", w.Pending);
+            Metric(sb, "patron_webhook_retrying", "gauge", "Pending webhook deliveries whose earlier attempts failed.", w.Retrying);
+            Metric(sb, "patron_webhook_failed", "gauge", "Webhook deliveries that failed for good (every attempt used).", w.Failed);
         }
         using var process = Process.GetCurrentProcess();
         sb.Append("# TYPE process_resident_memory_bytes gauge\n");
@@ -107,6 +101,10 @@ public sealed class PatronMetrics
     }
 
     /// <summary>The webhook deliveries of every program: pending (of which retrying) and failed for good.</summary>
+    /// <summary>One metric without labels: its help, its type and its value.</summary>
+    private static void Metric(StringBuilder sb, string name, string type, string help, double value) =>
+        sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n{name} {value}\n");
+
     public static Task<WebhookFigures> ReadWebhookFiguresAsync(Database database) =>
         database.ReadAsync(async sql =>
         {

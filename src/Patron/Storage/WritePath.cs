@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -216,25 +217,45 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
             {
                 batch.Add(work);
             }
-            if (batch.Count > 0)
+            if (batch.Count == 0)
             {
-                RunBatchAsync(batch).GetAwaiter().GetResult();
-                batch.Clear();
+                if (!ReadOrWait(reader, _work, out var first))
+                {
+                    return;
+                }
+                batch.Add(first);
                 continue;
+            }
+            RunBatchAsync(batch).GetAwaiter().GetResult();
+            batch.Clear();
+        }
+    }
+
+    /// <summary>
+    /// The next item of <paramref name="reader"/>, sleeping on <paramref name="signal"/> (set by whoever queues an
+    /// item, and on completion) until there is one; false once the reader is completed and empty.
+    /// </summary>
+    private static bool ReadOrWait<T>(ChannelReader<T> reader, ManualResetEventSlim signal, [MaybeNullWhen(false)] out T item)
+    {
+        while (true)
+        {
+            if (reader.TryRead(out item))
+            {
+                return true;
             }
             if (reader.Completion.IsCompleted)
             {
-                return;
+                return false;
             }
-            _work.Reset();
-            // Queued between the last read and the reset: its Set came before the reset, so look once more.
-            if (reader.TryRead(out var queued))
+            signal.Reset();
+            // Queued between the read and the reset: its Set came before the reset, so look once more.
+            if (reader.TryRead(out item))
             {
-                batch.Add(queued);
+                return true;
             }
-            else if (!reader.Completion.IsCompleted)
+            if (!reader.Completion.IsCompleted)
             {
-                _work.Wait();
+                signal.Wait();
             }
         }
     }
@@ -333,20 +354,11 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
             }
             if (pending.Count == 0)
             {
-                if (reader.Completion.IsCompleted)
+                if (!ReadOrWait(reader, _committed, out var first))
                 {
                     return;
                 }
-                _committed.Reset();
-                // Queued between the last read and the reset: its Set came before the reset, so look once more.
-                if (reader.TryRead(out var queued))
-                {
-                    pending.Add(queued);
-                }
-                else if (!reader.Completion.IsCompleted)
-                {
-                    _committed.Wait();
-                }
+                pending.Add(first);
                 continue;
             }
             var failure = _syncFailure;
