@@ -359,7 +359,7 @@ printf 'kind\tround\tscenario\ttarget_rps\trps\tp50_ms\tp90_ms\tp99_ms\tnon2xx\t
 # measure KIND ROUND SCENARIO SECONDS TARGET_RATE OUT: one wrk run; prints its results.tsv line
 measure() {
   local kind=$1 round=$2 scenario=$3 seconds=$4 rate=$5 out=$6
-  local t0 b0 w0 o0 t1 b1 w1 o1 d0 d1 wrk_cpu s0 s1
+  local t0 b0 w0 o0 t1 b1 w1 o1 d0 d1 wrk_cpu s0 s1 wb0 ls0 lt0 wb1 ls1 lt1
   w0=$(metric patron_write_batches_total); o0=$(metric patron_write_operations_total)
   wb0=$(metric patron_write_busy_seconds_total); ls0=$(metric patron_write_log_syncs_total); lt0=$(metric patron_write_log_sync_seconds_total)
   t0=$(server_ticks); d0=$(db_ticks); b0=$(machine_busy); s0=$(date +%s.%N)

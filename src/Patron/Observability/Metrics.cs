@@ -100,11 +100,11 @@ public sealed class PatronMetrics
         return sb.ToString();
     }
 
-    /// <summary>The webhook deliveries of every program: pending (of which retrying) and failed for good.</summary>
     /// <summary>One metric without labels: its help, its type and its value.</summary>
     private static void Metric(StringBuilder sb, string name, string type, string help, double value) =>
         sb.Append(CultureInfo.InvariantCulture, $"# HELP {name} {help}\n# TYPE {name} {type}\n{name} {value}\n");
 
+    /// <summary>The webhook deliveries of every program: pending (of which retrying) and failed for good.</summary>
     public static Task<WebhookFigures> ReadWebhookFiguresAsync(Database database) =>
         database.ReadAsync(async sql =>
         {

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
@@ -6,68 +5,6 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace Patron.Storage;
-
-/// <summary>What one write operation sees: the open transaction, the time, and work to run after commit.</summary>
-public sealed class WriteContext
-{
-    internal WriteContext(Database database, Sql sql, DateTimeOffset now)
-    {
-        Database = database;
-        Sql = sql;
-        Now = now;
-    }
-
-    public Database Database { get; }
-    public Sql Sql { get; }
-    public DateTimeOffset Now { get; }
-    public long NowMs => Now.ToUnixTimeMilliseconds();
-
-    /// <summary>
-    /// A program this operation found without an enabled webhook endpoint, in a statement of its own
-    /// transaction (PostgreSQL), so that its events need not look for subscribers again.
-    /// </summary>
-    public string? ProgramWithoutWebhookEndpoints { get; set; }
-
-    /// <summary>Actions that run only once this operation's changes are committed (cache invalidation).</summary>
-    public List<Action> AfterCommit { get; } = [];
-
-    /// <summary>
-    /// Runs a committed operation's after-commit actions. One that throws is logged and neither skips the
-    /// others nor undoes anything: the write is committed, and its caller is told so.
-    /// </summary>
-    internal static void RunAfterCommit(List<Action>? actions, ILogger? logger)
-    {
-        if (actions is null)
-        {
-            return;
-        }
-        foreach (var action in actions)
-        {
-            try
-            {
-                action();
-            }
-            catch (Exception e)
-            {
-                logger?.LogError(e, "An after-commit action failed; the write it follows is committed.");
-            }
-        }
-    }
-}
-
-/// <summary>
-/// The one write path (DESIGN.md "one write path"): every change runs as an operation inside a
-/// database transaction, and the caller gets its result only after that transaction is durable.
-/// An operation may run more than once (PostgreSQL retries on conflicts), so it must be a pure
-/// function of the database state and its input.
-/// </summary>
-public interface IWritePath
-{
-    Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation);
-}
-
-/// <summary>Thrown by an operation that lost a race it can win by running again (PostgreSQL).</summary>
-public sealed class WriteConflictException(string message) : Exception(message);
 
 /// <summary>
 /// SQLite allows one writer, and a durable commit costs one fsync. So a single writer gathers whatever
@@ -550,43 +487,6 @@ public sealed class SqliteWritePath : IWritePath, IAsyncDisposable
                 return;
             }
             Completion.TrySetResult(_result!);
-        }
-    }
-}
-
-/// <summary>
-/// One transaction per operation on a pooled connection. This is the server's write path on
-/// PostgreSQL, which groups concurrent commits by itself; row locks and unique indexes arbitrate
-/// races, and the loser sees a conflict and runs again against the winner's committed state.
-/// The command-line verbs use it on SQLite too, beside a running server.
-/// </summary>
-public sealed class TransactionPerOperationWritePath(Database database, TimeProvider clock, ILogger? logger = null) : IWritePath
-{
-    private const int MaxAttempts = 10;
-
-    public async Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var connection = await database.OpenAsync();
-            if (database.IsSqlite)
-            {
-                await new Sql(connection).ExecuteAsync("PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;");
-            }
-            await using var transaction = await connection.BeginTransactionAsync();
-            var context = new WriteContext(database, new Sql(connection, transaction), clock.GetUtcNow());
-            try
-            {
-                var result = await operation(context);
-                await transaction.CommitAsync();
-                WriteContext.RunAfterCommit(context.AfterCommit, logger);
-                return result;
-            }
-            catch (Exception e) when (attempt < MaxAttempts && (e is WriteConflictException || Database.IsConflict(e)))
-            {
-                await transaction.RollbackAsync();
-                await Task.Delay(Random.Shared.Next(1, 5 * attempt));
-            }
         }
     }
 }
