@@ -154,30 +154,29 @@ public static class Redemptions
 
     /// <summary>
     /// What redeeming the reward costs and what it is worth (in ten-thousandths): its cost, or for a variable reward
-    /// the points chosen, refused outside its bounds.
+    /// the points chosen; null when a variable reward is given no points, or points outside its bounds.
     /// </summary>
-    private static (long Points, long? ValueE4) Price(RewardDto reward, long? pointsToRedeem)
+    private static (long Points, long? ValueE4)? PriceOrNull(RewardDto reward, long? pointsToRedeem)
     {
         long? valueE4 = reward.Value is { } v ? Money.ToE4(v) : null;
         if (reward.Variable is not { } variable)
         {
             return (reward.PointsCost ?? 0, valueE4);
         }
-        var points = pointsToRedeem ?? throw OperationException.Missing("points_to_redeem");
-        if (points < variable.MinPoints || points > variable.MaxPoints)
+        if (pointsToRedeem is not { } points || points < variable.MinPoints || points > variable.MaxPoints)
         {
-            throw OperationException.Invalid("points_to_redeem",
-                $"'points_to_redeem' must be from {variable.MinPoints} to {variable.MaxPoints} for this reward.");
+            return null;
         }
         // The value bought, in ten-thousandths, rounded down: the customer never gets more than paid for.
         return (points, (long)(points * (decimal)Money.Scale / variable.PointsPerUnit));
     }
 
-    /// <summary><see cref="Price"/>, or null where it refuses (the caller then takes the way that names the error).</summary>
-    private static (long Points, long? ValueE4)? PriceOrNull(RewardDto reward, long? pointsToRedeem) =>
-        reward.Variable is { } variable && (pointsToRedeem is not { } p || p < variable.MinPoints || p > variable.MaxPoints)
-            ? null
-            : Price(reward, pointsToRedeem);
+    /// <summary><see cref="PriceOrNull"/>, with the refusal that names what is wrong where it has no price.</summary>
+    private static (long Points, long? ValueE4) Price(RewardDto reward, long? pointsToRedeem) =>
+        PriceOrNull(reward, pointsToRedeem) ?? throw (pointsToRedeem is null
+            ? OperationException.Missing("points_to_redeem")
+            : OperationException.Invalid("points_to_redeem",
+                $"'points_to_redeem' must be from {reward.Variable!.MinPoints} to {reward.Variable.MaxPoints} for this reward."));
 
     /// <summary>
     /// Redeems the customer's oldest unused, unexpired reward issued by a full stamp card: its code is

@@ -108,24 +108,8 @@ public readonly struct Sql(
         }
     }
 
-    public async Task<List<T>> ListAsync<T>(string text, Func<DbDataReader, T> map, params (string Name, object? Value)[] args)
-    {
-        var cmd = Command(text, args);
-        try
-        {
-            await using var reader = await cmd.ExecuteReaderAsync();
-            var list = new List<T>();
-            while (await reader.ReadAsync())
-            {
-                list.Add(map(reader));
-            }
-            return list;
-        }
-        finally
-        {
-            Release(cmd);
-        }
-    }
+    public Task<List<T>> ListAsync<T>(string text, Func<DbDataReader, T> map, params (string Name, object? Value)[] args) =>
+        ListUntilAsync(text, map, static _ => false, args);
 
     /// <summary>
     /// The rows in order up to and including the first for which <paramref name="enough"/> says so; the rest are
