@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Runtime.CompilerServices;
 using Patron.Domain;
 
 namespace Patron.Storage;
@@ -9,54 +11,26 @@ public static class EarnRules
     public const string Columns =
         "id, name, type, points, points_per_unit_e4, multiplier_e4, limit_period, limit_count, tier_ids, starts_at, ends_at, enabled";
 
-    public static EarnRule Map(DbDataReader r) => new(
-        Id: r.GetString(0),
-        Name: r.StringOrNull(1),
-        Type: r.GetString(2),
-        Points: r.GetInt64(3),
-        PointsPerUnitE4: r.Int64OrNull(4),
-        MultiplierE4: r.GetInt64(5),
-        LimitPeriod: r.StringOrNull(6),
-        LimitCount: r.Int64OrNull(7),
-        TierIds: ParseTierIds(r.GetString(8)),
-        StartsAt: r.Int64OrNull(9),
-        EndsAt: r.Int64OrNull(10),
+    public static EarnRule Map(DbDataReader r) => Map(r, 0);
+
+    private static EarnRule Map(DbDataReader r, int at) => new(
+        Id: r.GetString(at),
+        Name: r.StringOrNull(at + 1),
+        Type: r.GetString(at + 2),
+        Points: r.GetInt64(at + 3),
+        PointsPerUnitE4: r.Int64OrNull(at + 4),
+        MultiplierE4: r.GetInt64(at + 5),
+        LimitPeriod: r.StringOrNull(at + 6),
+        LimitCount: r.Int64OrNull(at + 7),
+        TierIds: ParseTierIds(r.GetString(at + 8)),
+        StartsAt: r.Int64OrNull(at + 9),
+        EndsAt: r.Int64OrNull(at + 10),
         // SQLite keeps booleans as integers, PostgreSQL as booleans.
-        Enabled: Convert.ToBoolean(r.GetValue(11)));
+        Enabled: Convert.ToBoolean(r.GetValue(at + 11)));
 
-    /// <summary>
-    /// The product of the multipliers of every enabled campaign (a rule with a multiplier other than 1)
-    /// of this type that is running now and applies to the customer's tier. 1 when there is none; at most
-    /// <see cref="Limits.MaxCombinedMultiplier"/> (stacked multipliers saturate, docs/API.md "Limits").
-    /// A campaign multiplies its own type only: a <c>review</c> campaign leaves orders and signups alone.
-    /// </summary>
-    public static async Task<decimal> CampaignMultiplierAsync(Sql sql, string programId, string type, string? tierId, long nowMs)
-    {
-        var rules = await sql.ListAsync(
-            """
-            SELECT multiplier_e4, tier_ids FROM earn_rules
-            WHERE program_id = @p AND type = @t AND enabled = @on AND multiplier_e4 <> 10000
-              AND (starts_at IS NULL OR starts_at <= @now) AND (ends_at IS NULL OR ends_at > @now)
-            """,
-            r => (Multiplier: Money.FromE4(r.GetInt64(0)), Tiers: r.GetString(1)),
-            ("p", programId), ("t", type), ("on", true), ("now", nowMs));
-        var product = 1m;
-        foreach (var (multiplier, tiers) in rules)
-        {
-            if (AppliesToTier(tiers, tierId))
-            {
-                product = Limits.SaturatingMultiply(product, multiplier, Limits.MaxCombinedMultiplier);
-            }
-        }
-        return product;
-    }
-
-    /// <summary>A rule's tier filter: an empty list means every customer.</summary>
-    public static bool AppliesToTier(string tierIdsJson, string? tierId)
-    {
-        var tiers = ParseTierIds(tierIdsJson);
-        return tiers.Count == 0 || (tierId is not null && tiers.Contains(tierId));
-    }
+    /// <summary>The campaign multiplier of this type for the customer's tier now (<see cref="EarnRulePolicy.CampaignMultiplier"/>).</summary>
+    public static async Task<decimal> CampaignMultiplierAsync(Sql sql, string programId, string type, string? tierId, long nowMs) =>
+        EarnRulePolicy.CampaignMultiplier(await EnabledAsync(sql, programId, type), type, tierId, nowMs);
 
     public static IReadOnlyList<string> ParseTierIds(string tierIdsJson) =>
         System.Text.Json.JsonSerializer.Deserialize<string[]>(tierIdsJson) ?? [];
@@ -66,6 +40,46 @@ public static class EarnRules
         sql.ListAsync($"SELECT {Columns} FROM earn_rules WHERE program_id = @p AND type = @t AND enabled = @on",
             Map, ("p", programId), ("t", type), ("on", true));
 
+    /// <summary>The program's enabled rules by version, one entry per program, each replaced when its version changes.</summary>
+    private static readonly ConditionalWeakTable<Database, ConcurrentDictionary<string, (long Version, EarnRule[] Rules)>> EnabledByVersion = new();
+
+    private static readonly string EnabledWithVersionSql =
+        $"""
+        SELECT p.earn_rules_version, {string.Join(", ", Columns.Split(", ").Select(c => "r." + c))}
+        FROM programs p LEFT JOIN earn_rules r ON r.program_id = p.id AND r.enabled = @on
+        WHERE p.id = @p
+        """;
+
+    /// <summary>
+    /// The program's enabled rules of every type, campaigns included, as of <paramref name="version"/>: the
+    /// <c>programs.earn_rules_version</c> the caller read in its own transaction, which a trigger changes with every
+    /// change to the program's rules (migration 0026). Each instance keeps the rules of the version it last read in
+    /// memory, so while they stay as they are an order runs no statement for them. Versions are random 64-bit
+    /// values, as the tiers' are (<see cref="Tiers"/>): none comes back after a rollback or a PostgreSQL recovery.
+    /// </summary>
+    /// <remarks>
+    /// On a miss the rules are read with their version in one statement. On PostgreSQL a change may commit between
+    /// the caller's read and this one; the rules read are then newer than the caller's version, as those of a
+    /// separate statement always were, and are kept under the version read with them.
+    /// </remarks>
+    public static async Task<IReadOnlyList<EarnRule>> EnabledAsync(WriteContext context, string programId, long version)
+    {
+        var cache = EnabledByVersion.GetValue(context.Database, _ => new(StringComparer.Ordinal));
+        if (cache.TryGetValue(programId, out var kept) && kept.Version == version)
+        {
+            return kept.Rules;
+        }
+        var rows = await context.Sql.ListAsync(EnabledWithVersionSql,
+            r => (Version: r.GetInt64(0), Rule: r.IsDBNull(1) ? null : Map(r, 1)), ("p", programId), ("on", true));
+        if (rows.Count == 0)
+        {
+            return [];
+        }
+        EarnRule[] rules = [.. rows.Where(r => r.Rule is not null).Select(r => r.Rule!)];
+        cache[programId] = (rows[0].Version, rules);
+        return rules;
+    }
+
     /// <summary>The rule an activity of this type earns from now (see <see cref="EarnRulePolicy.Select"/>), or null.</summary>
     public static async Task<EarnRule?> ApplicableAsync(Sql sql, string programId, string type, string? tierId, long nowMs) =>
         EarnRulePolicy.Select(await EnabledAsync(sql, programId, type), type, tierId, nowMs);
@@ -74,10 +88,10 @@ public static class EarnRules
     /// For the orders code: the points per 1.00 spent (or per unit, in <c>units</c> mode) that the
     /// <c>place_order</c> rule in effect for this customer's tier gives now, or null when no such rule
     /// applies and the program's <c>points_per_unit</c> stands. Campaign multipliers come on top
-    /// (<see cref="CampaignMultiplierAsync"/>).
+    /// (<see cref="EarnRulePolicy.CampaignMultiplier"/>).
     /// </summary>
-    public static async Task<decimal?> PlaceOrderPointsPerUnitAsync(Sql sql, string programId, string? tierId, long nowMs) =>
-        await ApplicableAsync(sql, programId, ActivityTypes.PlaceOrder, tierId, nowMs) is { PointsPerUnitE4: { } e4 }
+    public static decimal? PlaceOrderPointsPerUnit(IEnumerable<EarnRule> rules, string? tierId, long nowMs) =>
+        EarnRulePolicy.Select(rules, ActivityTypes.PlaceOrder, tierId, nowMs) is { PointsPerUnitE4: { } e4 }
             ? Money.FromE4(e4)
             : null;
 

@@ -68,6 +68,19 @@ public sealed class CacheInvalidationTests
         await SetProgramAsync(changer, new { points_per_unit = 3 });
         (await OrderAsync(writer, customer, $"{tag}-2", 10)).ShouldBe(30);
 
+        // The order's own rules: a place_order rule's rate replaces the program's, a campaign multiplies it;
+        // each change, and each removal, is followed by the next order.
+        var orderRule = await CreatedIdAsync(changer, Rules, new { type = "place_order", points_per_unit = 2 });
+        (await OrderAsync(writer, customer, $"{tag}-r1", 10)).ShouldBe(20);
+        (await changer.PatchJsonAsync($"{Rules}/{orderRule}", new { points_per_unit = 4 })).Status.ShouldBe(HttpStatusCode.OK);
+        (await OrderAsync(writer, customer, $"{tag}-r2", 10)).ShouldBe(40);
+        var campaign = await CreatedIdAsync(changer, Rules, new { type = "place_order", multiplier = 2 });
+        (await OrderAsync(writer, customer, $"{tag}-r3", 10)).ShouldBe(80);
+        (await changer.PatchJsonAsync($"{Rules}/{campaign}", new { enabled = false })).Status.ShouldBe(HttpStatusCode.OK);
+        (await OrderAsync(writer, customer, $"{tag}-r4", 10)).ShouldBe(40);
+        (await changer.DeleteJsonAsync($"{Rules}/{orderRule}")).Status.ShouldBe(HttpStatusCode.OK);
+        (await OrderAsync(writer, customer, $"{tag}-r5", 10)).ShouldBe(30);
+
         // A VIP tier's multiplier: the customer qualifies (lifetime points above 1) once the tier exists.
         var tier = await CreatedIdAsync(changer, Tiers, new { name = "Gold " + tag, points_required = 1, multiplier = 2 });
         await PostPointsAsync(writer, customer, 1);

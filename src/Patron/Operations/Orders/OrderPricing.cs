@@ -3,13 +3,17 @@ using Patron.Storage;
 
 namespace Patron.Operations.Orders;
 
-/// <summary>The program's settings that an order's points depend on, read once per operation.</summary>
-public sealed record OrderSettings(string Currency, string EarnMode, decimal PointsPerUnit, string Rounding, long PointsDelayDays)
+/// <summary>
+/// The program's settings that an order's points depend on, read once per operation, with the version of its earn
+/// rules (<see cref="EarnRules.EnabledAsync(WriteContext, string, long)"/>) read in the same statement.
+/// </summary>
+public sealed record OrderSettings(string Currency, string EarnMode, decimal PointsPerUnit, string Rounding, long PointsDelayDays, long EarnRulesVersion)
 {
     public static async Task<OrderSettings> ReadAsync(Sql sql, string programId) =>
         (await sql.ListAsync(
-            "SELECT currency, earn_mode, points_per_unit_e4, rounding, points_delay_days FROM programs WHERE id = @p",
-            r => new OrderSettings(r.GetString(0), r.GetString(1), Money.FromE4(r.GetInt64(2)), r.GetString(3), Convert.ToInt64(r.GetValue(4))),
+            "SELECT currency, earn_mode, points_per_unit_e4, rounding, points_delay_days, earn_rules_version FROM programs WHERE id = @p",
+            r => new OrderSettings(r.GetString(0), r.GetString(1), Money.FromE4(r.GetInt64(2)), r.GetString(3), Convert.ToInt64(r.GetValue(4)),
+                r.GetInt64(5)),
             ("p", programId)))[0];
 
     public static Task<OrderSettings> ReadAsync(Database db, string programId) => db.ReadAsync(sql => ReadAsync(sql, programId));
@@ -72,11 +76,11 @@ public static class OrderPricing
         {
             return 0m;
         }
-        var sql = context.Sql;
+        var rules = await EarnRules.EnabledAsync(context, programId, settings.EarnRulesVersion);
         // A place_order rule may set its own rate for the customer's tier; otherwise the program's applies.
-        var perUnit = await EarnRules.PlaceOrderPointsPerUnitAsync(sql, programId, customer.TierId, context.NowMs) ?? settings.PointsPerUnit;
-        var tier = await Tiers.MultiplierAsync(sql, customer.TierId);
-        var campaign = await EarnRules.CampaignMultiplierAsync(sql, programId, "place_order", customer.TierId, context.NowMs);
+        var perUnit = EarnRules.PlaceOrderPointsPerUnit(rules, customer.TierId, context.NowMs) ?? settings.PointsPerUnit;
+        var tier = await Tiers.MultiplierAsync(context.Sql, customer.TierId);
+        var campaign = EarnRulePolicy.CampaignMultiplier(rules, ActivityTypes.PlaceOrder, customer.TierId, context.NowMs);
         return perUnit * Limits.CombineMultipliers(tier, campaign);
     }
 
