@@ -53,7 +53,11 @@ public static partial class Ledger
         string CreatedBy, string? OrderId = null, string? Source = null, long? AvailableAtMs = null, string? FromLot = null,
         bool EvaluateTiers = true, string? Label = null, bool NewReference = false);
 
-    public sealed record Posted(PointsTransactionDto Transaction, bool Created);
+    /// <param name="Tier">
+    /// What the balance update returned about the customer's tier, when the entry moved the available balance:
+    /// for a caller that evaluates the tier itself (<see cref="Entry.EvaluateTiers"/> false).
+    /// </param>
+    public sealed record Posted(PointsTransactionDto Transaction, bool Created, Tiers.AfterBalance? Tier = null);
 
     public static Task<Posted> PostAsync(
         WriteContext context, string programId, string customerId, long points, string type,
@@ -123,7 +127,7 @@ public static partial class Ledger
         {
             await Tiers.EvaluateAsync(context, e.ProgramId, e.CustomerId, afterBalance, TierRules.Reasons.LifetimePoints);
         }
-        return new Posted(entry, true);
+        return new Posted(entry, true, tier);
     }
 
     private const string InsertSql =

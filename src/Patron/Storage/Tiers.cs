@@ -58,16 +58,24 @@ public static class Tiers
     /// tier change that commits while the update waits for the customer's row (held by <see cref="Jobs.VipTierJob"/>
     /// moving that customer under the new tiers) is seen only by the customer's next write or the job's next pass.
     /// </remarks>
-    public static async Task<bool> EvaluateAsync(WriteContext context, string programId, string customerId, AfterBalance state, string reason)
-    {
-        if (state.TiersVersion is { } version && await LiveTiersAsync(context, programId, version) is { } tiers
-            && !tiers.Any(t => t.IsSpendTier)
-            && TierRules.Highest(tiers, state.LifetimePoints, NoSpend)?.Id == state.CurrentTierId)
-        {
-            return false;
-        }
-        return await EvaluateAsync(context, programId, customerId, reason);
-    }
+    public static async Task<bool> EvaluateAsync(WriteContext context, string programId, string customerId, AfterBalance state, string reason) =>
+        !await StaysAsync(context, programId, state) && await EvaluateAsync(context, programId, customerId, reason);
+
+    /// <summary>
+    /// <see cref="EvaluateAsync(WriteContext, string, string, bool, bool)"/> after an operation whose last balance
+    /// update returned <paramref name="state"/> (null when none did): without spend tiers, a customer who stays in
+    /// their tier is known from it, as after an award, and no statement is run.
+    /// </summary>
+    public static async Task<bool> EvaluateAsync(
+        WriteContext context, string programId, string customerId, AfterBalance? state, bool spendChanged, bool lifetimeRose) =>
+        !(state is not null && await StaysAsync(context, programId, state))
+        && await EvaluateAsync(context, programId, customerId, spendChanged, lifetimeRose);
+
+    /// <summary>Whether the customer stays in their tier, known without a statement from <paramref name="state"/> and the tiers kept in memory.</summary>
+    private static async Task<bool> StaysAsync(WriteContext context, string programId, AfterBalance state) =>
+        state.TiersVersion is { } version && await LiveTiersAsync(context, programId, version) is { } tiers
+        && !tiers.Any(t => t.IsSpendTier)
+        && TierRules.Highest(tiers, state.LifetimePoints, NoSpend)?.Id == state.CurrentTierId;
 
     /// <summary>
     /// The program's live tiers at <paramref name="version"/>, or null when the version read with them differs

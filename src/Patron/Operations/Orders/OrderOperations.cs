@@ -195,13 +195,13 @@ public static class OrderOperations
         {
             await OrderStore.UpdateAsync(context, programId, after);
         }
-        await OrderPricing.ReconcileAsync(context, programId, settings, before, after, actor);
+        var held = await OrderPricing.ReconcileAsync(context, programId, settings, before, after, actor);
         await Vouchers.UseCodesAsync(context, programId, Vouchers.ParseCodes(after.DiscountCodes), orderId);
         if (before?.PaidAt is null && after.PaidAt is not null)
         {
             await ReferralOperations.OnOrderPaidAsync(context, programId, customerId, after.Id, after.TotalE4);
         }
-        var dto = await OrderStore.ToDtoAsync(sql, programId, after with { UpdatedAt = context.NowMs });
+        var dto = OrderStore.ToDto(after with { UpdatedAt = context.NowMs }, held);
         await Events.AddAsync(context, programId, Events.OrderUpdated, dto);
         return (dto, before is null);
     }

@@ -88,9 +88,14 @@ public static class OrderPricing
     /// Brings the ledger and <c>total_spent</c> in line with the order's new state (the caller has
     /// locked the customer), then evaluates the customer's tier once. Earned points are pending until
     /// paid_at + points_delay_days; taking points back takes pending ones first, at the same due time,
-    /// and the rest from the balance, which may go below zero as recorded debt.
+    /// and the rest from the balance, which may go below zero as recorded debt. Returns the points the
+    /// ledger holds for the order afterwards, by status (<see cref="OrderStore.ToDto"/> shows them).
     /// </summary>
-    public static async Task ReconcileAsync(
+    /// <remarks>
+    /// A new order (<paramref name="before"/> null) holds nothing yet: ledger entries name an order only once it
+    /// exists, all through here, and orders are never deleted. So its ledger is not read.
+    /// </remarks>
+    public static async Task<List<OrderStore.Held>> ReconcileAsync(
         WriteContext context, string programId, OrderSettings settings, Order? before, Order after, string actor)
     {
         var sql = context.Sql;
@@ -108,46 +113,57 @@ public static class OrderPricing
             }
         }
 
-        // Pending entries of this order that are already due become available first, so that a
-        // reversal below meets them where they belong.
-        foreach (var id in await OrderStore.DuePendingAsync(sql, programId, after.Id, context.NowMs))
+        var held = new List<OrderStore.Held>();
+        if (before is not null)
         {
-            await Ledger.MatureAsync(context, id, after.CustomerId);
+            // Pending entries of this order that are already due become available first, so that a
+            // reversal below meets them where they belong.
+            foreach (var id in await OrderStore.DuePendingAsync(sql, programId, after.Id, context.NowMs))
+            {
+                await Ledger.MatureAsync(context, id, after.CustomerId);
+            }
+            held.AddRange(await OrderStore.HeldPointsAsync(sql, programId, after.Id));
         }
-
-        var held = await OrderStore.HeldPointsAsync(sql, programId, after.Id);
-        var pending = held.FirstOrDefault(h => h.Status == Ledger.Pending);
+        var pending = held.Find(h => h.Status == Ledger.Pending);
         var diff = OrderLifecycle.DesiredPoints(after) - held.Sum(h => h.Points);
         var description = $"Order {after.Id}";
         var lifetimeRose = false;
+        // What the last balance update said about the customer's tier, for the evaluation below.
+        Tiers.AfterBalance? balance = null;
+        async Task PostAsync(long points, long? availableAtMs, bool evaluateTiers = true)
+        {
+            var posted = await Ledger.PostAsync(context, new Ledger.Entry(programId, after.CustomerId, points,
+                points > 0 ? PointsTypes.Earned : PointsTypes.Reversed, description, null, actor, OrderId: after.Id,
+                AvailableAtMs: availableAtMs, EvaluateTiers: evaluateTiers));
+            held.Add(new OrderStore.Held(posted.Transaction.Status, points, null));
+            balance = posted.Tier ?? balance;
+        }
 
         if (diff > 0)
         {
             var availableAt = Time.FromMs(after.PaidAt ?? context.NowMs).AddDays(settings.PointsDelayDays).ToUnixTimeMilliseconds();
-            await Ledger.PostAsync(context, new Ledger.Entry(programId, after.CustomerId, diff, PointsTypes.Earned,
-                description, null, actor, OrderId: after.Id, AvailableAtMs: availableAt, EvaluateTiers: false));
+            await PostAsync(diff, availableAt, evaluateTiers: false);
             lifetimeRose = availableAt <= context.NowMs;
         }
         else if (diff < 0)
         {
-            var fromPending = Math.Min(-diff, Math.Max(pending.Points, 0));
+            var fromPending = Math.Min(-diff, Math.Max(pending?.Points ?? 0, 0));
             if (fromPending > 0)
             {
-                await Ledger.PostAsync(context, new Ledger.Entry(programId, after.CustomerId, -fromPending, PointsTypes.Reversed,
-                    description, null, actor, OrderId: after.Id, AvailableAtMs: pending.DueAt));
+                await PostAsync(-fromPending, pending!.DueAt);
             }
             var fromBalance = -diff - fromPending;
             if (fromBalance > 0)
             {
-                await Ledger.PostAsync(context, new Ledger.Entry(programId, after.CustomerId, -fromBalance, PointsTypes.Reversed,
-                    description, null, actor, OrderId: after.Id));
+                await PostAsync(-fromBalance, null);
             }
         }
 
         // Spend tiers move with paid-minus-refunded spend, points tiers with lifetime points: one evaluation for both.
         if (spentDelta != 0 || lifetimeRose)
         {
-            await Tiers.EvaluateAsync(context, programId, after.CustomerId, spentDelta != 0, lifetimeRose);
+            await Tiers.EvaluateAsync(context, programId, after.CustomerId, balance, spentDelta != 0, lifetimeRose);
         }
+        return held;
     }
 }

@@ -63,22 +63,28 @@ public static class OrderStore
             names.Add("@o" + i);
             args.Add(("o" + i, orders[i].Id));
         }
-        var points = await sql.ListAsync(
+        var held = await sql.ListAsync(
             $"SELECT order_id, status, COALESCE(SUM(points), 0) FROM points_transactions WHERE program_id = @p AND order_id IN ({string.Join(", ", names)}) GROUP BY order_id, status",
-            r => (Order: r.GetString(0), Status: r.GetString(1), Points: Convert.ToInt64(r.GetValue(2))), [.. args]);
-        return orders.Select(o =>
+            r => (Order: r.GetString(0), Held: new Held(r.GetString(1), Convert.ToInt64(r.GetValue(2)), null)), [.. args]);
+        return orders.Select(o => ToDto(o, held.Where(h => h.Order == o.Id).Select(h => h.Held))).ToList();
+    }
+
+    /// <summary>The order as the API shows it, given the points the ledger holds for it by status.</summary>
+    public static OrderDto ToDto(Order o, IEnumerable<Held> held)
+    {
+        using var codes = JsonDocument.Parse(o.DiscountCodes);
+        using var items = JsonDocument.Parse(o.Items);
+        long credited = 0, pending = 0;
+        foreach (var h in held)
         {
-            using var codes = JsonDocument.Parse(o.DiscountCodes);
-            using var items = JsonDocument.Parse(o.Items);
-            var mine = points.Where(p => p.Order == o.Id).ToList();
-            return new OrderDto(o.Id, o.CustomerId, o.Status, o.Currency, Money.FromE4(o.TotalE4), Money.FromE4(o.RefundedE4), o.Units,
-                codes.RootElement.Clone(), items.RootElement.Clone(), o.PointsEarned,
-                mine.Where(p => p.Status == Ledger.Available).Sum(p => p.Points),
-                mine.Where(p => p.Status == Ledger.Pending).Sum(p => p.Points) + o.PointsPlaced,
-                o.PaidAt is { } paid ? Time.FromMs(paid) : null,
-                o.CancelledAt is { } cancelled ? Time.FromMs(cancelled) : null,
-                Time.FromMs(o.CreatedAt), Time.FromMs(o.UpdatedAt));
-        }).ToList();
+            credited += h.Status == Ledger.Available ? h.Points : 0;
+            pending += h.Status == Ledger.Pending ? h.Points : 0;
+        }
+        return new OrderDto(o.Id, o.CustomerId, o.Status, o.Currency, Money.FromE4(o.TotalE4), Money.FromE4(o.RefundedE4), o.Units,
+            codes.RootElement.Clone(), items.RootElement.Clone(), o.PointsEarned, credited, pending + o.PointsPlaced,
+            o.PaidAt is { } paid ? Time.FromMs(paid) : null,
+            o.CancelledAt is { } cancelled ? Time.FromMs(cancelled) : null,
+            Time.FromMs(o.CreatedAt), Time.FromMs(o.UpdatedAt));
     }
 
     public static Task InsertAsync(WriteContext context, string programId, Order o) =>
@@ -102,11 +108,14 @@ public static class OrderStore
 
     private static string? Rate(Order o) => o.EarnRate?.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>Points the ledger holds for an order in one status, with the latest due time of pending ones when read.</summary>
+    public sealed record Held(string Status, long Points, long? DueAt);
+
     /// <summary>The points of the order in the ledger, by status, with the latest due time of pending ones.</summary>
-    public static Task<List<(string Status, long Points, long? DueAt)>> HeldPointsAsync(Sql sql, string programId, string orderId) =>
+    public static Task<List<Held>> HeldPointsAsync(Sql sql, string programId, string orderId) =>
         sql.ListAsync(
             "SELECT status, COALESCE(SUM(points), 0), MAX(available_at) FROM points_transactions WHERE program_id = @p AND order_id = @o GROUP BY status",
-            r => (r.GetString(0), Convert.ToInt64(r.GetValue(1)), r.Int64OrNull(2)), ("p", programId), ("o", orderId));
+            r => new Held(r.GetString(0), Convert.ToInt64(r.GetValue(1)), r.Int64OrNull(2)), ("p", programId), ("o", orderId));
 
     /// <summary>The order's pending entries that are due by now.</summary>
     public static Task<List<string>> DuePendingAsync(Sql sql, string programId, string orderId, long nowMs) =>
