@@ -13,20 +13,10 @@ public static class Customers
         public bool MayEarn => CustomerStatus.MayEarn(Status);
     }
 
-    private const string StateSql = "SELECT id, status, vip_tier_id FROM customers WHERE id = @c AND program_id = @p";
-
     /// <summary>The state of a customer known to exist (by id).</summary>
-    public static Task<State> StateAsync(Sql sql, string programId, string customerId) => StateAsync(sql, StateSql, programId, customerId);
-
-    private static async Task<State> StateAsync(Sql sql, string text, string programId, string customerId) =>
-        (await sql.ListAsync(text, r => new State(r.GetString(0), r.GetString(1), r.StringOrNull(2)), ("c", customerId), ("p", programId)))[0];
-
-    /// <summary>
-    /// <see cref="Ledger.LockCustomerAsync"/> and <see cref="StateAsync(Sql, string, string)"/> in one: on PostgreSQL the
-    /// state is read by the statement that locks the row (one round trip), on SQLite, whose single writer needs no lock, it is read.
-    /// </summary>
-    public static Task<State> LockStateAsync(WriteContext context, string programId, string customerId) =>
-        StateAsync(context.Sql, context.Database.IsSqlite ? StateSql : StateSql + " FOR UPDATE", programId, customerId);
+    public static async Task<State> StateAsync(Sql sql, string programId, string customerId) =>
+        (await sql.ListAsync("SELECT id, status, vip_tier_id FROM customers WHERE id = @c AND program_id = @p",
+            r => new State(r.GetString(0), r.GetString(1), r.StringOrNull(2)), ("c", customerId), ("p", programId)))[0];
 
     /// <summary>
     /// What <see cref="Map"/> reads, from <c>FROM customers</c> (not aliased): the tier's name comes from

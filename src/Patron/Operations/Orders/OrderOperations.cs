@@ -158,12 +158,10 @@ public static class OrderOperations
         WriteContext context, string programId, string actor, string orderId, string? customerRef, string? currency, OrderChange change)
     {
         var sql = context.Sql;
-        var existing = await OrderStore.FindAsync(sql, programId, orderId);
-        var customerId = await CustomerOfAsync(sql, programId, orderId, existing?.CustomerId, customerRef);
-        // The customer's lock serialises every change of their orders and points; the order is read under it, so on
-        // PostgreSQL it is read again (SQLite's single writer has seen every change already).
-        var customer = await Customers.LockStateAsync(context, programId, customerId);
-        var before = context.Database.IsSqlite ? existing : await OrderStore.FindAsync(sql, programId, orderId);
+        var customerId = await CustomerOfAsync(sql, programId, orderId, customerRef);
+        // The customer's lock serialises every change of their orders and points; the order is read under it.
+        await Ledger.LockCustomerAsync(context, customerId);
+        var before = await OrderStore.FindAsync(sql, programId, orderId);
         var settings = await OrderSettings.ReadAsync(sql, programId);
         var orderCurrency = currency?.ToUpperInvariant() ?? before?.Currency ?? settings.Currency;
         if (orderCurrency != settings.Currency)
@@ -176,6 +174,7 @@ public static class OrderOperations
         var after = OrderLifecycle.Apply(current, change, context.NowMs);
         if (OrderLifecycle.NeedsPricing(before, after) || after.Status == OrderStatus.Placed)
         {
+            var customer = await Customers.StateAsync(sql, programId, customerId);
             after = await OrderPricing.PriceAsync(context, programId, settings, customer, before, after);
             after = await OrderPricing.EstimatePlacedAsync(context, programId, settings, customer, after);
         }
@@ -208,11 +207,13 @@ public static class OrderOperations
     }
 
     /// <summary>
-    /// The id of the order's customer: the order's own (<paramref name="existing"/>, which cannot change) or, for a
-    /// new order, the customer named by id or email.
+    /// The id of the order's customer: the order's own (it cannot change) or, for a new order, the
+    /// customer named by id or email.
     /// </summary>
-    private static async Task<string> CustomerOfAsync(Sql sql, string programId, string orderId, string? existing, string? customerRef)
+    private static async Task<string> CustomerOfAsync(Sql sql, string programId, string orderId, string? customerRef)
     {
+        var existing = await sql.ScalarAsync("SELECT customer_id FROM orders WHERE program_id = @p AND id = @id",
+            ("p", programId), ("id", orderId)) as string;
         if (existing is null)
         {
             return customerRef is null
