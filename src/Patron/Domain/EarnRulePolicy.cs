@@ -95,23 +95,16 @@ public static class EarnRulePolicy
             .FirstOrDefault();
 
     /// <summary>
-    /// The product of the multipliers of every enabled campaign (a rule with a multiplier other than 1)
-    /// of this type that is running now and applies to the customer's tier. 1 when there is none; at most
-    /// <see cref="Limits.MaxCombinedMultiplier"/> (stacked multipliers saturate, docs/API.md "Limits").
-    /// A campaign multiplies its own type only: a <c>review</c> campaign leaves orders and signups alone.
+    /// The multiplier of every enabled campaign (a rule with a multiplier other than 1) of this type that is
+    /// running now and applies to the customer's tier. The caller combines them with the tier's multiplier in
+    /// one <see cref="Limits.CombineMultipliers"/>, so that the cap applies to the product of them all
+    /// (docs/API.md "Limits"). A campaign multiplies its own type only: a <c>review</c> campaign leaves orders
+    /// and signups alone.
     /// </summary>
-    public static decimal CampaignMultiplier(IEnumerable<EarnRule> rules, string type, string? tierId, long nowMs)
-    {
-        var product = 1m;
-        foreach (var rule in rules)
-        {
-            if (rule.Type == type && rule.IsCampaign && rule.InEffect(nowMs) && rule.AppliesToTier(tierId))
-            {
-                product = Limits.SaturatingMultiply(product, Money.FromE4(rule.MultiplierE4), Limits.MaxCombinedMultiplier);
-            }
-        }
-        return product;
-    }
+    public static IEnumerable<decimal> CampaignMultipliers(IEnumerable<EarnRule> rules, string type, string? tierId, long nowMs) =>
+        rules
+            .Where(r => r.Type == type && r.IsCampaign && r.InEffect(nowMs) && r.AppliesToTier(tierId))
+            .Select(r => Money.FromE4(r.MultiplierE4));
 
     /// <summary>Days after a birthday on which a missed award (Patron was not running) is still made.</summary>
     public const int BirthdayGraceDays = 7;

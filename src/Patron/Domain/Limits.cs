@@ -90,11 +90,16 @@ public static class Limits
     /// <summary>Whether <paramref name="points"/> is a count of points Patron accepts in one field: 0 to <see cref="MaxPoints"/>.</summary>
     public static bool IsPoints(long points) => points is >= 0 and <= MaxPoints;
 
-    /// <summary>The product of non-negative multipliers, saturating at <see cref="MaxCombinedMultiplier"/> (never overflows).</summary>
+    /// <summary>
+    /// The product of non-negative multipliers, saturating at <see cref="MaxCombinedMultiplier"/> (never overflows).
+    /// The smallest are taken first, so the answer is the product or the cap, whichever is lower, in whatever order the
+    /// multipliers come: a tier of 0.5 halves stacked campaigns that pass the cap alone, and two instances that read
+    /// the same rules in different orders give the same points.
+    /// </summary>
     public static decimal CombineMultipliers(params decimal[] multipliers)
     {
         var product = 1m;
-        foreach (var m in multipliers)
+        foreach (var m in multipliers.Order())
         {
             product = SaturatingMultiply(product, m, MaxCombinedMultiplier);
         }

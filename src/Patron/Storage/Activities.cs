@@ -193,8 +193,8 @@ public static class Activities
         var rounding = Convert.ToString(await sql.ScalarAsync("SELECT rounding FROM programs WHERE id = @p", ("p", programId)),
             CultureInfo.InvariantCulture) ?? EarnModes.Floor;
         var tier = await Tiers.MultiplierAsync(sql, tierId);
-        var campaign = await EarnRules.CampaignMultiplierAsync(sql, programId, rule.Type, tierId, nowMs);
-        return Earning.Points(rule.Points, 1m, rounding, tier, campaign);
+        var campaigns = EarnRulePolicy.CampaignMultipliers(await EarnRules.EnabledAsync(sql, programId, rule.Type), rule.Type, tierId, nowMs);
+        return Earning.Points(rule.Points, 1m, rounding, [tier, .. campaigns]);
     }
 
     /// <summary>

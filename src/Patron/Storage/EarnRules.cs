@@ -28,10 +28,6 @@ public static class EarnRules
         // SQLite keeps booleans as integers, PostgreSQL as booleans.
         Enabled: Convert.ToBoolean(r.GetValue(at + 11)));
 
-    /// <summary>The campaign multiplier of this type for the customer's tier now (<see cref="EarnRulePolicy.CampaignMultiplier"/>).</summary>
-    public static async Task<decimal> CampaignMultiplierAsync(Sql sql, string programId, string type, string? tierId, long nowMs) =>
-        EarnRulePolicy.CampaignMultiplier(await EnabledAsync(sql, programId, type), type, tierId, nowMs);
-
     public static IReadOnlyList<string> ParseTierIds(string tierIdsJson) =>
         System.Text.Json.JsonSerializer.Deserialize<string[]>(tierIdsJson) ?? [];
 
@@ -88,7 +84,7 @@ public static class EarnRules
     /// For the orders code: the points per 1.00 spent (or per unit, in <c>units</c> mode) that the
     /// <c>place_order</c> rule in effect for this customer's tier gives now, or null when no such rule
     /// applies and the program's <c>points_per_unit</c> stands. Campaign multipliers come on top
-    /// (<see cref="EarnRulePolicy.CampaignMultiplier"/>).
+    /// (<see cref="EarnRulePolicy.CampaignMultipliers"/>).
     /// </summary>
     public static decimal? PlaceOrderPointsPerUnit(IEnumerable<EarnRule> rules, string? tierId, long nowMs) =>
         EarnRulePolicy.Select(rules, ActivityTypes.PlaceOrder, tierId, nowMs) is { PointsPerUnitE4: { } e4 }

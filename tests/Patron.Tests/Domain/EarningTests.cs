@@ -15,6 +15,26 @@ public sealed class EarningTests
     }
 
     [Theory]
+    [InlineData("100", "100", "100", "0.5")]
+    [InlineData("0.5", "100", "100", "100")]
+    [InlineData("100", "0.5", "100", "100")]
+    public void Multipliers_combine_to_their_product_up_to_the_cap_whatever_their_order(string a, string b, string c, string d)
+    {
+        decimal[] multipliers = [.. new[] { a, b, c, d }.Select(m => decimal.Parse(m, System.Globalization.CultureInfo.InvariantCulture))];
+
+        // 500,000 against a cap of 10,000.
+        Limits.CombineMultipliers(multipliers).ShouldBe(Limits.MaxCombinedMultiplier);
+        Patron.Domain.Earning.Points(1m, 1m, EarnModes.Floor, multipliers).ShouldBe(10_000);
+    }
+
+    [Fact]
+    public void A_tier_below_one_and_saturated_campaigns_combine_as_their_product()
+    {
+        Limits.CombineMultipliers(0.5m, 100m, 100m, 100m, 0.01m).ShouldBe(5_000m);
+        Limits.CombineMultipliers(100m, 100m, 100m, 0.01m, 0.5m).ShouldBe(5_000m);
+    }
+
+    [Theory]
     [InlineData("0.00000000000000000001")]
     [InlineData("0.0001")]
     [InlineData("1")]

@@ -1,4 +1,5 @@
 using Patron.Domain;
+using Patron.Storage;
 using Shouldly;
 
 namespace Patron.Tests.Earning;
@@ -46,6 +47,60 @@ public sealed class EarnRulePolicyTests
         EarnRulePolicy.Select(all, "signup", null, now).ShouldBeNull();
         EarnRulePolicy.Select([campaign, future, disabled], "review", "tier_gold", now).ShouldBeNull();
         EarnRulePolicy.Select([windowed], "review", null, now + 1000).ShouldBeNull(); // the end is exclusive
+    }
+
+    private static EarnRule Campaign(string id, long multiplierE4, string type = "place_order", string[]? tiers = null,
+        long? starts = null, long? ends = null, bool enabled = true) =>
+        new(id, null, type, 0, null, multiplierE4, null, null, tiers ?? [], starts, ends, enabled);
+
+    private static decimal CampaignProduct(IEnumerable<EarnRule> rules, string type, string? tierId, long nowMs) =>
+        Limits.CombineMultipliers([.. EarnRulePolicy.CampaignMultipliers(rules, type, tierId, nowMs)]);
+
+    [Fact]
+    public void Campaigns_of_the_type_and_tier_running_now_multiply_from_their_start_until_before_their_end()
+    {
+        var now = Thursday.ToUnixTimeMilliseconds();
+        EarnRule[] rules =
+        [
+            Campaign("rule_1", 20_000),
+            Campaign("rule_2", 15_000, starts: now),
+            Campaign("rule_3", 30_000, ends: now),
+            Campaign("rule_4", 50_000, starts: now + 1),
+            Campaign("rule_5", 50_000, enabled: false),
+            Campaign("rule_6", 40_000, type: "review"),
+            Campaign("rule_7", 25_000, tiers: ["tier_gold"]),
+            new("rule_8", null, "place_order", 0, 30_000, EarnRule.NoMultiplierE4, null, null, [], null, null, true),
+        ];
+
+        CampaignProduct(rules, "place_order", null, now).ShouldBe(3m);
+        CampaignProduct(rules, "place_order", "tier_gold", now).ShouldBe(7.5m);
+        CampaignProduct(rules, "review", null, now).ShouldBe(4m);
+        CampaignProduct(rules, "signup", null, now).ShouldBe(1m);
+        CampaignProduct(rules, "place_order", null, now + 1).ShouldBe(1.5m * 2m * 5m);
+    }
+
+    [Fact]
+    public void The_place_order_rule_in_effect_for_the_tier_sets_the_rate_and_campaigns_never_do()
+    {
+        var now = Thursday.ToUnixTimeMilliseconds();
+        EarnRule Rate(string id, long perUnitE4, string[]? tiers = null, long? ends = null) =>
+            new(id, null, "place_order", 0, perUnitE4, EarnRule.NoMultiplierE4, null, null, tiers ?? [], null, ends, true);
+        EarnRule[] rules = [Rate("rule_1", 20_000), Rate("rule_2", 35_000, tiers: ["tier_gold"]), Campaign("rule_3", 90_000)];
+
+        EarnRules.PlaceOrderPointsPerUnit(rules, null, now).ShouldBe(2m);
+        EarnRules.PlaceOrderPointsPerUnit(rules, "tier_gold", now).ShouldBe(3.5m);
+        EarnRules.PlaceOrderPointsPerUnit([Rate("rule_1", 20_000, ends: now), Campaign("rule_3", 90_000)], null, now).ShouldBeNull();
+    }
+
+    [Fact]
+    public void Stacked_campaigns_multiply_to_the_same_points_whatever_order_the_rules_come_in()
+    {
+        var now = Thursday.ToUnixTimeMilliseconds();
+        // 100 x 100 x 100 x 0.5 is 500,000: over the cap, in any order (docs/API.md, Limits).
+        EarnRule[] rules = [Campaign("rule_1", 1_000_000), Campaign("rule_2", 1_000_000), Campaign("rule_3", 1_000_000), Campaign("rule_4", 5_000)];
+
+        CampaignProduct(rules, "place_order", null, now).ShouldBe(Limits.MaxCombinedMultiplier);
+        CampaignProduct([.. rules.Reverse()], "place_order", null, now).ShouldBe(Limits.MaxCombinedMultiplier);
     }
 
     [Theory]

@@ -80,8 +80,8 @@ public static class OrderPricing
         // A place_order rule may set its own rate for the customer's tier; otherwise the program's applies.
         var perUnit = EarnRules.PlaceOrderPointsPerUnit(rules, customer.TierId, context.NowMs) ?? settings.PointsPerUnit;
         var tier = await Tiers.MultiplierAsync(context.Sql, customer.TierId);
-        var campaign = EarnRulePolicy.CampaignMultiplier(rules, ActivityTypes.PlaceOrder, customer.TierId, context.NowMs);
-        return perUnit * Limits.CombineMultipliers(tier, campaign);
+        var campaigns = EarnRulePolicy.CampaignMultipliers(rules, ActivityTypes.PlaceOrder, customer.TierId, context.NowMs);
+        return perUnit * Limits.CombineMultipliers([tier, .. campaigns]);
     }
 
     /// <summary>
