@@ -242,6 +242,12 @@ public static partial class Ledger
             }
             return;
         }
+        // Most spends are covered by the oldest lot: one statement takes from it when it holds enough, and changes no
+        // row when it does not. Only then are the lots read, as far as the take reaches.
+        if (await sql.ExecuteAsync(TakeFromOldestLotSql, ("t", take), ("c", customerId)) == 1)
+        {
+            return;
+        }
         while (take > 0)
         {
             // Only the lots the take reaches are read: each is a row of its own, often on a page of its own.
@@ -266,6 +272,14 @@ public static partial class Ledger
             }
         }
     }
+
+    /// <summary>SQLite: takes <c>@t</c> points from the customer's oldest lot if it holds that many.</summary>
+    private const string TakeFromOldestLotSql =
+        """
+        UPDATE points_transactions SET remaining = remaining - @t
+        WHERE id = (SELECT id FROM points_transactions WHERE customer_id = @c AND remaining > 0 ORDER BY id LIMIT 1)
+          AND remaining >= @t
+        """;
 
     /// <summary>
     /// PostgreSQL: takes up to <c>@t</c> points from the customer's 50 oldest lots, each lot what the

@@ -174,6 +174,33 @@ public sealed class PointsLifecycleTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_spend_that_empties_the_oldest_lot_exactly_leaves_the_next_spend_to_the_next_lot(string database)
+    {
+        var clock = new ManualClock();
+        await using var server = await PatronServer.StartAsync(database, clock);
+        await SetProgramAsync(server.Client, new { points_expiry_days = 30 });
+        var c = await NewCustomerAsync(server.Client);
+        var award = $"/api/v1/customers/{c}/points_transactions";
+
+        await OkAsync(server.Client.PostJsonAsync(award, new { points = 30 }));          // day 0, expires day 30
+        clock.Advance(TimeSpan.FromDays(5));
+        await OkAsync(server.Client.PostJsonAsync(award, new { points = 40 }));          // day 5, expires day 35
+        (await SpendAsync(server.Client, c, 30)).Status.ShouldBe(HttpStatusCode.Created); // all of the first
+        (await SpendAsync(server.Client, c, 10)).Status.ShouldBe(HttpStatusCode.Created); // 10 of the second
+        (await SpendAsync(server.Client, c, 31)).ErrorCode.ShouldBe("insufficient_points"); // 30 left
+
+        clock.Advance(TimeSpan.FromDays(25) + TimeSpan.FromMinutes(1)); // day 30: the first lot is empty
+        await server.RunJobsAsync();
+        (await CustomerAsync(server.Client, c)).Long("points_expired").ShouldBe(0);
+        clock.Advance(TimeSpan.FromDays(5)); // day 35: the 30 left of the second
+        await server.RunJobsAsync();
+        var customer = await CustomerAsync(server.Client, c);
+        customer.Long("points_expired").ShouldBe(30);
+        customer.Long("points_balance").ShouldBe(0);
+        customer.Long("points_spent").ShouldBe(40);
+    }
+
+    [Theory, DatabaseData]
     public async Task A_spend_larger_than_fifty_lots_empties_every_older_lot_before_it_takes_from_a_newer_one(string database)
     {
         var clock = new ManualClock();
