@@ -109,7 +109,9 @@ public static class Activities
                 $"The reference '{q.Reference}' is already used by points transaction {entry.Id} of this customer.", "reference");
         }
 
-        var rule = await EarnRules.ApplicableAsync(sql, q.ProgramId, q.Type, customer.TierId, context.NowMs);
+        // The type's enabled rules, read once: the rule that earns and the campaigns that multiply it come from them.
+        var rules = await EarnRules.EnabledAsync(sql, q.ProgramId, q.Type);
+        var rule = EarnRulePolicy.Select(rules, q.Type, customer.TierId, context.NowMs);
         if (rule is null && q.Points is null)
         {
             throw OperationException.Unprocessable("no_matching_rule",
@@ -121,7 +123,7 @@ public static class Activities
             await CheckLimitAsync(context, rule, q, customer, birthdayYear);
         }
 
-        var points = q.Points ?? await RulePointsAsync(sql, q.ProgramId, rule!, customer.TierId, context.NowMs);
+        var points = q.Points ?? await RulePointsAsync(sql, q.ProgramId, rule!, rules, customer.TierId, context.NowMs);
         var activityId = Ids.New("act_");
         PointsTransactionDto? transaction = null;
         if (points > 0)
@@ -188,12 +190,13 @@ public static class Activities
         OperationException.Unprocessable("rule_limit_reached", message);
 
     /// <summary>The rule's points times the customer's tier multiplier and any campaign of the type, rounded as the program says.</summary>
-    private static async Task<long> RulePointsAsync(Sql sql, string programId, EarnRule rule, string? tierId, long nowMs)
+    private static async Task<long> RulePointsAsync(
+        Sql sql, string programId, EarnRule rule, IReadOnlyList<EarnRule> rules, string? tierId, long nowMs)
     {
         var rounding = Convert.ToString(await sql.ScalarAsync("SELECT rounding FROM programs WHERE id = @p", ("p", programId)),
             CultureInfo.InvariantCulture) ?? EarnModes.Floor;
         var tier = await Tiers.MultiplierAsync(sql, tierId);
-        var campaigns = EarnRulePolicy.CampaignMultipliers(await EarnRules.EnabledAsync(sql, programId, rule.Type), rule.Type, tierId, nowMs);
+        var campaigns = EarnRulePolicy.CampaignMultipliers(rules, rule.Type, tierId, nowMs);
         return Earning.Points(rule.Points, 1m, rounding, [tier, .. campaigns]);
     }
 
