@@ -143,9 +143,7 @@ public sealed class PointsLifecycleTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await SetProgramAsync(server.Client, new { points_expiry_days = 30 });
-        var c = await NewCustomerAsync(server.Client);
-        var award = $"/api/v1/customers/{c}/points_transactions";
+        var (c, award) = await CustomerWithThirtyDayLotsAsync(server.Client);
 
         await OkAsync(server.Client.PostJsonAsync(award, new { points = 30 }));          // day 0, expires day 30
         clock.Advance(TimeSpan.FromDays(5));
@@ -178,9 +176,7 @@ public sealed class PointsLifecycleTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await SetProgramAsync(server.Client, new { points_expiry_days = 30 });
-        var c = await NewCustomerAsync(server.Client);
-        var award = $"/api/v1/customers/{c}/points_transactions";
+        var (c, award) = await CustomerWithThirtyDayLotsAsync(server.Client);
 
         await OkAsync(server.Client.PostJsonAsync(award, new { points = 30 }));          // day 0, expires day 30
         clock.Advance(TimeSpan.FromDays(5));
@@ -205,9 +201,7 @@ public sealed class PointsLifecycleTests
     {
         var clock = new ManualClock();
         await using var server = await PatronServer.StartAsync(database, clock);
-        await SetProgramAsync(server.Client, new { points_expiry_days = 30 });
-        var c = await NewCustomerAsync(server.Client);
-        var award = $"/api/v1/customers/{c}/points_transactions";
+        var (c, award) = await CustomerWithThirtyDayLotsAsync(server.Client);
         for (var i = 0; i < 60; i++)
         {
             await OkAsync(server.Client.PostJsonAsync(award, new { points = 1 }));       // day 0: sixty lots of 1, expiring day 30
@@ -270,5 +264,13 @@ public sealed class PointsLifecycleTests
         customer.Long("points_balance").ShouldBe(0);
         customer.Long("points_expired").ShouldBe(70);
         customer.Long("lifetime_points").ShouldBe(70);
+    }
+
+    /// <summary>Sets the program's points to expire after 30 days; a new customer and the path that awards them points.</summary>
+    private static async Task<(string Customer, string AwardPath)> CustomerWithThirtyDayLotsAsync(HttpClient client)
+    {
+        await SetProgramAsync(client, new { points_expiry_days = 30 });
+        var c = await NewCustomerAsync(client);
+        return (c, $"/api/v1/customers/{c}/points_transactions");
     }
 }
