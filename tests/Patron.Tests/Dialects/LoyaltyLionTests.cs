@@ -100,6 +100,29 @@ public sealed partial class LoyaltyLionTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_claim_the_balance_cannot_pay_names_the_field_that_set_its_price(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ll = await BasicClientAsync(server);
+        (await server.Client.PostJsonAsync(CustomersPath, new { external_id = "c-poor", email = UniqueEmail(), initial_points = 250 })).Code.ShouldBe(201);
+        var fixedPrice = await Patron.Tests.Rewards.RewardsTestKit.NewRewardAsync(server.Client,
+            new { name = "Tote", type = "custom", points_cost = 300 });
+        var credit = await Patron.Tests.Rewards.RewardsTestKit.NewRewardAsync(server.Client,
+            new { name = "Credit", type = "store_credit", variable = new { points_per_unit = 100, min_points = 100, max_points = 1000 } });
+
+        var tote = await ll.PostJsonAsync($"{Base}/customers/c-poor/claimed_rewards", new { reward_id = fixedPrice });
+        var threeUnits = await ll.PostJsonAsync($"{Base}/customers/c-poor/claimed_rewards", new { reward_id = credit, multiplier = 3 });
+
+        ShouldBeLoyaltyLionError(tote, 422, "insufficient_points");
+        tote["error"].GetProperty("details").GetProperty("param").GetString().ShouldBe("reward_id", tote.Raw);
+        ShouldBeLoyaltyLionError(threeUnits, 422, "insufficient_points");
+        threeUnits["error"].GetProperty("details").GetProperty("param").GetString().ShouldBe("multiplier", threeUnits.Raw);
+        threeUnits["error"].GetProperty("message").GetString()!.ShouldNotContain("points_to_redeem");
+        (await ll.PostJsonAsync($"{Base}/customers/c-poor/claimed_rewards", new { reward_id = credit, multiplier = 2 })).Code.ShouldBe(201);
+        (await BalanceAsync(server.Client, "c-poor")).ShouldBe(50);
+    }
+
+    [Theory, DatabaseData]
     public async Task Thirty_parallel_claims_on_one_balance_never_spend_more_than_it_holds(string database)
     {
         await using var server = await PatronServer.StartAsync(database);

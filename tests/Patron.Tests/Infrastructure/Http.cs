@@ -14,6 +14,11 @@ public sealed record ApiResponse(HttpStatusCode Status, JsonElement Body, HttpRe
     public string? ErrorCode =>
         Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("error", out var e) ? e.GetProperty("code").GetString() : null;
 
+    /// <summary>The error envelope's <c>param</c>: the request field it names, or null.</summary>
+    public string? ErrorParam =>
+        Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("error", out var e)
+            && e.TryGetProperty("param", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+
     public string? ErrorType =>
         Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("error", out var e) ? e.GetProperty("type").GetString() : null;
 

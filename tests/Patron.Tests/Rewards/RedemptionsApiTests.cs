@@ -63,6 +63,7 @@ public sealed class RedemptionsApiTests
         var poor = await RedeemAsync(client, customer, new { reward_id = pricey });
         poor.Code.ShouldBe(422);
         poor.ErrorCode.ShouldBe("insufficient_points");
+        poor.ErrorParam.ShouldBe("reward_id", poor.Raw);
         var disabled = await RedeemAsync(client, customer, new { reward_id = off });
         disabled.Code.ShouldBe(422);
         disabled.ErrorCode.ShouldBe("reward_disabled");
@@ -209,6 +210,9 @@ public sealed class RedemptionsApiTests
         r["value"].GetDecimal().ShouldBe(12.5m);
         r.Str("apply_mode").ShouldBe("store_credit");
         r.Long("remaining_balance").ShouldBe(1750);
+        var tooMany = await RedeemAsync(client, customer, new { reward_id = reward, points_to_redeem = 1800 });
+        tooMany.ErrorCode.ShouldBe("insufficient_points");
+        tooMany.ErrorParam.ShouldBe("points_to_redeem", tooMany.Raw);
         (await BalanceAsync(client, customer)).ShouldBe(1750);
     }
 
