@@ -132,8 +132,16 @@ public static class Redemptions
         // deduction back with the rest of the operation (docs/API.md: if any part fails nothing is deducted).
         if (points > 0)
         {
-            var posted = await Ledger.PostAsync(context, new Ledger.Entry(programId, customer.Id, -points, PointsTypes.Redeemed,
-                $"Redeemed: {reward.Name}", id, createdBy, NewReference: true));
+            Ledger.Posted posted;
+            try
+            {
+                posted = await Ledger.PostAsync(context, new Ledger.Entry(programId, customer.Id, -points, PointsTypes.Redeemed,
+                    $"Redeemed: {reward.Name}", id, createdBy, NewReference: true));
+            }
+            catch (OperationException e) when (e.Code == InsufficientPoints)
+            {
+                throw NotEnoughPoints(reward, points);
+            }
             balance = posted.Transaction.BalanceAfter;
             transactionId = posted.Transaction.Id;
         }
@@ -170,6 +178,18 @@ public static class Redemptions
         // The value bought, in ten-thousandths, rounded down: the customer never gets more than paid for.
         return (points, (long)(points * (decimal)Money.Scale / variable.PointsPerUnit));
     }
+
+    private const string InsufficientPoints = "insufficient_points";
+
+    /// <summary>
+    /// The refusal of a redemption the balance cannot pay, naming the field that set its price: <c>reward_id</c>,
+    /// or <c>points_to_redeem</c> for a variable reward (a dialect renames it to its own field).
+    /// </summary>
+    private static OperationException NotEnoughPoints(RewardDto reward, long points) => reward.Variable is null
+        ? OperationException.Unprocessable(InsufficientPoints,
+            $"The customer does not have the {points} points this reward costs.", "reward_id")
+        : OperationException.Unprocessable(InsufficientPoints,
+            $"The customer does not have the {points} points in 'points_to_redeem'.", "points_to_redeem");
 
     /// <summary><see cref="PriceOrNull"/>, with the refusal that names what is wrong where it has no price.</summary>
     private static (long Points, long? ValueE4) Price(RewardDto reward, long? pointsToRedeem) =>

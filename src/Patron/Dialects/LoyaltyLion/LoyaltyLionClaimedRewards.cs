@@ -55,7 +55,17 @@ internal static class LoyaltyLionClaimedRewards
         {
             var reward = await Rewards.GetAsync(context.Sql, caller.ProgramId, rewardId);
             long? points = body.Multiplier is { } m && reward.Variable is { } variable ? variable.PointsPerUnit * m : null;
-            var redemption = await Redemptions.RedeemAsync(context, caller.ProgramId, customerId, rewardId, points, caller.KeyId);
+            RedemptionDto redemption;
+            try
+            {
+                redemption = await Redemptions.RedeemAsync(context, caller.ProgramId, customerId, rewardId, points, caller.KeyId);
+            }
+            catch (OperationException e) when (e is { Code: "insufficient_points", Param: "points_to_redeem" })
+            {
+                // A variable reward's points are its points per unit times the multiplier.
+                throw OperationException.Unprocessable(e.Code,
+                    $"The customer does not have the {points} points that {body.Multiplier} of this reward cost.", "multiplier");
+            }
             return Reply.Created(new ClaimAnswer(Show(redemption, reward)));
         });
     }
