@@ -43,6 +43,58 @@ public static class Events
         WriteContext context, string change, (string Name, object? Value)[] changeArgs, string programId, string type, T data) =>
         WriteAsync(context, change, changeArgs, programId, type, data);
 
+    /// <summary>
+    /// Writes a change and several events of the same data (a points redemption's <c>redemption.created</c> and
+    /// <c>reward.redeemed</c>): the data is serialised once and the events go in one multi-row INSERT, in the
+    /// change's statement on PostgreSQL as in <see cref="AddAsync{T}(WriteContext, string, ValueTuple{string, object}[], string, string, T)"/>.
+    /// The events' ids follow the order of <paramref name="types"/>, and so does their order in the feed.
+    /// </summary>
+    public static async Task AddAsync<T>(
+        WriteContext context, string change, (string Name, object? Value)[] changeArgs, string programId, string[] types, T data)
+    {
+        if (types.Length is < 1 or > MaxEventsPerInsert || types.Any(t => !EventTypes.IsKnown(t)))
+        {
+            throw new ArgumentException($"From 1 to {MaxEventsPerInsert} types of EventTypes.All are written at once.", nameof(types));
+        }
+        var ids = new string[types.Length];
+        var args = new List<(string, object?)>(4 + (2 * types.Length))
+        {
+            ("event_program", programId), ("event_data", JsonSerializer.Serialize(data, JsonFormat.Options)),
+            ("event_at", context.NowMs), ("event_subject", SubjectOf(data)),
+        };
+        for (var i = 0; i < types.Length; i++)
+        {
+            ids[i] = Ids.New("evt_");
+            args.Add(("event_id" + i, ids[i]));
+            args.Add(("event_type" + i, types[i]));
+        }
+        var insert = InsertManySql[types.Length];
+        if (context.Database.IsSqlite)
+        {
+            await context.Sql.ExecuteAsync(change, changeArgs);
+            await context.Sql.ExecuteAsync(insert, [.. args]);
+        }
+        else
+        {
+            await context.Sql.ExecuteAsync(CombinedMany.GetOrAdd((change, types.Length), c => $"WITH change AS ({c.Change}) {InsertManySql[c.Events]}"),
+                [.. changeArgs, .. args]);
+        }
+        for (var i = 0; i < types.Length; i++)
+        {
+            await Webhooks.WebhookFanout.AddDeliveriesAsync(context, programId, ids[i], types[i]);
+        }
+    }
+
+    /// <summary>The most events <see cref="AddAsync{T}(WriteContext, string, ValueTuple{string, object}[], string, string[], T)"/> writes in one INSERT.</summary>
+    private const int MaxEventsPerInsert = 4;
+
+    private static readonly string[] InsertManySql =
+        [.. Enumerable.Range(0, MaxEventsPerInsert + 1).Select(n =>
+            "INSERT INTO events (id, program_id, type, data, created_at, subject_id) VALUES "
+            + string.Join(", ", Enumerable.Range(0, n).Select(i => $"(@event_id{i}, @event_program, @event_type{i}, @event_data, @event_at, @event_subject)")))];
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Change, int Events), string> CombinedMany = new();
+
     private static async Task<string> WriteAsync<T>(
         WriteContext context, string? change, (string Name, object? Value)[] changeArgs, string programId, string type, T data)
     {

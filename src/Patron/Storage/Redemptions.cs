@@ -153,11 +153,9 @@ public static class Redemptions
         WriteContext context, string programId, string customerId, RewardDto reward, string id, long points, long? valueE4,
         long balance, string? transactionId, string createdBy)
     {
-        var redemption = await IssueAsync(context, programId, customerId, reward, id, RedemptionSources.Points, points, valueE4,
-            balance, transactionId, createdBy);
         // Spending the points is the redeeming (docs/WEBHOOKS.md, Events); a stamp reward is redeemed when used.
-        await Events.AddAsync(context, programId, Events.RewardRedeemed, redemption);
-        return redemption;
+        return await IssueAsync(context, programId, customerId, reward, id, RedemptionSources.Points, points, valueE4,
+            balance, transactionId, createdBy, redeemed: true);
     }
 
     /// <summary>
@@ -249,10 +247,16 @@ public static class Redemptions
         return result;
     }
 
-    /// <summary>Takes a code for the reward (pool or generated), records the redemption and its event.</summary>
+    private static readonly string[] Created = [Events.RedemptionCreated];
+    private static readonly string[] CreatedAndRedeemed = [Events.RedemptionCreated, Events.RewardRedeemed];
+
+    /// <summary>
+    /// Takes a code for the reward (pool or generated), records the redemption and its <c>redemption.created</c> event,
+    /// followed by <c>reward.redeemed</c> when <paramref name="redeemed"/>.
+    /// </summary>
     public static async Task<RedemptionDto> IssueAsync(
         WriteContext context, string programId, string customerId, RewardDto reward, string id, string source, long points,
-        long? valueE4, long balanceAfter, string? transactionId, string createdBy)
+        long? valueE4, long balanceAfter, string? transactionId, string createdBy, bool redeemed = false)
     {
         var code = reward.CodeSource == RewardTypes.Pool
             ? await Vouchers.ClaimFromPoolAsync(context, programId, reward.Id)
@@ -261,16 +265,19 @@ public static class Redemptions
         var redemption = new RedemptionDto(id, customerId, reward.Id, source, points, balanceAfter, code,
             RewardTypes.ApplyMode(reward.Type), valueE4 is { } v ? Money.FromE4(v) : null, RedemptionStatus.Issued,
             expiresAt is { } e ? Time.FromMs(e) : null, null, null, null, transactionId, context.Now);
-        await context.Sql.ExecuteAsync(
+        // The row and its events in one statement on PostgreSQL, the events in one INSERT on SQLite (Events.AddAsync).
+        await Events.AddAsync(context,
             """
             INSERT INTO redemptions (id, program_id, customer_id, reward_id, source, points_spent, balance_after, discount_code,
                 apply_mode, value_e4, status, transaction_id, expires_at, created_by, created_at, updated_at)
             VALUES (@id, @p, @c, @r, @src, @pts, @bal, @code, @mode, @v, @st, @tx, @exp, @by, @now, @now)
             """,
-            ("id", id), ("p", programId), ("c", customerId), ("r", reward.Id), ("src", source), ("pts", points),
-            ("bal", balanceAfter), ("code", code), ("mode", redemption.ApplyMode), ("v", valueE4), ("st", RedemptionStatus.Issued),
-            ("tx", transactionId), ("exp", expiresAt), ("by", createdBy), ("now", context.NowMs));
-        await Events.AddAsync(context, programId, Events.RedemptionCreated, redemption);
+            [
+                ("id", id), ("p", programId), ("c", customerId), ("r", reward.Id), ("src", source), ("pts", points),
+                ("bal", balanceAfter), ("code", code), ("mode", redemption.ApplyMode), ("v", valueE4), ("st", RedemptionStatus.Issued),
+                ("tx", transactionId), ("exp", expiresAt), ("by", createdBy), ("now", context.NowMs),
+            ],
+            programId, redeemed ? CreatedAndRedeemed : Created, redemption);
         return redemption;
     }
 

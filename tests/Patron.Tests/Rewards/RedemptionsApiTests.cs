@@ -51,6 +51,30 @@ public sealed class RedemptionsApiTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_points_redemption_writes_its_entry_then_redemption_created_then_reward_redeemed_each_with_its_data(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var client = server.Client;
+        var customer = await NewCustomerAsync(client, points: 500);
+        var reward = await NewRewardAsync(client, new { name = "Mug", type = "custom", points_cost = 200 });
+
+        var redeemed = await RedeemAsync(client, customer, new { reward_id = reward });
+
+        redeemed.Code.ShouldBe(201, redeemed.Raw);
+        var feed = (await client.GetJsonAsync("/api/v1/events?limit=3"))["data"].EnumerateArray().Reverse().ToList();
+        feed.Select(e => e.GetProperty("type").GetString()).ShouldBe(["points.created", "redemption.created", "reward.redeemed"]);
+        feed.Select(e => e.GetProperty("id").GetString()).Distinct().Count().ShouldBe(3);
+        foreach (var e in feed.Skip(1))
+        {
+            var data = e.GetProperty("data");
+            data.GetProperty("id").GetString().ShouldBe(redeemed.Str("id"));
+            data.GetProperty("discount_code").GetString().ShouldBe(redeemed.Str("discount_code"));
+            data.GetProperty("remaining_balance").GetInt64().ShouldBe(300);
+            (await client.GetJsonAsync($"/api/v1/events/{e.GetProperty("id").GetString()}")).Str("type").ShouldBe(e.GetProperty("type").GetString());
+        }
+    }
+
+    [Theory, DatabaseData]
     public async Task Refusals_deduct_nothing(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
