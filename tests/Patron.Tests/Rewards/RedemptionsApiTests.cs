@@ -241,6 +241,30 @@ public sealed class RedemptionsApiTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_client_cannot_take_the_reference_of_a_cancellation_so_cancelling_always_gives_the_points_back(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var client = server.Client;
+        var customer = await NewCustomerAsync(client, points: 100);
+        var reward = await NewRewardAsync(client, new { name = "All of it", type = "custom", points_cost = 100 });
+        var id = (await RedeemAsync(client, customer, new { reward_id = reward })).Str("id");
+
+        var squat = await client.PostJsonAsync($"/api/v1/customers/{customer}/points_transactions", new { points = 1, reference = $"cancel:{id}" });
+        var referral = await client.PostJsonAsync($"/api/v1/customers/{customer}/points_transactions", new { points = 1, reference = "referral:cus_1" });
+        var cancelled = await client.PostJsonAsync($"/api/v1/redemptions/{id}/cancel");
+
+        squat.Code.ShouldBe(422, squat.Raw);
+        squat.ErrorCode.ShouldBe("parameter_invalid");
+        squat.ErrorParam.ShouldBe("reference");
+        referral.ErrorCode.ShouldBe("parameter_invalid", referral.Raw);
+        cancelled.Code.ShouldBe(200, cancelled.Raw);
+        (await BalanceAsync(client, customer)).ShouldBe(100);
+        var refunds = await client.GetJsonAsync($"/api/v1/points_transactions?customer_id={customer}&type=refunded");
+        refunds["data"].EnumerateArray().Select(e => (e.GetProperty("points").GetInt64(), e.GetProperty("reference").GetString()))
+            .ShouldBe([(100L, $"cancel:{id}")]);
+    }
+
+    [Theory, DatabaseData]
     public async Task Cancelling_returns_the_points_once_and_only_while_the_code_is_unused(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
