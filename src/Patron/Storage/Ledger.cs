@@ -48,10 +48,24 @@ public static partial class Ledger
     /// The <paramref name="Reference"/> is an id minted for this entry, so no entry can hold it yet: it is not looked up
     /// first (the unique index on references still refuses a second one).
     /// </param>
+    /// <param name="OwnReference">
+    /// The <paramref name="Reference"/> is one of Patron's own (<see cref="OwnReferencePrefixes"/>), for an entry its caller
+    /// writes once, under the change of state that calls for it. Only such an entry may carry one.
+    /// </param>
     public sealed record Entry(
         string ProgramId, string CustomerId, long Points, string Type, string? Description, string? Reference,
         string CreatedBy, string? OrderId = null, string? Source = null, long? AvailableAtMs = null, string? FromLot = null,
-        bool EvaluateTiers = true, string? Label = null, bool NewReference = false);
+        bool EvaluateTiers = true, string? Label = null, bool NewReference = false, bool OwnReference = false);
+
+    /// <summary>
+    /// How the references of Patron's own entries start: a cancelled redemption's refund (<c>cancel:red_...</c>) and a
+    /// referral's credits (<c>referral:cus_...</c>). A caller's reference may not start so (docs/API.md), so that no
+    /// entry a client posts can take one first and turn Patron's entry into a repeat of it.
+    /// </summary>
+    public static readonly string[] OwnReferencePrefixes = [CancelledRedemptionPrefix, ReferralPrefix];
+
+    public const string CancelledRedemptionPrefix = "cancel:";
+    public const string ReferralPrefix = "referral:";
 
     /// <param name="Tier">
     /// What the balance update returned about the customer's tier, when the entry moved the available balance:
@@ -81,9 +95,22 @@ public static partial class Ledger
     private static async Task<Posted?> PostAsync(WriteContext context, Entry e, bool activeOnly)
     {
         var sql = context.Sql;
-        if (e.Reference is not null && !e.NewReference && await ByReferenceAsync(sql, e.CustomerId, e.Reference) is { } existing)
+        if (e.Reference is { } reference && !e.NewReference)
         {
-            return activeOnly ? null : new Posted(existing, false);
+            if (!e.OwnReference && OwnReferencePrefixes.FirstOrDefault(p => reference.StartsWith(p, StringComparison.Ordinal)) is { } own)
+            {
+                throw OperationException.Invalid("reference", $"A 'reference' may not start with '{own}': Patron names its own entries so.");
+            }
+            if (await ByReferenceAsync(sql, e.CustomerId, reference) is { } existing)
+            {
+                if (!e.OwnReference)
+                {
+                    return activeOnly ? null : new Posted(existing, false);
+                }
+                // Written once by its caller, so the entry holding it is a client's, posted before such references were
+                // refused: Patron's entry is still written, without the reference.
+                e = e with { Reference = null };
+            }
         }
 
         var pending = e.AvailableAtMs is { } at && at > context.NowMs;

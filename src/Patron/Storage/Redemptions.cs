@@ -299,7 +299,7 @@ public static class Redemptions
         if (found.PointsSpent > 0)
         {
             await Ledger.PostAsync(context, new Ledger.Entry(programId, found.CustomerId, found.PointsSpent, PointsTypes.Refunded,
-                "Redemption cancelled", "cancel:" + id, createdBy));
+                "Redemption cancelled", Ledger.CancelledRedemptionPrefix + id, createdBy, OwnReference: true));
         }
         var cancelled = (await FindAsync(sql, programId, id, context.NowMs))!;
         await Events.AddAsync(context, programId, Events.RedemptionCancelled, cancelled);

@@ -1,4 +1,6 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
 using static Patron.Tests.Infrastructure.TestKit;
@@ -262,6 +264,34 @@ public sealed class RedemptionsApiTests
         var refunds = await client.GetJsonAsync($"/api/v1/points_transactions?customer_id={customer}&type=refunded");
         refunds["data"].EnumerateArray().Select(e => (e.GetProperty("points").GetInt64(), e.GetProperty("reference").GetString()))
             .ShouldBe([(100L, $"cancel:{id}")]);
+    }
+
+    [Theory, DatabaseData]
+    public async Task A_cancellation_whose_reference_a_client_entry_took_before_it_was_refused_still_gives_the_points_back(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var client = server.Client;
+        var customer = await NewCustomerAsync(client, points: 100);
+        var reward = await NewRewardAsync(client, new { name = "All of it", type = "custom", points_cost = 100 });
+        var id = (await RedeemAsync(client, customer, new { reward_id = reward })).Str("id");
+        (await client.PostJsonAsync($"/api/v1/customers/{customer}/points_transactions", new { points = 1, reference = "older" })).Code.ShouldBe(201);
+        // Data from before such references were refused: the client's entry holds the cancellation's reference.
+        var db = server.App.Services.GetRequiredService<Database>();
+        await using (var connection = await db.OpenAsync(TestContext.Current.CancellationToken))
+        await using (var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken))
+        {
+            await new Sql(connection, transaction).ExecuteAsync(
+                "UPDATE points_transactions SET reference = @to WHERE customer_id = @c AND reference = 'older'", ("to", $"cancel:{id}"), ("c", customer));
+            await transaction.CommitAsync(TestContext.Current.CancellationToken);
+        }
+
+        var cancelled = await client.PostJsonAsync($"/api/v1/redemptions/{id}/cancel");
+
+        cancelled.Code.ShouldBe(200, cancelled.Raw);
+        (await BalanceAsync(client, customer)).ShouldBe(101);
+        var refunds = await client.GetJsonAsync($"/api/v1/points_transactions?customer_id={customer}&type=refunded");
+        refunds["data"].EnumerateArray().Select(e => (e.GetProperty("points").GetInt64(), e.GetProperty("reference").ValueKind))
+            .ShouldBe([(100L, System.Text.Json.JsonValueKind.Null)]);
     }
 
     [Theory, DatabaseData]

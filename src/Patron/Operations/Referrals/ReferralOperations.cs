@@ -40,7 +40,7 @@ public static class ReferralOperations
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.StringOrNull(4), r.GetInt64(5), r.GetInt64(6),
         r.Int64OrNull(7) is { } c ? Time.FromMs(c) : null, Time.FromMs(r.GetInt64(8)), Time.FromMs(r.GetInt64(9)));
 
-    public static string LedgerReference(string refereeId) => "referral:" + refereeId;
+    public static string LedgerReference(string refereeId) => Ledger.ReferralPrefix + refereeId;
 
     /// <summary>Records the pending referral of a customer just created with <c>referred_by</c>.</summary>
     public static Task LinkAsync(WriteContext context, string programId, string referrerId, string refereeId) =>
@@ -127,12 +127,12 @@ public static class ReferralOperations
         if (referrerPoints > 0)
         {
             await Ledger.PostAsync(context, new Ledger.Entry(programId, referral.ReferrerId, referrerPoints, PointsTypes.Earned,
-                $"Referral of {customerId}", reference, "system", Source: "referral"));
+                $"Referral of {customerId}", reference, "system", Source: "referral", OwnReference: true));
         }
         if (refereePoints > 0)
         {
             await Ledger.PostAsync(context, new Ledger.Entry(programId, customerId, refereePoints, PointsTypes.Earned,
-                $"Referred by {referral.ReferrerId}", reference, "system", Source: "referral"));
+                $"Referred by {referral.ReferrerId}", reference, "system", Source: "referral", OwnReference: true));
         }
         if (Earns(referrer) && settings.ReferrerRewardId is { } referrerReward)
         {
