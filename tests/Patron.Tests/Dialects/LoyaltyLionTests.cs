@@ -123,6 +123,20 @@ public sealed partial class LoyaltyLionTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_NUL_character_in_a_customer_id_is_refused_with_parameter_invalid(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ll = await BasicClientAsync(server);
+
+        var order = await ll.PostJsonAsync($"{Base}/orders", new { merchant_id = "nul-1", customer_id = "x\u0000y", total = "10.00", payment_status = "paid" });
+        var activity = await ll.PostJsonAsync($"{Base}/activities", new { name = "$signup", customer_id = "x\u0000y" });
+
+        ShouldBeLoyaltyLionError(order, 422, "parameter_invalid");
+        ShouldBeLoyaltyLionError(activity, 422, "parameter_invalid");
+        (await server.Client.GetJsonAsync("/api/v1/customers")).Long("total_count").ShouldBe(0);
+    }
+
+    [Theory, DatabaseData]
     public async Task Thirty_parallel_claims_on_one_balance_never_spend_more_than_it_holds(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
