@@ -166,6 +166,12 @@ public sealed class MalformedRequestTests
                 $$$"""{"customer_id":"{{{id}}}","type":"review","points":5,"properties":{"k":"a\u0000"}}"""), 422, "parameter_invalid", "properties"),
             new("a NUL character in an object's key", () => Json(HttpMethod.Post, $"{V1}/activities",
                 $$$"""{"customer_id":"{{{id}}}","type":"review","points":5,"properties":{"a\u0000":1}}"""), 422, "parameter_invalid", "properties"),
+            new("a lone surrogate in an object's value", () => Json(HttpMethod.Post, $"{V1}/activities",
+                $$$"""{"customer_id":"{{{id}}}","type":"review","points":5,"reference":"surr-1","properties":{"a":"\ud800"}}"""), 422, "parameter_invalid", "properties"),
+            new("a lone surrogate in an object's key", () => Json(HttpMethod.Post, $"{V1}/activities",
+                $$$"""{"customer_id":"{{{id}}}","type":"review","points":5,"properties":{"\udc00":1}}"""), 422, "parameter_invalid", "properties"),
+            new("a lone surrogate in an order item", () => Json(HttpMethod.Post, $"{V1}/orders",
+                $$"""{"id":"surr-2","customer_id":"{{id}}","total":1,"items":[{"name":"\uD800","quantity":1}]}"""), 422, "parameter_invalid", "items"),
             new("a lone surrogate in a name", () => Json(HttpMethod.Patch, customer, """{"first_name":"\ud800"}"""), 422, "parameter_invalid", "first_name"),
             new("a lone surrogate in a description", () => Json(HttpMethod.Post, points, """{"points":5,"description":"x\udc00y"}"""), 422, "parameter_invalid", "description"),
 

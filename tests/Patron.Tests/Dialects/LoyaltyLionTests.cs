@@ -137,6 +137,30 @@ public sealed partial class LoyaltyLionTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_lone_surrogate_anywhere_in_a_body_is_refused_with_parameter_invalid_and_writes_nothing(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ll = await BasicClientAsync(server);
+        (await server.Client.PostJsonAsync(CustomersPath, new { external_id = "1001", email = UniqueEmail() })).Code.ShouldBe(201);
+
+        var answers = new[]
+        {
+            await ll.SendRawAsync(HttpMethod.Post, $"{Base}/orders", """{"merchant_id":"s-1","customer_id":"\ud800","total":"10.00","payment_status":"paid"}"""),
+            await ll.SendRawAsync(HttpMethod.Post, $"{Base}/orders", """{"merchant_id":"s-2","customer_id":"1001","total":"\ud800","payment_status":"paid"}"""),
+            await ll.SendRawAsync(HttpMethod.Post, $"{Base}/orders", """{"merchant_id":"s-3","customer_id":"1001","total":"10.00","discount_codes":["\udfff"]}"""),
+            await ll.SendRawAsync(HttpMethod.Post, $"{Base}/activities", """{"name":"review","customer_id":"1001","merchant_id":"x","properties":{"a":"\ud800"}}"""),
+        };
+
+        foreach (var answer in answers)
+        {
+            ShouldBeLoyaltyLionError(answer, 422, "parameter_invalid");
+        }
+        (await server.Client.GetJsonAsync("/api/v1/orders")).Long("total_count").ShouldBe(0);
+        (await server.Client.GetJsonAsync("/api/v1/activities")).Code.ShouldBe(200);
+        (await BalanceAsync(server.Client, "1001")).ShouldBe(0);
+    }
+
+    [Theory, DatabaseData]
     public async Task Thirty_parallel_claims_on_one_balance_never_spend_more_than_it_holds(string database)
     {
         await using var server = await PatronServer.StartAsync(database);

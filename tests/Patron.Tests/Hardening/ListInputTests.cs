@@ -87,6 +87,28 @@ public sealed class ListInputTests
     }
 
     [Theory, DatabaseData]
+    public async Task Voucher_codes_that_are_not_storable_text_are_refused_and_import_nothing(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var client = server.Client;
+        var reward = await NewRewardAsync(client, new { name = "Pool", type = "custom", points_cost = 1, code_source = "pool" });
+        var path = $"{RewardsPath}/{reward}/voucher_codes";
+
+        var surrogate = await client.SendRawAsync(HttpMethod.Post, path, """["OK-1","\ud800"]""");
+        var surrogateKey = await client.SendRawAsync(HttpMethod.Post, path, """{"\ud800":1}""");
+        var nul = await client.SendRawAsync(HttpMethod.Post, path, """{"codes":["OK-2","A\u0000B"]}""");
+        var pair = await client.SendRawAsync(HttpMethod.Post, path, """["OK-\ud83c\udf81"]""");
+
+        surrogate.Code.ShouldBe(422, surrogate.Raw);
+        surrogate.ErrorParam.ShouldBe("codes");
+        surrogateKey.Code.ShouldBe(422, surrogateKey.Raw);
+        nul.Code.ShouldBe(422, nul.Raw);
+        nul.ErrorParam.ShouldBe("codes");
+        pair.Code.ShouldBe(201, pair.Raw);
+        (await client.GetJsonAsync($"{path}/stats")).Long("available").ShouldBe(1);
+    }
+
+    [Theory, DatabaseData]
     public async Task Free_form_json_properties_are_objects_in_the_openapi_document(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
