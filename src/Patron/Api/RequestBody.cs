@@ -75,10 +75,7 @@ public static class RequestBody
                 ? "The request body has a value of the wrong type."
                 : $"Parameter '{param}' has the wrong type.");
         }
-        if (bytes.AsSpan().IndexOf(@"\u0000"u8) >= 0)
-        {
-            RejectNul(body);
-        }
+        RejectUnstorableText(bytes);
         return body;
     }
 
@@ -96,19 +93,107 @@ public static class RequestBody
     }
 
     /// <summary>
-    /// A NUL character (<c>\u0000</c>) is valid JSON but no text PostgreSQL can store (SQLite would keep it),
-    /// so it is refused in every field alike, on both databases.
+    /// Text no database keeps as sent is refused anywhere in a JSON body, on both databases alike: a NUL character
+    /// (<c>\u0000</c>, valid JSON but no text PostgreSQL can store) and an unpaired surrogate (<c>\ud800</c>, valid
+    /// JSON but not Unicode text), in a field, in a list, in a nested object's keys and values. The refusal (422)
+    /// names the top-level field as sent, or <paramref name="rootParam"/> when the body is not an object.
+    /// Both can only be written as escapes, so a body without a <c>\u0000</c> or <c>\uD8</c>-<c>\uDF</c> escape is not read again.
     /// </summary>
-    private static void RejectNul<T>(T body)
+    public static void RejectUnstorableText(byte[] bytes, string rootParam = "body")
     {
-        foreach (var property in typeof(T).GetProperties())
+        if (!HasSuspectEscape(bytes))
         {
-            if (property.PropertyType == typeof(string) && property.GetValue(body) is string value && value.Contains('\0', StringComparison.Ordinal))
+            return;
+        }
+        // Called on a body that was read already, within the same depth limit, so this parse does not fail.
+        using var document = JsonDocument.Parse(bytes, new JsonDocumentOptions { MaxDepth = PatronJson.Options.MaxDepth });
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            if (Unstorable(root) is { } what)
             {
-                var param = JsonNamingPolicy.SnakeCaseLower.ConvertName(property.Name);
-                throw ApiException.Invalid(param, $"Parameter '{param}' contains a NUL character.");
+                throw ApiException.Invalid(rootParam, $"Parameter '{rootParam}' contains {what}.");
+            }
+            return;
+        }
+        foreach (var property in root.EnumerateObject())
+        {
+            if (Unstorable(property, out var name) is { } what)
+            {
+                var param = name?.Replace("\0", "", StringComparison.Ordinal) ?? "body";
+                throw ApiException.Invalid(param, $"Parameter '{param}' contains {what}.");
             }
         }
+    }
+
+    /// <summary>Whether the body holds <c>\u0000</c> or an escape in the surrogate range (<c>\uD800</c>-<c>\uDFFF</c>, any case).</summary>
+    private static bool HasSuspectEscape(ReadOnlySpan<byte> bytes)
+    {
+        for (var i = bytes.IndexOf(@"\u"u8); i >= 0 && i + 3 < bytes.Length; )
+        {
+            var hex = bytes.Slice(i + 2, 2);
+            if (hex.SequenceEqual("00"u8) || ((hex[0] | 0x20) == 'd' && (hex[1] is >= (byte)'8' and <= (byte)'9' || (hex[1] | 0x20) is >= 'a' and <= 'f')))
+            {
+                return true;
+            }
+            var next = bytes[(i + 2)..].IndexOf(@"\u"u8);
+            i = next < 0 ? -1 : i + 2 + next;
+        }
+        return false;
+    }
+
+    /// <summary>What in <paramref name="value"/> cannot be stored, or null when it all can.</summary>
+    private static string? Unstorable(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.String:
+                string text;
+                try
+                {
+                    text = value.GetString()!;
+                }
+                catch (InvalidOperationException)
+                {
+                    return "an unpaired surrogate";
+                }
+                return text.Contains('\0', StringComparison.Ordinal) ? "a NUL character" : null;
+            case JsonValueKind.Array:
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (Unstorable(item) is { } what)
+                    {
+                        return what;
+                    }
+                }
+                return null;
+            case JsonValueKind.Object:
+                foreach (var property in value.EnumerateObject())
+                {
+                    if (Unstorable(property, out _) is { } what)
+                    {
+                        return what;
+                    }
+                }
+                return null;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>What in the property's name or value cannot be stored; <paramref name="name"/> is null when the name itself cannot.</summary>
+    private static string? Unstorable(JsonProperty property, out string? name)
+    {
+        try
+        {
+            name = property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            name = null;
+            return "an unpaired surrogate";
+        }
+        return name.Contains('\0', StringComparison.Ordinal) ? "a NUL character" : Unstorable(property.Value);
     }
 
     /// <summary>The same rule for query parameters (a <c>%00</c> in the query string).</summary>

@@ -149,6 +149,7 @@ public static class RewardsEndpoints
         }
         using (doc)
         {
+            RequestBody.RejectUnstorableText(bytes, "codes");
             var root = doc.RootElement;
             if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("codes", out var inner))
             {

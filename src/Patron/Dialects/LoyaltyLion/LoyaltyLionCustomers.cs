@@ -91,6 +91,7 @@ internal static class LoyaltyLionCustomers
         {
             throw ApiException.Malformed("The request body is not valid JSON.");
         }
+        RequestBody.RejectUnstorableText(bytes, "codes");
         if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("codes", out var inner))
         {
             root = inner;
