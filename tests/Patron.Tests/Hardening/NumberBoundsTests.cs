@@ -29,6 +29,46 @@ public sealed class NumberBoundsTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_reward_value_with_more_than_four_decimals_is_refused_rather_than_stored_as_another_number(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var kept = await server.Client.PostJsonAsync("/api/v1/rewards", new { name = "Kept", type = "amount_discount", value = 1.2345m, points_cost = 1 });
+        kept.Code.ShouldBe(201, kept.Raw);
+
+        foreach (var value in new[] { 0.00005m, 1.23456789m })
+        {
+            var created = await server.Client.PostJsonAsync("/api/v1/rewards", new { name = "Tiny", type = "amount_discount", value, points_cost = 1 });
+            var patched = await server.Client.PatchJsonAsync($"/api/v1/rewards/{kept.Str("id")}", new { value });
+
+            created.Code.ShouldBe(422, created.Raw);
+            created.ErrorParam.ShouldBe("value");
+            patched.Code.ShouldBe(422, patched.Raw);
+            patched.ErrorParam.ShouldBe("value");
+        }
+        (await server.Client.GetJsonAsync("/api/v1/rewards")).Long("total_count").ShouldBe(1);
+        (await server.Client.GetJsonAsync($"/api/v1/rewards/{kept.Str("id")}"))["value"].GetDecimal().ShouldBe(1.2345m);
+    }
+
+    [Theory, DatabaseData]
+    public async Task A_program_rate_or_point_value_with_more_than_four_decimals_is_refused_rather_than_rounded(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var before = await server.Client.GetJsonAsync("/api/v1/program");
+
+        foreach (var (field, value) in new[] { ("points_per_unit", 0.00001m), ("points_per_unit", 1.23456789m), ("point_value", 1.00001m) })
+        {
+            var answer = await server.Client.PatchJsonAsync("/api/v1/program", new Dictionary<string, object> { [field] = value });
+
+            answer.Code.ShouldBe(422, answer.Raw);
+            answer.ErrorParam.ShouldBe(field);
+        }
+        var after = await server.Client.GetJsonAsync("/api/v1/program");
+        after["points_per_unit"].GetDecimal().ShouldBe(before["points_per_unit"].GetDecimal());
+        after["point_value"].ValueKind.ShouldBe(before["point_value"].ValueKind);
+        (await server.Client.PatchJsonAsync("/api/v1/program", new { points_per_unit = 1.2345m })).Code.ShouldBe(200);
+    }
+
+    [Theory, DatabaseData]
     public async Task A_referral_min_order_total_of_1e20_is_refused_with_422(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
