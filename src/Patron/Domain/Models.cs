@@ -126,6 +126,13 @@ public static class Money
     public static decimal FromE4(long e4) => e4 / Scale;
     public static long ToE4(decimal amount) => (long)decimal.Round(amount * Scale, 0, MidpointRounding.ToEven);
 
+    /// <summary>Whether <paramref name="value"/> has at most four decimals, so that <see cref="ToE4"/> keeps it exactly.</summary>
+    public static bool IsExactE4(decimal value) => decimal.Round(value, 4) == value;
+
+    /// <summary><see cref="ToE4"/> of a value that must have at most four decimals; more is 422 naming <paramref name="param"/>.</summary>
+    public static long ExactE4(decimal value, string param) =>
+        IsExactE4(value) ? ToE4(value) : throw OperationException.Invalid(param, $"'{param}' has at most four decimal places.");
+
     /// <summary>
     /// The decimals of a currency's minor unit (ISO 4217): 2 unless listed, 0 for currencies such as JPY and KRW,
     /// 3 for BHD, JOD, KWD and the like, 4 for CLF and UYW. For APIs that count money in minor units.

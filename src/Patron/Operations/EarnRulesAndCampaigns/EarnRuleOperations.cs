@@ -162,13 +162,13 @@ public static class EarnRuleOperations
         if (i.PointsPerUnit is { } ppu)
         {
             r.PointsPerUnitE4 = ppu is > 0 and <= MaxPointsPerUnit
-                ? ExactE4(ppu, "points_per_unit")
+                ? Money.ExactE4(ppu, "points_per_unit")
                 : throw OperationException.Invalid("points_per_unit", $"'points_per_unit' must be greater than 0 and at most {MaxPointsPerUnit}.");
         }
         if (i.Multiplier is { } multiplier)
         {
             r.MultiplierE4 = multiplier is > 0 and <= MaxMultiplier
-                ? ExactE4(multiplier, "multiplier")
+                ? Money.ExactE4(multiplier, "multiplier")
                 : throw OperationException.Invalid("multiplier", $"'multiplier' must be greater than 0 and at most {MaxMultiplier}.");
         }
         if (i.LimitPeriod is { } period)
@@ -289,12 +289,6 @@ public static class EarnRuleOperations
                 throw OperationException.Invalid("tier_ids", $"No such VIP tier: '{tierId}'.");
             }
         }
-    }
-
-    private static long ExactE4(decimal value, string param)
-    {
-        var e4 = Money.ToE4(value);
-        return Money.FromE4(e4) == value ? e4 : throw OperationException.Invalid(param, $"'{param}' has at most four decimal places.");
     }
 
     private static long? Time(string value, string param)

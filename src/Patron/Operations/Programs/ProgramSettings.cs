@@ -138,6 +138,10 @@ public static class ProgramSettings
         {
             throw OperationException.Invalid("points_per_unit", $"'points_per_unit' must be from 0 to {Limits.MaxPointsPerUnit}.");
         }
+        if (i.PointsPerUnit is { } rate)
+        {
+            Money.ExactE4(rate, "points_per_unit");
+        }
         if (i.EarnMode is { } mode && mode is not (EarnModes.Spend or EarnModes.Units or EarnModes.Stamps))
         {
             throw OperationException.Invalid("earn_mode", "'earn_mode' must be 'spend', 'units' or 'stamps'.");
@@ -157,6 +161,10 @@ public static class ProgramSettings
         if (i.PointValue is < 0 or > Limits.MaxPointValue || (i.PointValue is { } pv && pv != 0 && Money.ToE4(pv) == 0))
         {
             throw OperationException.Invalid("point_value", "'point_value' must be from 0.0001 to 1000000 (0 clears it).");
+        }
+        if (i.PointValue is { } pointValue)
+        {
+            Money.ExactE4(pointValue, "point_value");
         }
         if (i.ShopDomain?.Trim() is { Length: > 0 } d && (d.Length > MaxDomainLength || d.StartsWith('.') || d.EndsWith('.')
             || d.Contains("..", StringComparison.Ordinal) || !d.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-')))

@@ -212,6 +212,10 @@ public static class RewardOperations
         {
             throw OperationException.Invalid("value", $"'value' must be from 0 to {MaxValue}.");
         }
+        if (r.Value is { } value)
+        {
+            Money.ExactE4(value, "value");
+        }
     }
 
     private static void ValidateOptions(RewardDto r)

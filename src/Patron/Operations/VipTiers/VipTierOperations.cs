@@ -198,7 +198,7 @@ public static class VipTierOperations
         }
         if (i.SpendRequired is { } spend)
         {
-            r.SpendRequiredE4 = spend is > 0 and <= MaxMoney ? ExactE4(spend, "spend_required")
+            r.SpendRequiredE4 = spend is > 0 and <= MaxMoney ? Money.ExactE4(spend, "spend_required")
                 : throw OperationException.Invalid("spend_required", $"'spend_required' must be greater than 0 and at most {MaxMoney}.");
             r.PointsRequired = null;
             r.SpendWindowDays ??= DefaultWindowDays;
@@ -214,7 +214,7 @@ public static class VipTierOperations
         }
         if (i.Multiplier is { } multiplier)
         {
-            r.MultiplierE4 = multiplier is > 0 and <= MaxMultiplier ? ExactE4(multiplier, "multiplier")
+            r.MultiplierE4 = multiplier is > 0 and <= MaxMultiplier ? Money.ExactE4(multiplier, "multiplier")
                 : throw OperationException.Invalid("multiplier", $"'multiplier' must be greater than 0 and at most {MaxMultiplier}.");
         }
         if (i.DiscountType is { } type)
@@ -232,7 +232,7 @@ public static class VipTierOperations
         }
         if (i.DiscountValue is { } value)
         {
-            r.DiscountValueE4 = value is > 0 and <= MaxMoney ? ExactE4(value, "discount_value")
+            r.DiscountValueE4 = value is > 0 and <= MaxMoney ? Money.ExactE4(value, "discount_value")
                 : throw OperationException.Invalid("discount_value", "'discount_value' must be greater than 0.");
         }
         if (i.FreeShipping is { } freeShipping)
@@ -259,12 +259,5 @@ public static class VipTierOperations
             case (Percentage, { } percent) when percent > Money.ToE4(100m):
                 throw OperationException.Invalid("discount_value", "A 'percentage' discount is at most 100.");
         }
-    }
-
-    private static long ExactE4(decimal value, string param)
-    {
-        var e4 = Money.ToE4(value);
-        return Money.FromE4(e4) == value ? e4
-            : throw OperationException.Invalid(param, $"'{param}' has at most four decimal places.");
     }
 }
