@@ -449,6 +449,34 @@ public sealed class OrdersApiTests
     }
 
     [Theory, DatabaseData]
+    public async Task A_refunded_total_on_an_unpaid_order_is_409_by_either_route_and_writes_nothing(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var c = await NewCustomerAsync(server.Client);
+        await OkAsync(server.Client.PostJsonAsync(Orders, new { id = "UP-2", customer_id = c, total = 100m }));
+
+        var created = await server.Client.PostJsonAsync(Orders, new { id = "UP-3", customer_id = c, total = 100m, status = "placed", refunded_total = 40m });
+        var patched = await server.Client.PatchJsonAsync($"{Orders}/UP-2", new { refunded_total = 60m });
+        var cancelled = await server.Client.PostJsonAsync(Orders, new { id = "UP-4", customer_id = c, total = 100m, status = "cancelled", refunded_total = 10m });
+
+        foreach (var refused in new[] { created, patched, cancelled })
+        {
+            refused.Code.ShouldBe(409, refused.Raw);
+            refused.ErrorCode.ShouldBe("order_not_paid");
+        }
+        (await server.Client.GetJsonAsync($"{Orders}/UP-3")).Code.ShouldBe(404);
+        (await server.Client.GetJsonAsync($"{Orders}/UP-4")).Code.ShouldBe(404);
+        var placed = await server.Client.GetJsonAsync($"{Orders}/UP-2");
+        placed["refunded_total"].GetDecimal().ShouldBe(0m);
+        placed.Long("points_pending").ShouldBe(100);
+        // Paid and refunded in one state is a paid order's refund.
+        var paidAndRefunded = await server.Client.PostJsonAsync(Orders, new { id = "UP-5", customer_id = c, total = 100m, status = "paid", refunded_total = 40m });
+        paidAndRefunded.Code.ShouldBe(201, paidAndRefunded.Raw);
+        paidAndRefunded["refunded_total"].GetDecimal().ShouldBe(40m);
+        paidAndRefunded.Long("points_credited").ShouldBe(60);
+    }
+
+    [Theory, DatabaseData]
     public async Task A_cancelled_order_cannot_be_paid_again(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
