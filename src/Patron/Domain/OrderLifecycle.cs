@@ -119,6 +119,12 @@ public static class OrderLifecycle
         {
             after = after with { CancelledAt = nowMs };
         }
+        // Money is refunded only once it was paid, whichever route says so (a refund, or a refunded_total).
+        if (after.RefundedE4 > 0 && after.PaidAt is null)
+        {
+            throw OperationException.Conflict("order_not_paid",
+                "Only a paid order can be refunded: 'refunded_total' stays 0 until the order is paid.", "refunded_total");
+        }
         return after;
     }
 
