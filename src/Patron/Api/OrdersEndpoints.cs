@@ -81,14 +81,14 @@ public static class OrdersEndpoints
 
     private static async Task<IResult> Paid(string id, HttpContext http, Caller caller, Writes writes)
     {
-        await RequestBody.ReadBytesAsync(http);
+        await http.ReadNoFieldsAsync();
         return await writes.RunAsync(http, caller, async context =>
             Reply.Ok(await OrderOperations.MarkPaidAsync(context, caller.ProgramId, caller.KeyId, id)));
     }
 
     private static async Task<IResult> Cancel(string id, HttpContext http, Caller caller, Writes writes)
     {
-        await RequestBody.ReadBytesAsync(http);
+        await http.ReadNoFieldsAsync();
         return await writes.RunAsync(http, caller, async context =>
             Reply.Ok(await OrderOperations.CancelAsync(context, caller.ProgramId, caller.KeyId, id)));
     }

@@ -83,7 +83,7 @@ public static class RedemptionsEndpoints
 
     private static async Task<IResult> Cancel(string id, HttpContext http, Caller caller, Writes writes)
     {
-        await RequestBody.ReadBytesAsync(http);
+        await http.ReadNoFieldsAsync();
         return await writes.RunAsync(http, caller, async context =>
             Reply.Ok(await RedemptionOperations.CancelAsync(context, caller.Actor, caller.ProgramId, id)));
     }

@@ -57,7 +57,7 @@ public static class MemberSettingsEndpoints
     private static async Task<IResult> Create(HttpContext http, Caller caller, Writes writes, MemberSecretProtector protector)
     {
         caller.RequireAdmin();
-        await RequestBody.ReadBytesAsync(http);
+        await http.ReadNoFieldsAsync();
         return await writes.RunAsync(http, caller, async context =>
         {
             var (row, secret) = await MemberAccess.CreateSecretAsync(context, protector, caller.ProgramId);
