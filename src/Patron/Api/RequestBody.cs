@@ -139,10 +139,10 @@ public static class RequestBody
     /// <summary>Whether the body holds <c>\u0000</c> or an escape in the surrogate range (<c>\uD800</c>-<c>\uDFFF</c>, any case).</summary>
     private static bool HasSuspectEscape(ReadOnlySpan<byte> bytes)
     {
-        for (var i = bytes.IndexOf(@"\u"u8); i >= 0 && i + 3 < bytes.Length;)
+        for (var i = bytes.IndexOf(@"\u"u8); i >= 0 && i + 5 < bytes.Length;)
         {
-            var hex = bytes.Slice(i + 2, 2);
-            if (hex.SequenceEqual("00"u8) || ((hex[0] | 0x20) == 'd' && (hex[1] is >= (byte)'8' and <= (byte)'9' || (hex[1] | 0x20) is >= 'a' and <= 'f')))
+            var hex = bytes.Slice(i + 2, 4);
+            if (hex.SequenceEqual("0000"u8) || ((hex[0] | 0x20) == 'd' && (hex[1] is >= (byte)'8' and <= (byte)'9' || (hex[1] | 0x20) is >= 'a' and <= 'f')))
             {
                 return true;
             }

@@ -162,6 +162,7 @@ public sealed class MalformedRequestTests
             new("a NUL character as a ledger customer filter", () => Get($"{V1}/points_transactions?customer_id=%00"), 422, "parameter_invalid", "customer_id"),
             new("a NUL character as a cursor", () => Get($"{V1}/events?starting_after=evt_%00"), 422, "parameter_invalid", "starting_after"),
             new("a NUL character in a name", () => Json(HttpMethod.Post, $"{V1}/customers", """{"email":"new14@example.com","first_name":"a\u0000b"}"""), 422, "parameter_invalid", "first_name"),
+            new("a NUL character after another escape", () => Json(HttpMethod.Post, $"{V1}/customers", """{"email":"new15@example.com","first_name":"\u00e9\u0000"}"""), 422, "parameter_invalid", "first_name"),
             new("a NUL character in a reference", () => Json(HttpMethod.Post, points, """{"points":5,"reference":"\u0000"}"""), 422, "parameter_invalid", "reference"),
             new("a NUL character in a list", () => Json(HttpMethod.Post, $"{V1}/orders",
                 $$"""{"id":"nul-1","customer_id":"{{id}}","total":10,"status":"paid","discount_codes":["ab\u0000c"]}"""), 422, "parameter_invalid", "discount_codes"),
