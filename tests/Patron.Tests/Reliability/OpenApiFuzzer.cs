@@ -159,6 +159,7 @@ public sealed class OpenApiFuzzer
         InvalidKey,
         ReadKey,
         NotAnObject,
+        UnpairedSurrogate,
     }
 
     /// <summary>Sends one request (valid or broken by <paramref name="mutation"/>) and checks the answer.</summary>
@@ -566,8 +567,13 @@ public sealed class OpenApiFuzzer
                 target["fz_unknown_" + RandomString(4)] = JsonValue.Create(RandomString(10));
                 break;
             case Mutation.NulCharacter when target is not null:
-                target[keys.Count > 0 ? Pick(keys) : "name"] = JsonValue.Create("nul\u0000inside");
-                break;
+                // In a field, in a list, or in a free-form object's value or key.
+                return ReplaceRaw(target, keys.Count > 0 ? Pick(keys) : "name",
+                    Pick(["\"nul\\u0000inside\"", "[\"a\\u0000\"]", "{\"k\":\"\\u0000\"}", "{\"\\u0000\":1}"]));
+            case Mutation.UnpairedSurrogate when target is not null:
+                // Valid JSON, not Unicode text: a high or low surrogate alone, in a field, a list or a free-form object.
+                return ReplaceRaw(target, keys.Count > 0 ? Pick(keys) : "name",
+                    Pick(["\"\\ud800\"", "\"a\\udc00b\"", "[\"\\ud83d\"]", "{\"k\":\"\\udfff\"}", "{\"\\ud800\":1}"]));
             case Mutation.MalformedJson:
                 var text = node?.ToJsonString() ?? "{}";
                 return Pick([text[..Math.Max(1, text.Length / 2)], text + "}", "{'single':'quotes'}", "{\"a\":1,}", "\uFEFF" + text + "garbage", "{\"a\":\"\\uZZZZ\"}"]);
@@ -580,7 +586,7 @@ public sealed class OpenApiFuzzer
         return node?.ToJsonString() ?? "null";
     }
 
-    /// <summary>The object's JSON with one property's value replaced by a raw number literal.</summary>
+    /// <summary>The object's JSON with one property's value replaced by a raw JSON literal.</summary>
     private static string ReplaceRaw(JsonObject target, string key, string literal)
     {
         target[key] = JsonValue.Create("__fuzz_raw__");
