@@ -119,6 +119,7 @@ public sealed class MalformedRequestTests
             new("XML sent to an order's cancel", () => Raw(HttpMethod.Post, $"{V1}/orders/missing/cancel", "<a/>", "application/xml"), 415, "unsupported_media_type"),
             new("text sent to an order's paid", () => Raw(HttpMethod.Post, $"{V1}/orders/missing/paid", "paid", "text/plain"), 415, "unsupported_media_type"),
             new("malformed JSON sent to a redemption's cancel", () => Json(HttpMethod.Post, $"{V1}/redemptions/red_missing/cancel", """{"a":"""), 400),
+            new("XML sent to a webhook delivery's retry", () => Raw(HttpMethod.Post, $"{V1}/webhook_deliveries/whd_missing/retry", "<a/>", "application/xml"), 415, "unsupported_media_type"),
             new("an array sent to an order's cancel", () => Json(HttpMethod.Post, $"{V1}/orders/missing/cancel", "[1]"), 400),
             new("a field sent to an order's cancel, which takes none", () => Json(HttpMethod.Post, $"{V1}/orders/missing/cancel", """{"reason":"x"}"""), 400, "parameter_unknown", "reason"),
             new("multipart PATCH", () => Raw(HttpMethod.Patch, customer, "--x\r\n\r\nfirst_name=Eve\r\n--x--", "multipart/form-data; boundary=x"), 415, "unsupported_media_type"),

@@ -436,6 +436,8 @@ public sealed class LoyaltyDogTests
         removed.Long("balance").ShouldBe(0);
 
         // Bad input, each refused before anything is written.
+        ShouldBeError(await server.Client.PostJsonAsync(Transactions(program), new { customerId = customer, type = "adjust", points = 1, reference = "cancel:red_1" }),
+            422, "parameter_invalid", "reference");
         ShouldBeError(await server.Client.PostJsonAsync(Transactions(program), new { customerId = customer, type = "gift", points = 1 }), 422, "parameter_invalid", "type");
         ShouldBeError(await server.Client.PostJsonAsync(Transactions(program), new { customerId = customer, type = "redeem", points = -1 }), 422, "parameter_invalid", "points");
         ShouldBeError(await server.Client.PostJsonAsync(Transactions(program), new { customerId = customer, type = "adjust", points = 0 }), 422, "parameter_invalid", "points");

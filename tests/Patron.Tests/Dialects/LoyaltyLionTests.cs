@@ -137,6 +137,46 @@ public sealed partial class LoyaltyLionTests
     }
 
     [Theory, DatabaseData]
+    public async Task An_order_that_arrives_paid_refunded_and_cancelled_is_recorded_first_time_or_as_an_update(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ll = await BasicClientAsync(server);
+        var backfill = new Dictionary<string, object?>
+        {
+            ["merchant_id"] = "BF-1", ["customer_id"] = "bf-1", ["customer_email"] = "bf-1@example.com", ["number"] = "BF-1",
+            ["total"] = "50.00", ["total_shipping"] = "0.00", ["total_tax"] = "0.00", ["total_discounts"] = "0.00",
+            ["payment_status"] = "paid", ["refund_status"] = "refunded", ["cancellation_status"] = "cancelled", ["total_refunded"] = "50.00",
+        };
+        (await ll.PostJsonAsync($"{Base}/orders", NewOrder("BF-2", "bf-1", "80.00"))).Code.ShouldBe(201);
+
+        var created = await ll.PostJsonAsync($"{Base}/orders", backfill);
+        var updated = await PutJsonAsync(ll, $"{Base}/orders/BF-2", new Dictionary<string, object?>
+        {
+            ["payment_status"] = "paid", ["refund_status"] = "partially_refunded", ["cancellation_status"] = "cancelled",
+            ["total_refunded"] = "25.00", ["total"] = "80.00",
+        });
+
+        created.Code.ShouldBe(201, created.Raw);
+        updated.Code.ShouldBe(204, updated.Raw);
+        (await ll.GetJsonAsync($"{Base}/orders/BF-1")).Str("total_refunded").ShouldBe("50.00");
+        (await ll.GetJsonAsync($"{Base}/orders/BF-2")).Str("total_refunded").ShouldBe("25.00");
+        (await BalanceAsync(server.Client, "bf-1")).ShouldBe(0);
+    }
+
+    [Theory, DatabaseData]
+    public async Task An_activity_whose_merchant_id_starts_as_Patrons_own_references_is_refused_naming_merchant_id(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var ll = await BasicClientAsync(server);
+
+        var signup = await ll.PostJsonAsync($"{Base}/activities", new { name = "$signup", customer_id = "rf-1", customer_email = "rf-1@example.com", merchant_id = "referral:friend-7" });
+
+        ShouldBeLoyaltyLionError(signup, 422, "parameter_invalid");
+        signup["error"].GetProperty("details").GetProperty("param").GetString().ShouldBe("merchant_id", signup.Raw);
+        (await server.Client.GetJsonAsync("/api/v1/customers")).Long("total_count").ShouldBe(0);
+    }
+
+    [Theory, DatabaseData]
     public async Task A_lone_surrogate_anywhere_in_a_body_is_refused_with_parameter_invalid_and_writes_nothing(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
