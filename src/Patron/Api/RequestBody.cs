@@ -152,6 +152,9 @@ public static class RequestBody
         return false;
     }
 
+    /// <summary>Whether <paramref name="value"/> holds a NUL character or an unpaired surrogate, for a route that reads its JSON itself.</summary>
+    public static bool HasUnstorableText(JsonElement value) => Unstorable(value) is not null;
+
     /// <summary>What in <paramref name="value"/> cannot be stored, or null when it all can.</summary>
     private static string? Unstorable(JsonElement value)
     {

@@ -164,6 +164,7 @@ public static class WebhooksEndpoints
     private static async Task<IResult> Retry(string id, HttpContext http, Caller caller, Writes writes, Database database)
     {
         caller.RequireAdmin();
+        await http.ReadNoFieldsAsync();
         var signal = WebhookSignal.For(database);
         return await writes.RunAsync(http, caller, async context =>
         {

@@ -119,8 +119,10 @@ public static class OrderLifecycle
         {
             after = after with { CancelledAt = nowMs };
         }
-        // Money is refunded only once it was paid, whichever route says so (a refund, or a refunded_total).
-        if (after.RefundedE4 > 0 && after.PaidAt is null)
+        // An open order never paid gains no refund, whichever route says so (a refund, or a refunded_total). A state
+        // that is already so (stored before this rule) may still change otherwise, and an order that arrives cancelled
+        // with a refund (a shop's paid, refunded and cancelled order, seen for the first time) keeps what it says.
+        if (after.RefundedE4 > order.RefundedE4 && after.PaidAt is null && after.Status != OrderStatus.Cancelled)
         {
             throw OperationException.Conflict("order_not_paid",
                 "Only a paid order can be refunded: 'refunded_total' stays 0 until the order is paid.", "refunded_total");

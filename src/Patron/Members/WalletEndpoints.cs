@@ -114,7 +114,8 @@ public static partial class WalletEndpoints
             .ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : throw ApiException.Malformed("The body must be JSON with pushToken."),
                 TaskScheduler.Default);
         var pushToken = body.RootElement.ValueKind == JsonValueKind.Object
-            && body.RootElement.TryGetProperty("pushToken", out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+            && body.RootElement.TryGetProperty("pushToken", out var p) && p.ValueKind == JsonValueKind.String
+            && !RequestBody.HasUnstorableText(p) ? p.GetString() : null;
         if (string.IsNullOrWhiteSpace(pushToken) || pushToken.Length > 200)
         {
             throw ApiException.Malformed("The body must be JSON with pushToken.");
@@ -190,8 +191,9 @@ public static partial class WalletEndpoints
                 return Results.Ok();
             }
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
+            // Not JSON, or a line that is not Unicode text (an unpaired surrogate).
         }
         throw ApiException.Malformed("The body must be JSON with logs, an array of strings.");
     }

@@ -71,10 +71,16 @@ public static class Activities
     }
 
     /// <summary>A reference, if given: 1 to <see cref="MaxReferenceLength"/> characters.</summary>
-    public static string? CheckReference(string? reference, string param) =>
-        reference is { Length: 0 or > MaxReferenceLength }
-            ? throw OperationException.Invalid(param, $"'{param}' must be 1 to {MaxReferenceLength} characters.")
-            : reference;
+    public static string? CheckReference(string? reference, string param)
+    {
+        if (reference is { Length: 0 or > MaxReferenceLength })
+        {
+            throw OperationException.Invalid(param, $"'{param}' must be 1 to {MaxReferenceLength} characters.");
+        }
+        // It becomes the ledger entry's reference.
+        Ledger.CheckCallerReference(reference, param);
+        return reference;
+    }
 
     /// <summary>Properties, if given: a JSON object of at most <see cref="MaxPropertiesBytes"/> bytes, as its JSON text.</summary>
     public static string? CheckProperties(JsonElement? properties, string param)

@@ -64,6 +64,15 @@ public static partial class Ledger
     /// </summary>
     public static readonly string[] OwnReferencePrefixes = [CancelledRedemptionPrefix, ReferralPrefix];
 
+    /// <summary>Refuses a caller's reference that starts as Patron's own do (<see cref="OwnReferencePrefixes"/>), naming <paramref name="param"/>.</summary>
+    public static void CheckCallerReference(string? reference, string param)
+    {
+        if (reference is not null && OwnReferencePrefixes.FirstOrDefault(p => reference.StartsWith(p, StringComparison.Ordinal)) is { } own)
+        {
+            throw OperationException.Invalid(param, $"'{param}' may not start with '{own}': Patron names its own entries so.");
+        }
+    }
+
     public const string CancelledRedemptionPrefix = "cancel:";
     public const string ReferralPrefix = "referral:";
 
@@ -97,9 +106,9 @@ public static partial class Ledger
         var sql = context.Sql;
         if (e.Reference is { } reference && !e.NewReference)
         {
-            if (!e.OwnReference && OwnReferencePrefixes.FirstOrDefault(p => reference.StartsWith(p, StringComparison.Ordinal)) is { } own)
+            if (!e.OwnReference)
             {
-                throw OperationException.Invalid("reference", $"A 'reference' may not start with '{own}': Patron names its own entries so.");
+                CheckCallerReference(reference, "reference");
             }
             if (await ByReferenceAsync(sql, e.CustomerId, reference) is { } existing)
             {

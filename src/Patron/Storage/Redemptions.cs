@@ -187,7 +187,7 @@ public static class Redemptions
         ? OperationException.Unprocessable(InsufficientPoints,
             $"The customer does not have the {points} points this reward costs.", "reward_id")
         : OperationException.Unprocessable(InsufficientPoints,
-            $"The customer does not have the {points} points in 'points_to_redeem'.", "points_to_redeem");
+            $"The customer does not have the {points} points this redemption costs.", "points_to_redeem");
 
     /// <summary><see cref="PriceOrNull"/>, with the refusal that names what is wrong where it has no price.</summary>
     private static (long Points, long? ValueE4) Price(RewardDto reward, long? pointsToRedeem) =>

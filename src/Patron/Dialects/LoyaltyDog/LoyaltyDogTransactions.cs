@@ -35,6 +35,7 @@ public static class LoyaltyDogTransactions
         {
             throw ApiException.Invalid("reference", $"'reference' must be 1 to {Limits.IdLength} characters.");
         }
+        Ledger.CheckCallerReference(input.Reference, "reference");
         string? currency = null;
         if (input.Currency is { } c)
         {

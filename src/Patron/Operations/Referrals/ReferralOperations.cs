@@ -27,9 +27,9 @@ public static class ReferralStatus
 /// <summary>
 /// Referrals: a customer created with <c>referred_by</c> is linked (<see cref="LinkAsync"/>); the
 /// referee's first paid order completes the referral (<see cref="OnOrderPaidAsync"/>) and credits
-/// both sides once. "Once" holds three ways: the referral row moves from pending by a conditional
-/// update, the order path holds the referee's row lock, and each credit carries the ledger
-/// reference <c>referral:&lt;referee id&gt;</c>, unique per customer.
+/// both sides once. "Once" is the referral row's conditional move from pending, under the referee's
+/// row lock that the order path holds; each credit carries the ledger reference
+/// <c>referral:&lt;referee id&gt;</c>, one of Patron's own that no caller may post (Ledger.OwnReferencePrefixes).
 /// </summary>
 public static class ReferralOperations
 {
