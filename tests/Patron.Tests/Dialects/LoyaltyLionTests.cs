@@ -143,17 +143,29 @@ public sealed partial class LoyaltyLionTests
         var ll = await BasicClientAsync(server);
         var backfill = new Dictionary<string, object?>
         {
-            ["merchant_id"] = "BF-1", ["customer_id"] = "bf-1", ["customer_email"] = "bf-1@example.com", ["number"] = "BF-1",
-            ["total"] = "50.00", ["total_shipping"] = "0.00", ["total_tax"] = "0.00", ["total_discounts"] = "0.00",
-            ["payment_status"] = "paid", ["refund_status"] = "refunded", ["cancellation_status"] = "cancelled", ["total_refunded"] = "50.00",
+            ["merchant_id"] = "BF-1",
+            ["customer_id"] = "bf-1",
+            ["customer_email"] = "bf-1@example.com",
+            ["number"] = "BF-1",
+            ["total"] = "50.00",
+            ["total_shipping"] = "0.00",
+            ["total_tax"] = "0.00",
+            ["total_discounts"] = "0.00",
+            ["payment_status"] = "paid",
+            ["refund_status"] = "refunded",
+            ["cancellation_status"] = "cancelled",
+            ["total_refunded"] = "50.00",
         };
         (await ll.PostJsonAsync($"{Base}/orders", NewOrder("BF-2", "bf-1", "80.00"))).Code.ShouldBe(201);
 
         var created = await ll.PostJsonAsync($"{Base}/orders", backfill);
         var updated = await PutJsonAsync(ll, $"{Base}/orders/BF-2", new Dictionary<string, object?>
         {
-            ["payment_status"] = "paid", ["refund_status"] = "partially_refunded", ["cancellation_status"] = "cancelled",
-            ["total_refunded"] = "25.00", ["total"] = "80.00",
+            ["payment_status"] = "paid",
+            ["refund_status"] = "partially_refunded",
+            ["cancellation_status"] = "cancelled",
+            ["total_refunded"] = "25.00",
+            ["total"] = "80.00",
         });
 
         created.Code.ShouldBe(201, created.Raw);
