@@ -154,6 +154,7 @@ public sealed class WalletTests
         var device = server.ClientWithKey(null);
         var registration = $"{PassKit}/devices/{Device}/registrations/{WalletTestChain.PassType}/{id}";
 
+        (await Http.SendAsync(device, ApplePass(HttpMethod.Post, registration, token, new { pushToken = "push\u0000" }))).Code.ShouldBe(400);
         (await Http.SendAsync(device, ApplePass(HttpMethod.Post, registration, token, new { pushToken = "push-1" }))).Code.ShouldBe(201);
         (await Http.SendAsync(device, ApplePass(HttpMethod.Post, registration, token, new { pushToken = "push-1" }))).Code.ShouldBe(200);
 
@@ -198,6 +199,7 @@ public sealed class WalletTests
         }
 
         (await device.SendRawAsync(HttpMethod.Post, $"{PassKit}/log", """{"logs":["a message"]}""")).Code.ShouldBe(200);
+        (await device.SendRawAsync(HttpMethod.Post, $"{PassKit}/log", """{"logs":["half \ud83d"]}""")).Code.ShouldBe(400);
         (await Http.SendAsync(device, ApplePass(HttpMethod.Delete, registration, token))).Code.ShouldBe(200);
         (await device.GetJsonAsync(updates)).Code.ShouldBe(204);
     }
