@@ -182,18 +182,23 @@ public static class ProgramSettings
         }
         if (i.Referral is { } r)
         {
-            foreach (var (name, points) in new[] { ("referrer_points", r.ReferrerPoints), ("referee_points", r.RefereePoints) })
+            ValidateReferral(r);
+        }
+    }
+
+    private static void ValidateReferral(ReferralInput r)
+    {
+        foreach (var (name, points) in new[] { ("referrer_points", r.ReferrerPoints), ("referee_points", r.RefereePoints) })
+        {
+            if (points is { } p && !Limits.IsPoints(p))
             {
-                if (points is { } p && !Limits.IsPoints(p))
-                {
-                    throw OperationException.Invalid($"referral.{name}", $"'referral.{name}' must be a whole number from 0 to {Limits.MaxPoints}.");
-                }
+                throw OperationException.Invalid($"referral.{name}", $"'referral.{name}' must be a whole number from 0 to {Limits.MaxPoints}.");
             }
-            if (r.MinOrderTotal is { } min && !Limits.IsAmount(min))
-            {
-                throw OperationException.Invalid("referral.min_order_total",
-                    $"'referral.min_order_total' must be an amount from 0 to {Limits.MaxAmount}, with at most {Limits.AmountDecimals} decimals.");
-            }
+        }
+        if (r.MinOrderTotal is { } min && !Limits.IsAmount(min))
+        {
+            throw OperationException.Invalid("referral.min_order_total",
+                $"'referral.min_order_total' must be an amount from 0 to {Limits.MaxAmount}, with at most {Limits.AmountDecimals} decimals.");
         }
     }
 }
