@@ -242,14 +242,20 @@ public sealed class RedemptionsApiTests
         (await BalanceAsync(client, customer)).ShouldBe(1750);
     }
 
+    /// <summary>A customer who spent all 100 of their points on one redemption, and that redemption's id.</summary>
+    private static async Task<(string Customer, string Redemption)> CustomerWhoRedeemedEverythingAsync(HttpClient client)
+    {
+        var customer = await NewCustomerAsync(client, points: 100);
+        var reward = await NewRewardAsync(client, new { name = "All of it", type = "custom", points_cost = 100 });
+        return (customer, (await RedeemAsync(client, customer, new { reward_id = reward })).Str("id"));
+    }
+
     [Theory, DatabaseData]
     public async Task A_client_cannot_take_the_reference_of_a_cancellation_so_cancelling_always_gives_the_points_back(string database)
     {
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, points: 100);
-        var reward = await NewRewardAsync(client, new { name = "All of it", type = "custom", points_cost = 100 });
-        var id = (await RedeemAsync(client, customer, new { reward_id = reward })).Str("id");
+        var (customer, id) = await CustomerWhoRedeemedEverythingAsync(client);
 
         var squat = await client.PostJsonAsync($"/api/v1/customers/{customer}/points_transactions", new { points = 1, reference = $"cancel:{id}" });
         var referral = await client.PostJsonAsync($"/api/v1/customers/{customer}/points_transactions", new { points = 1, reference = "referral:cus_1" });
@@ -271,9 +277,7 @@ public sealed class RedemptionsApiTests
     {
         await using var server = await PatronServer.StartAsync(database);
         var client = server.Client;
-        var customer = await NewCustomerAsync(client, points: 100);
-        var reward = await NewRewardAsync(client, new { name = "All of it", type = "custom", points_cost = 100 });
-        var id = (await RedeemAsync(client, customer, new { reward_id = reward })).Str("id");
+        var (customer, id) = await CustomerWhoRedeemedEverythingAsync(client);
         (await client.PostJsonAsync($"/api/v1/customers/{customer}/points_transactions", new { points = 1, reference = "older" })).Code.ShouldBe(201);
         // Data from before such references were refused: the client's entry holds the cancellation's reference.
         var db = server.App.Services.GetRequiredService<Database>();
