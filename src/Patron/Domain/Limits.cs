@@ -85,7 +85,7 @@ public static class Limits
 
     /// <summary>Whether <paramref name="amount"/> is money Patron accepts: 0 to <see cref="MaxAmount"/>, at most 4 decimals.</summary>
     public static bool IsAmount(decimal amount) =>
-        amount is >= 0 and <= MaxAmount && decimal.Round(amount, AmountDecimals) == amount;
+        amount is >= 0 and <= MaxAmount && Money.IsExactE4(amount);
 
     /// <summary>Whether <paramref name="points"/> is a count of points Patron accepts in one field: 0 to <see cref="MaxPoints"/>.</summary>
     public static bool IsPoints(long points) => points is >= 0 and <= MaxPoints;

@@ -127,7 +127,7 @@ public static class Money
     public static long ToE4(decimal amount) => (long)decimal.Round(amount * Scale, 0, MidpointRounding.ToEven);
 
     /// <summary>Whether <paramref name="value"/> has at most four decimals, so that <see cref="ToE4"/> keeps it exactly.</summary>
-    public static bool IsExactE4(decimal value) => decimal.Round(value, 4) == value;
+    public static bool IsExactE4(decimal value) => decimal.Round(value, Limits.AmountDecimals) == value;
 
     /// <summary><see cref="ToE4"/> of a value that must have at most four decimals; more is 422 naming <paramref name="param"/>.</summary>
     public static long ExactE4(decimal value, string param) =>

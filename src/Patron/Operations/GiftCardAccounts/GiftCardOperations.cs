@@ -21,7 +21,7 @@ public static class GiftCardOperations
     public static void Validate(GiftCardIssue input)
     {
         var initial = input.InitialBalance ?? throw OperationException.Missing("initial_balance");
-        if (initial is < 0 or > Store.MaxAmount || decimal.Round(initial, Limits.AmountDecimals) != initial)
+        if (initial is < 0 or > Store.MaxAmount || !Money.IsExactE4(initial))
         {
             throw OperationException.Invalid("initial_balance", $"'initial_balance' must be an amount from 0 to {Store.MaxAmount}, with at most 4 decimals.");
         }
@@ -66,7 +66,7 @@ public static class GiftCardOperations
     public static void Validate(GiftCardMovement input)
     {
         var amount = input.Amount ?? throw OperationException.Missing("amount");
-        if (amount == 0 || amount is > Store.MaxAmount or < -Store.MaxAmount || decimal.Round(amount, Limits.AmountDecimals) != amount)
+        if (amount == 0 || amount is > Store.MaxAmount or < -Store.MaxAmount || !Money.IsExactE4(amount))
         {
             throw OperationException.Invalid("amount", $"'amount' must be a non-zero amount from -{Store.MaxAmount} to {Store.MaxAmount} (negative to spend, positive to load) with at most 4 decimals.");
         }
