@@ -18,7 +18,7 @@ public static class EventsEndpoints
 
     private static EventDto Map(DbDataReader r)
     {
-        using var doc = JsonDocument.Parse(r.GetString(3));
+        using var doc = JsonDocument.Parse(StoredJson.Readable(r.GetString(3)));
         return new EventDto(r.GetString(0), r.GetString(1), PatronJson.FromMs(r.GetInt64(2)), doc.RootElement.Clone());
     }
 

@@ -283,7 +283,7 @@ public static class Activities
         {
             return null;
         }
-        using var doc = JsonDocument.Parse(json);
+        using var doc = JsonDocument.Parse(StoredJson.Readable(json));
         return doc.RootElement.Clone();
     }
 }

@@ -63,7 +63,7 @@ public sealed class WebhookSender : IDisposable
             json.WriteString("type", type);
             json.WriteString("created_at", JsonFormat.Timestamp(createdAt));
             json.WritePropertyName("data");
-            json.WriteRawValue(data, skipInputValidation: true);
+            json.WriteRawValue(StoredJson.Readable(data), skipInputValidation: true);
             json.WriteEndObject();
         }
         return buffer.WrittenSpan.ToArray();

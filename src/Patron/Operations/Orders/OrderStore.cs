@@ -72,8 +72,8 @@ public static class OrderStore
     /// <summary>The order as the API shows it, given the points the ledger holds for it by status.</summary>
     public static OrderDto ToDto(Order o, IEnumerable<Held> held)
     {
-        using var codes = JsonDocument.Parse(o.DiscountCodes);
-        using var items = JsonDocument.Parse(o.Items);
+        using var codes = JsonDocument.Parse(StoredJson.Readable(o.DiscountCodes));
+        using var items = JsonDocument.Parse(StoredJson.Readable(o.Items));
         long credited = 0, pending = 0;
         foreach (var h in held)
         {
