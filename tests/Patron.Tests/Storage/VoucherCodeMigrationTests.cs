@@ -1,0 +1,56 @@
+using Npgsql;
+using Patron.Storage;
+using Patron.Tests.Infrastructure;
+using Shouldly;
+
+namespace Patron.Tests.Storage;
+
+/// <summary>
+/// Migration 0027: a voucher code's row names the redemption holding it, and a code is found through that row.
+/// A database an older release left keeps every code it issued.
+/// </summary>
+public sealed class VoucherCodeMigrationTests
+{
+    [Theory, DatabaseData]
+    public async Task Codes_issued_before_the_upgrade_are_still_found_through_their_voucher_rows(string database)
+    {
+        var dataDir = PatronServer.NewDataDir();
+        await using var testDatabase = await TestDatabase.CreateAsync(database, dataDir);
+        using var db = database == TestDatabases.Sqlite
+            ? new Database(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(dataDir, "patron.db")};Pooling=False")
+            : new Database(DatabaseProvider.Postgres, new NpgsqlConnectionStringBuilder(TestDatabases.PostgresAdmin) { Database = testDatabase.PostgresName }.ConnectionString);
+        await Migrator.MigrateAsync(db, through: 26, TestContext.Current.CancellationToken);
+        // As the release before it wrote them: a generated code and a pool code, each with its voucher row, and a
+        // redemption whose code has no row at all (none should exist; the upgrade must not lose it if one does).
+        await ExecuteAsync(db,
+            """
+            INSERT INTO voucher_codes (id, program_id, reward_id, code, status, created_at, issued_at) VALUES
+                ('vch_1', 'prog_1', 'rwd_1', 'GEN-1', 'issued', 1, 1),
+                ('vch_2', 'prog_1', 'rwd_2', 'POOL-1', 'issued', 1, 2),
+                ('vch_3', 'prog_1', 'rwd_2', 'POOL-2', 'available', 1, NULL);
+            INSERT INTO redemptions (id, program_id, customer_id, reward_id, source, points_spent, discount_code, apply_mode,
+                                     status, balance_after, created_by, created_at, updated_at) VALUES
+                ('red_1', 'prog_1', 'cus_1', 'rwd_1', 'points', 10, 'GEN-1', 'code', 'issued', 0, 'test', 1, 1),
+                ('red_2', 'prog_1', 'cus_1', 'rwd_2', 'points', 10, 'POOL-1', 'code', 'issued', 0, 'test', 2, 2),
+                ('red_3', 'prog_1', 'cus_1', 'rwd_1', 'points', 10, 'LONE-1', 'code', 'used', 0, 'test', 3, 3);
+            """);
+
+        await Migrator.MigrateAsync(db, TestContext.Current.CancellationToken);
+
+        await using var connection = await db.OpenAsync(TestContext.Current.CancellationToken);
+        var sql = new Sql(connection);
+        (await sql.ListAsync("SELECT code, redemption_id, status FROM voucher_codes ORDER BY code",
+                r => (r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), r.GetString(2))))
+            .ShouldBe([("GEN-1", "red_1", "issued"), ("LONE-1", "red_3", "issued"), ("POOL-1", "red_2", "issued"), ("POOL-2", null, "available")]);
+        (await Vouchers.GetAsync(sql, "prog_1", "GEN-1", 10)).RedemptionId.ShouldBe("red_1");
+        (await Vouchers.GetAsync(sql, "prog_1", "POOL-1", 10)).RedemptionId.ShouldBe("red_2");
+        (await Vouchers.GetAsync(sql, "prog_1", "LONE-1", 10)).Status.ShouldBe("used");
+        await Should.ThrowAsync<Patron.Domain.OperationException>(() => Vouchers.GetAsync(sql, "prog_1", "POOL-2", 10));
+    }
+
+    private static async Task ExecuteAsync(Database db, string statements)
+    {
+        await using var connection = await db.OpenAsync(TestContext.Current.CancellationToken);
+        await new Sql(connection).ExecuteAsync(statements);
+    }
+}
