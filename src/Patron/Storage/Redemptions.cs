@@ -259,8 +259,8 @@ public static class Redemptions
         long? valueE4, long balanceAfter, string? transactionId, string createdBy, bool redeemed = false)
     {
         var code = reward.CodeSource == RewardTypes.Pool
-            ? await Vouchers.ClaimFromPoolAsync(context, programId, reward.Id)
-            : await Vouchers.GenerateAsync(context, programId, reward.Id, reward.CodePrefix);
+            ? await Vouchers.ClaimFromPoolAsync(context, programId, reward.Id, id)
+            : await Vouchers.GenerateAsync(context, programId, reward.Id, reward.CodePrefix, id);
         long? expiresAt = reward.ExpiresInDays is { } days ? context.Now.AddDays(days).ToUnixTimeMilliseconds() : null;
         var redemption = new RedemptionDto(id, customerId, reward.Id, source, points, balanceAfter, code,
             RewardTypes.ApplyMode(reward.Type), valueE4 is { } v ? Money.FromE4(v) : null, RedemptionStatus.Issued,

@@ -13,29 +13,33 @@ public static class Vouchers
     private const int MaxGenerateAttempts = 8;
 
     /// <summary>
-    /// Claims one available code of the pool. On PostgreSQL, <c>SKIP LOCKED</c> lets concurrent
-    /// claims take different rows instead of queueing on one; SQLite's single writer serialises them.
+    /// Claims one available code of the pool for the redemption <paramref name="redemptionId"/>. On PostgreSQL,
+    /// <c>SKIP LOCKED</c> lets concurrent claims take different rows instead of queueing on one; SQLite's single
+    /// writer serialises them.
     /// </summary>
-    public static async Task<string> ClaimFromPoolAsync(WriteContext context, string programId, string rewardId)
+    public static async Task<string> ClaimFromPoolAsync(WriteContext context, string programId, string rewardId, string redemptionId)
     {
         var code = await context.Sql.ScalarAsync(
             $"""
-            UPDATE voucher_codes SET status = 'issued', issued_at = @now
+            UPDATE voucher_codes SET status = 'issued', issued_at = @now, redemption_id = @red
             WHERE id = (SELECT id FROM voucher_codes WHERE reward_id = @r AND program_id = @p AND status = 'available'
                         ORDER BY id LIMIT 1{(context.Database.IsSqlite ? "" : " FOR UPDATE SKIP LOCKED")})
             RETURNING code
             """,
-            ("now", context.NowMs), ("r", rewardId), ("p", programId));
+            ("now", context.NowMs), ("red", redemptionId), ("r", rewardId), ("p", programId));
         return code as string ?? throw OperationException.Conflict("voucher_pool_empty", "This reward's pool of voucher codes is empty.", "reward_id");
     }
 
-    /// <summary>A new code: the prefix and an unguessable suffix without look-alike characters, unique in the program.</summary>
-    public static async Task<string> GenerateAsync(WriteContext context, string programId, string rewardId, string? prefix)
+    /// <summary>
+    /// A new code for the redemption <paramref name="redemptionId"/>: the prefix and an unguessable suffix without
+    /// look-alike characters, unique in the program.
+    /// </summary>
+    public static async Task<string> GenerateAsync(WriteContext context, string programId, string rewardId, string? prefix, string redemptionId)
     {
         for (var attempt = 0; attempt < MaxGenerateAttempts; attempt++)
         {
             var code = (prefix ?? "") + Ids.Token(SuffixLength);
-            if (await InsertAsync(context, programId, rewardId, code, "issued"))
+            if (await InsertAsync(context, programId, rewardId, code, redemptionId))
             {
                 return code;
             }
@@ -44,15 +48,19 @@ public static class Vouchers
         throw new InvalidOperationException("Could not generate a unique voucher code.");
     }
 
-    private static async Task<bool> InsertAsync(WriteContext context, string programId, string rewardId, string code, string status) =>
+    /// <summary>
+    /// Adds a code to the program unless it is there already: issued to <paramref name="redemptionId"/>, or, without
+    /// one, available in the reward's pool.
+    /// </summary>
+    private static async Task<bool> InsertAsync(WriteContext context, string programId, string rewardId, string code, string? redemptionId) =>
         await context.Sql.ExecuteAsync(
             """
-            INSERT INTO voucher_codes (id, program_id, reward_id, code, status, created_at, issued_at)
-            VALUES (@id, @p, @r, @code, @st, @now, @issued)
+            INSERT INTO voucher_codes (id, program_id, reward_id, code, status, created_at, issued_at, redemption_id)
+            VALUES (@id, @p, @r, @code, @st, @now, @issued, @red)
             ON CONFLICT (program_id, code) DO NOTHING
             """,
-            ("id", Ids.New("vch_")), ("p", programId), ("r", rewardId), ("code", code), ("st", status), ("now", context.NowMs),
-            ("issued", status == "issued" ? context.NowMs : null)) == 1;
+            ("id", Ids.New("vch_")), ("p", programId), ("r", rewardId), ("code", code), ("st", redemptionId is null ? "available" : "issued"),
+            ("now", context.NowMs), ("issued", redemptionId is null ? null : context.NowMs), ("red", redemptionId)) == 1;
 
     public sealed record ImportResult(string RewardId, int Received, int Imported, int DuplicateCount, List<string> Duplicates)
     {
@@ -73,7 +81,7 @@ public static class Vouchers
         var imported = 0;
         foreach (var code in codes)
         {
-            if (seen.Add(code) && await InsertAsync(context, programId, rewardId, code, "available"))
+            if (seen.Add(code) && await InsertAsync(context, programId, rewardId, code, redemptionId: null))
             {
                 imported++;
             }
@@ -168,9 +176,16 @@ public static class Vouchers
         OrderId: r.StringOrNull(9),
         IssuedAt: Time.FromMs(r.GetInt64(10)));
 
+    /// <summary>
+    /// The redemption holding a code, found through the code's row (migration 0027): its unique index is the
+    /// only index on codes. A pool code not handed out yet names no redemption.
+    /// </summary>
+    private const string RedemptionOfCode =
+        "id = (SELECT redemption_id FROM voucher_codes WHERE program_id = @p AND code = @code) AND program_id = @p";
+
     /// <summary>An issued code; a pool code not handed out yet is not a voucher.</summary>
     public static async Task<VoucherDto> GetAsync(Sql sql, string programId, string code, long nowMs) =>
-        await sql.SingleAsync($"SELECT {VoucherColumns} FROM redemptions WHERE program_id = @p AND discount_code = @code",
+        await sql.SingleAsync($"SELECT {VoucherColumns} FROM redemptions WHERE {RedemptionOfCode}",
             VoucherMapper(nowMs), ("p", programId), ("code", code))
         ?? throw OperationException.NotFound("voucher", code);
 
@@ -181,9 +196,9 @@ public static class Vouchers
     private static async Task<VoucherDto?> TryUseAsync(WriteContext context, string programId, string code, string? orderId)
     {
         var changed = await context.Sql.ListAsync(
-            """
+            $"""
             UPDATE redemptions SET status = 'used', used_at = @now, used_order_id = @o, updated_at = @now
-            WHERE program_id = @p AND discount_code = @code AND status = 'issued' AND (expires_at IS NULL OR expires_at > @now)
+            WHERE {RedemptionOfCode} AND status = 'issued' AND (expires_at IS NULL OR expires_at > @now)
             RETURNING id, source
             """,
             r => (Id: r.GetString(0), Source: r.GetString(1)),
