@@ -26,12 +26,9 @@ public static class Events
     public const string GiftCardUpdated = EventTypes.GiftCardUpdated;
     public const string ReferralCompleted = EventTypes.ReferralCompleted;
 
-    private const string InsertSql =
-        "INSERT INTO events (id, program_id, type, data, created_at, subject_id) VALUES (@event_id, @event_program, @event_type, @event_data, @event_at, @event_subject)";
-
     /// <summary>Writes an event of one of the <see cref="EventTypes.All"/> types, with its webhook deliveries.</summary>
     public static Task<string> AddAsync<T>(WriteContext context, string programId, string type, T data) =>
-        WriteAsync(context, null, [], programId, type, data);
+        WriteAsync(context, null, [], programId, [type], data);
 
     /// <summary>
     /// Writes the change an event describes (one INSERT, UPDATE or DELETE without RETURNING, whose
@@ -41,7 +38,7 @@ public static class Events
     /// </summary>
     public static Task<string> AddAsync<T>(
         WriteContext context, string change, (string Name, object? Value)[] changeArgs, string programId, string type, T data) =>
-        WriteAsync(context, change, changeArgs, programId, type, data);
+        WriteAsync(context, change, changeArgs, programId, [type], data);
 
     /// <summary>
     /// Writes a change and several events of the same data (a points redemption's <c>redemption.created</c> and
@@ -49,87 +46,73 @@ public static class Events
     /// change's statement on PostgreSQL as in <see cref="AddAsync{T}(WriteContext, string, ValueTuple{string, object}[], string, string, T)"/>.
     /// The events' ids follow the order of <paramref name="types"/>, and so does their order in the feed.
     /// </summary>
-    public static async Task AddAsync<T>(
-        WriteContext context, string change, (string Name, object? Value)[] changeArgs, string programId, string[] types, T data)
+    public static Task AddAsync<T>(
+        WriteContext context, string change, (string Name, object? Value)[] changeArgs, string programId, string[] types, T data) =>
+        WriteAsync(context, change, changeArgs, programId, types, data);
+
+    /// <summary>The most events one write inserts.</summary>
+    private const int MaxEventsPerInsert = 4;
+
+    private static readonly string[] IdNames = [.. Enumerable.Range(0, MaxEventsPerInsert).Select(i => $"event_id{i}")];
+    private static readonly string[] TypeNames = [.. Enumerable.Range(0, MaxEventsPerInsert).Select(i => $"event_type{i}")];
+
+    /// <summary>The INSERT of n events (index n), their rows sharing the program, data, time and subject.</summary>
+    private static readonly string[] InsertSql =
+        [.. Enumerable.Range(0, MaxEventsPerInsert + 1).Select(n =>
+            "INSERT INTO events (id, program_id, type, data, created_at, subject_id) VALUES "
+            + string.Join(", ", Enumerable.Range(0, n).Select(i => $"(@{IdNames[i]}, @event_program, @{TypeNames[i]}, @event_data, @event_at, @event_subject)")))];
+
+    // The change's SQL texts are constants at their call sites, so each combined text is built once.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Change, int Events), string> Combined = new();
+
+    /// <summary>
+    /// The change (if any), the events and their webhook deliveries (the outbox's other half, in the same transaction:
+    /// docs/WEBHOOKS.md). Returns the first event's id.
+    /// </summary>
+    private static async Task<string> WriteAsync<T>(
+        WriteContext context, string? change, (string Name, object? Value)[] changeArgs, string programId, string[] types, T data)
     {
-        if (types.Length is < 1 or > MaxEventsPerInsert || types.Any(t => !EventTypes.IsKnown(t)))
+        if (types.Length is < 1 or > MaxEventsPerInsert)
         {
-            throw new ArgumentException($"From 1 to {MaxEventsPerInsert} types of EventTypes.All are written at once.", nameof(types));
+            throw new ArgumentException($"From 1 to {MaxEventsPerInsert} events are written at once.", nameof(types));
         }
         var ids = new string[types.Length];
-        var args = new List<(string, object?)>(4 + (2 * types.Length))
-        {
-            ("event_program", programId), ("event_data", JsonSerializer.Serialize(data, JsonFormat.Options)),
-            ("event_at", context.NowMs), ("event_subject", SubjectOf(data)),
-        };
+        var eventArgs = new (string, object?)[4 + (2 * types.Length)];
+        eventArgs[0] = ("event_program", programId);
+        eventArgs[1] = ("event_data", JsonSerializer.Serialize(data, JsonFormat.Options));
+        eventArgs[2] = ("event_at", context.NowMs);
+        eventArgs[3] = ("event_subject", SubjectOf(data));
         for (var i = 0; i < types.Length; i++)
         {
+            if (!EventTypes.IsKnown(types[i]))
+            {
+                throw new ArgumentException($"'{types[i]}' is not one of the event types in EventTypes.All.", nameof(types));
+            }
             ids[i] = Ids.New("evt_");
-            args.Add(("event_id" + i, ids[i]));
-            args.Add(("event_type" + i, types[i]));
+            eventArgs[4 + (2 * i)] = (IdNames[i], ids[i]);
+            eventArgs[5 + (2 * i)] = (TypeNames[i], types[i]);
         }
-        var insert = InsertManySql[types.Length];
-        if (context.Database.IsSqlite)
+        var insert = InsertSql[types.Length];
+        if (change is null)
+        {
+            await context.Sql.ExecuteAsync(insert, eventArgs);
+        }
+        else if (context.Database.IsSqlite)
         {
             await context.Sql.ExecuteAsync(change, changeArgs);
-            await context.Sql.ExecuteAsync(insert, [.. args]);
+            await context.Sql.ExecuteAsync(insert, eventArgs);
         }
         else
         {
-            await context.Sql.ExecuteAsync(CombinedMany.GetOrAdd((change, types.Length), c => $"WITH change AS ({c.Change}) {InsertManySql[c.Events]}"),
-                [.. changeArgs, .. args]);
+            await context.Sql.ExecuteAsync(Combined.GetOrAdd((change, types.Length), c => $"WITH change AS ({c.Change}) {InsertSql[c.Events]}"),
+                [.. changeArgs, .. eventArgs]);
         }
         for (var i = 0; i < types.Length; i++)
         {
             await Webhooks.WebhookFanout.AddDeliveriesAsync(context, programId, ids[i], types[i]);
         }
+        return ids[0];
     }
-
-    /// <summary>The most events <see cref="AddAsync{T}(WriteContext, string, ValueTuple{string, object}[], string, string[], T)"/> writes in one INSERT.</summary>
-    private const int MaxEventsPerInsert = 4;
-
-    private static readonly string[] InsertManySql =
-        [.. Enumerable.Range(0, MaxEventsPerInsert + 1).Select(n =>
-            "INSERT INTO events (id, program_id, type, data, created_at, subject_id) VALUES "
-            + string.Join(", ", Enumerable.Range(0, n).Select(i => $"(@event_id{i}, @event_program, @event_type{i}, @event_data, @event_at, @event_subject)")))];
-
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string Change, int Events), string> CombinedMany = new();
-
-    private static async Task<string> WriteAsync<T>(
-        WriteContext context, string? change, (string Name, object? Value)[] changeArgs, string programId, string type, T data)
-    {
-        if (!EventTypes.IsKnown(type))
-        {
-            throw new ArgumentException($"'{type}' is not one of the event types in EventTypes.All.", nameof(type));
-        }
-        var id = Ids.New("evt_");
-        (string, object?)[] eventArgs =
-        [
-            ("event_id", id), ("event_program", programId), ("event_type", type),
-            ("event_data", JsonSerializer.Serialize(data, JsonFormat.Options)), ("event_at", context.NowMs), ("event_subject", SubjectOf(data)),
-        ];
-        if (change is null)
-        {
-            await context.Sql.ExecuteAsync(InsertSql, eventArgs);
-        }
-        else if (context.Database.IsSqlite)
-        {
-            await context.Sql.ExecuteAsync(change, changeArgs);
-            await context.Sql.ExecuteAsync(InsertSql, eventArgs);
-        }
-        else
-        {
-            await context.Sql.ExecuteAsync(WithChange(change), [.. changeArgs, .. eventArgs]);
-        }
-        // The outbox's other half: this event's webhook deliveries, in the same transaction (docs/WEBHOOKS.md).
-        await Webhooks.WebhookFanout.AddDeliveriesAsync(context, programId, id, type);
-        return id;
-    }
-
-    // The SQL texts are constants at their call sites, so each combined text is built once.
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Combined = new(StringComparer.Ordinal);
-
-    private static string WithChange(string change) => Combined.GetOrAdd(change, c => $"WITH change AS ({c}) {InsertSql}");
 
     /// <summary>The columns of <see cref="Row"/>, for <see cref="BulkRows"/>.</summary>
     public static readonly string[] RowColumns = ["id", "program_id", "type", "data", "created_at", "subject_id"];
