@@ -1,7 +1,10 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
+using static Patron.Tests.Rewards.RewardsTestKit;
 
 namespace Patron.Tests.Storage;
 
@@ -46,6 +49,33 @@ public sealed class VoucherCodeMigrationTests
         (await Vouchers.GetAsync(sql, "prog_1", "POOL-1", 10)).RedemptionId.ShouldBe("red_2");
         (await Vouchers.GetAsync(sql, "prog_1", "LONE-1", 10)).Status.ShouldBe("used");
         await Should.ThrowAsync<Patron.Domain.OperationException>(() => Vouchers.GetAsync(sql, "prog_1", "POOL-2", 10));
+    }
+
+    [Theory, DatabaseData]
+    public async Task A_code_an_instance_of_the_release_before_issued_during_a_rolling_upgrade_is_found_and_used_once(string database)
+    {
+        await using var server = await PatronServer.StartAsync(database);
+        var client = server.Client;
+        var customer = await TestKit.NewCustomerAsync(client, points: 100);
+        var reward = await NewRewardAsync(client, new { name = "Coffee", type = "free_product", points_cost = 10 });
+        var code = (await RedeemAsync(client, customer, new { reward_id = reward })).Str("discount_code");
+        // The release before 0027 wrote the code's row without its redemption.
+        var db = server.App.Services.GetRequiredService<Database>();
+        await using (var connection = await db.OpenAsync(TestContext.Current.CancellationToken))
+        {
+            (await new Sql(connection).ExecuteAsync("UPDATE voucher_codes SET redemption_id = NULL WHERE code = @code", ("code", code)))
+                .ShouldBe(1);
+        }
+
+        var found = await client.GetJsonAsync($"/api/v1/vouchers/{code}");
+        var used = await client.PostJsonAsync($"/api/v1/vouchers/{code}/use");
+        var again = await client.PostJsonAsync($"/api/v1/vouchers/{code}/use");
+
+        found.Code.ShouldBe(200, found.Raw);
+        found.Str("status").ShouldBe("issued");
+        used.Code.ShouldBe(200, used.Raw);
+        again.ErrorCode.ShouldBe("voucher_used");
+        (await client.GetJsonAsync($"/api/v1/vouchers/NOT-A-CODE")).Code.ShouldBe((int)HttpStatusCode.NotFound);
     }
 
     private static async Task ExecuteAsync(Database db, string statements)
