@@ -178,10 +178,19 @@ public static class Vouchers
 
     /// <summary>
     /// The redemption holding a code, found through the code's row (migration 0027): its unique index is the
-    /// only index on codes. A pool code not handed out yet names no redemption.
+    /// only index on codes. A pool code not handed out yet names no redemption, nor does a code unknown to Patron.
     /// </summary>
+    /// <remarks>
+    /// An issued code's row that names no redemption was written by an instance of the release before 0027 during a
+    /// rolling upgrade (docs/OPERATIONS.md): its redemption is found by its code instead, reading the program's
+    /// redemptions, which no longer have an index on it. Only such codes pay for that read.
+    /// </remarks>
     private const string RedemptionOfCode =
-        "id = (SELECT redemption_id FROM voucher_codes WHERE program_id = @p AND code = @code) AND program_id = @p";
+        """
+        id = (SELECT COALESCE(v.redemption_id, (SELECT r.id FROM redemptions r WHERE r.program_id = v.program_id AND r.discount_code = v.code))
+              FROM voucher_codes v WHERE v.program_id = @p AND v.code = @code AND v.status = 'issued')
+        AND program_id = @p
+        """;
 
     /// <summary>An issued code; a pool code not handed out yet is not a voucher.</summary>
     public static async Task<VoucherDto> GetAsync(Sql sql, string programId, string code, long nowMs) =>
