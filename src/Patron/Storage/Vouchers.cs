@@ -204,24 +204,26 @@ public static class Vouchers
     /// </summary>
     private static async Task<VoucherDto?> TryUseAsync(WriteContext context, string programId, string code, string? orderId)
     {
+        // The voucher as the update leaves it, from the update itself: the code is not looked up a second time.
+        var voucherOf = VoucherMapper(context.NowMs);
         var changed = await context.Sql.ListAsync(
             $"""
             UPDATE redemptions SET status = 'used', used_at = @now, used_order_id = @o, updated_at = @now
             WHERE {RedemptionOfCode} AND status = 'issued' AND (expires_at IS NULL OR expires_at > @now)
-            RETURNING id, source
+            RETURNING {VoucherColumns}, source
             """,
-            r => (Id: r.GetString(0), Source: r.GetString(1)),
+            r => (Voucher: voucherOf(r), Source: r.GetString(11)),
             ("now", context.NowMs), ("o", orderId), ("p", programId), ("code", code));
         if (changed.Count == 0)
         {
             return null;
         }
-        var voucher = await GetAsync(context.Sql, programId, code, context.NowMs);
+        var voucher = changed[0].Voucher;
         await Events.AddAsync(context, programId, Events.VoucherUsed, voucher);
         if (changed[0].Source == RedemptionSources.Stamps)
         {
             // A stamp reward cost no points when issued: using it is its redeeming (docs/WEBHOOKS.md, Events).
-            var redemption = await Redemptions.FindAsync(context.Sql, programId, changed[0].Id, context.NowMs);
+            var redemption = await Redemptions.FindAsync(context.Sql, programId, voucher.RedemptionId, context.NowMs);
             await Events.AddAsync(context, programId, Events.RewardRedeemed, redemption);
         }
         return voucher;
