@@ -318,19 +318,26 @@ public static partial class Ledger
         """;
 
     /// <summary>
-    /// PostgreSQL: takes up to <c>@t</c> points from the customer's 50 oldest lots, each lot what the
-    /// older ones left to take, and returns each part taken. (SQLite's <c>RETURNING</c> cannot name the
-    /// lots it joins, and a statement there costs no round trip: it takes lot by lot.)
+    /// PostgreSQL: takes up to <c>@t</c> points from the customer's oldest lots, each lot what the older ones left to
+    /// take, and returns each part taken. The lots are walked one index step at a time and the walk stops at the lot
+    /// that completes the take (or after 1,000 lots; the caller then walks again), so a spend reads only the lots it
+    /// reaches, however many the customer holds. (SQLite's <c>RETURNING</c> cannot name the lots it joins, and a
+    /// statement there costs no round trip: it takes lot by lot.)
     /// </summary>
     private const string TakeFromLotsSql =
         """
-        WITH lots AS (
-            SELECT id, remaining, (SUM(remaining) OVER (ORDER BY id))::bigint - remaining AS before
-            FROM (SELECT id, remaining FROM points_transactions
-                  WHERE customer_id = @c AND remaining > 0 ORDER BY id LIMIT 50) AS oldest)
-        UPDATE points_transactions AS lot SET remaining = lot.remaining - LEAST(lots.remaining, @t - lots.before)
-        FROM lots WHERE lot.id = lots.id AND lots.before < @t
-        RETURNING LEAST(lots.remaining, @t - lots.before)
+        WITH RECURSIVE walk (id, remaining, before, n) AS (
+            (SELECT id, remaining, 0::bigint, 1 FROM points_transactions
+             WHERE customer_id = @c AND remaining > 0 ORDER BY id LIMIT 1)
+            UNION ALL
+            (SELECT next.id, next.remaining, walk.before + walk.remaining, walk.n + 1
+             FROM walk CROSS JOIN LATERAL (
+                 SELECT id, remaining FROM points_transactions
+                 WHERE customer_id = @c AND remaining > 0 AND id > walk.id ORDER BY id LIMIT 1) AS next
+             WHERE walk.before + walk.remaining < @t AND walk.n < 1000))
+        UPDATE points_transactions AS lot SET remaining = lot.remaining - LEAST(walk.remaining, @t - walk.before)
+        FROM walk WHERE lot.id = walk.id
+        RETURNING LEAST(walk.remaining, @t - walk.before)
         """;
 
     /// <summary>The lots always add up to max(balance, 0); running out means the books are wrong.</summary>
