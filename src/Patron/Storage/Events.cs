@@ -81,7 +81,7 @@ public static class Events
         eventArgs[0] = ("event_program", programId);
         eventArgs[1] = ("event_data", JsonSerializer.Serialize(data, JsonFormat.Options));
         eventArgs[2] = ("event_at", context.NowMs);
-        eventArgs[3] = ("event_subject", SubjectOf(data));
+        eventArgs[3] = ("event_subject", Sql.Text(SubjectOf(data)));
         for (var i = 0; i < types.Length; i++)
         {
             if (!EventTypes.IsKnown(types[i]))

@@ -154,9 +154,10 @@ public static partial class Ledger
         // The entry and its event in one statement on PostgreSQL (one round trip; Events.AddAsync).
         await Events.AddAsync(context, InsertSql,
             [
-                ("p", e.ProgramId), ("id", entry.Id), ("c", e.CustomerId), ("pts", e.Points), ("t", e.Type), ("d", e.Description),
-                ("r", e.Reference), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
-                ("aa", pending ? e.AvailableAtMs : null), ("ea", expiresAt), ("o", e.OrderId), ("label", e.Label), ("rem", remaining), ("src", e.Source),
+                ("p", e.ProgramId), ("id", entry.Id), ("c", e.CustomerId), ("pts", e.Points), ("t", e.Type), ("d", Sql.Text(e.Description)),
+                ("r", Sql.Text(e.Reference)), ("ba", balance), ("by", e.CreatedBy), ("at", context.NowMs), ("st", entry.Status),
+                ("aa", Sql.Int64(pending ? e.AvailableAtMs : null)), ("ea", Sql.Int64(expiresAt)), ("o", Sql.Text(e.OrderId)),
+                ("label", Sql.Text(e.Label)), ("rem", remaining), ("src", Sql.Text(e.Source)),
             ],
             e.ProgramId, EventTypes.OfLedgerEntry(e.Type), entry);
         if (e.EvaluateTiers && tier is { } afterBalance && LedgerRules.Deltas(e.Type, e.Points).Lifetime > 0)

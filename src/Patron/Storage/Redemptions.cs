@@ -274,8 +274,8 @@ public static class Redemptions
             """,
             [
                 ("id", id), ("p", programId), ("c", customerId), ("r", reward.Id), ("src", source), ("pts", points),
-                ("bal", balanceAfter), ("code", code), ("mode", redemption.ApplyMode), ("v", valueE4), ("st", RedemptionStatus.Issued),
-                ("tx", transactionId), ("exp", expiresAt), ("by", createdBy), ("now", context.NowMs),
+                ("bal", balanceAfter), ("code", code), ("mode", redemption.ApplyMode), ("v", Sql.Int64(valueE4)), ("st", RedemptionStatus.Issued),
+                ("tx", Sql.Text(transactionId)), ("exp", Sql.Int64(expiresAt)), ("by", createdBy), ("now", context.NowMs),
             ],
             programId, redeemed ? CreatedAndRedeemed : Created, redemption);
         return redemption;

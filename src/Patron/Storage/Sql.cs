@@ -60,11 +60,36 @@ public readonly struct Sql(
         {
             var p = cmd.CreateParameter();
             p.ParameterName = sqlite ? SqliteName(name) : name;
-            p.Value = value ?? DBNull.Value;
+            if (value is TypedNull typed)
+            {
+                p.DbType = typed.Type;
+                p.Value = DBNull.Value;
+            }
+            else
+            {
+                p.Value = value ?? DBNull.Value;
+            }
             cmd.Parameters.Add(p);
         }
         return cmd;
     }
+
+    /// <summary>
+    /// A text parameter that may be null, bound as text either way. Give a statement's sometimes-null parameters
+    /// their type with this and <see cref="Int64(long?)"/>: Npgsql prepares a statement with the parameter types of
+    /// the execution that prepared it, and runs every later execution whose types differ unprepared, parsed and
+    /// planned again. A bare null has no type, so a statement whose parameter is null on some calls and a value on
+    /// others would be planned anew on one kind of call for as long as the connection lives. SQLite ignores the type.
+    /// </summary>
+    public static object Text(string? value) => value ?? (object)NullText;
+
+    /// <summary>A 64-bit integer parameter that may be null, bound as one either way (see <see cref="Text"/>).</summary>
+    public static object Int64(long? value) => value is { } v ? v : NullInt64;
+
+    private static readonly TypedNull NullText = new(System.Data.DbType.String);
+    private static readonly TypedNull NullInt64 = new(System.Data.DbType.Int64);
+
+    private sealed record TypedNull(System.Data.DbType Type);
 
     public async Task<int> ExecuteAsync(string text, params (string Name, object? Value)[] args)
     {

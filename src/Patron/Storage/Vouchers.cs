@@ -60,7 +60,7 @@ public static class Vouchers
             ON CONFLICT (program_id, code) DO NOTHING
             """,
             ("id", Ids.New("vch_")), ("p", programId), ("r", rewardId), ("code", code), ("st", redemptionId is null ? "available" : "issued"),
-            ("now", context.NowMs), ("issued", redemptionId is null ? null : context.NowMs), ("red", redemptionId)) == 1;
+            ("now", context.NowMs), ("issued", Sql.Int64(redemptionId is null ? null : context.NowMs)), ("red", Sql.Text(redemptionId))) == 1;
 
     public sealed record ImportResult(string RewardId, int Received, int Imported, int DuplicateCount, List<string> Duplicates)
     {

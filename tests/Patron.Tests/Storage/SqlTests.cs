@@ -1,5 +1,7 @@
 using Microsoft.Data.Sqlite;
+using Npgsql;
 using Patron.Storage;
+using Patron.Tests.Infrastructure;
 using Shouldly;
 
 namespace Patron.Tests.Storage;
@@ -28,5 +30,36 @@ public sealed class SqlTests
         var sql = new Sql(connection);
 
         await Should.ThrowAsync<InvalidOperationException>(() => sql.ScalarAsync("SELECT @a + @b", ("a", 1L), ("c", 2L)));
+    }
+
+    [Fact]
+    public async Task A_postgres_statement_prepared_for_values_stays_prepared_for_nulls_given_their_type()
+    {
+        Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
+        var ct = TestContext.Current.CancellationToken;
+        await using var testDatabase = await TestDatabase.CreateAsync(TestDatabases.Postgres, PatronServer.NewDataDir());
+        using var db = new Database(DatabaseProvider.Postgres,
+            new NpgsqlConnectionStringBuilder(TestDatabases.PostgresAdmin) { Database = testDatabase.PostgresName }.ConnectionString);
+        await using var connection = await db.OpenAsync(ct);
+        var sql = new Sql(connection);
+        await sql.ExecuteAsync("CREATE TABLE entries (note text, amount bigint)");
+        const string Insert = "INSERT INTO entries (note, amount) VALUES (@note, @amount)";
+        // Npgsql prepares a statement on its second use; each execution of the prepared statement is one plan used.
+        async Task<long> PreparedRunsAsync() => Convert.ToInt64(await sql.ScalarAsync(
+            "SELECT COALESCE(SUM(generic_plans + custom_plans), 0) FROM pg_prepared_statements WHERE statement LIKE 'INSERT INTO entries%'"));
+
+        for (var i = 0; i < 3; i++)
+        {
+            await sql.ExecuteAsync(Insert, ("note", Sql.Text("paid")), ("amount", Sql.Int64(10)));
+        }
+        var afterValues = await PreparedRunsAsync();
+        for (var i = 0; i < 3; i++)
+        {
+            await sql.ExecuteAsync(Insert, ("note", Sql.Text(null)), ("amount", Sql.Int64(null)));
+        }
+
+        afterValues.ShouldBe(2);
+        (await PreparedRunsAsync()).ShouldBe(afterValues + 3);
+        Convert.ToInt64(await sql.ScalarAsync("SELECT COUNT(*) FROM entries WHERE note IS NULL AND amount IS NULL")).ShouldBe(3);
     }
 }

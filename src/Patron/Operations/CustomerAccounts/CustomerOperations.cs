@@ -101,11 +101,11 @@ public static class CustomerOperations
                 referral_code, referred_by_id, qr_code, search_text, notes, created_at, updated_at)
             VALUES (@id, @p, @x, @e, @ph, @fn, @ln, @b, @s, @rc, @rb, @qr, @st, @notes, @now, @now)
             """,
-            ("id", id), ("p", programId), ("x", Nullify(fields.ExternalId)), ("e", Nullify(fields.Email)),
-            ("ph", Nullify(fields.Phone)), ("fn", Nullify(fields.FirstName)), ("ln", Nullify(fields.LastName)),
-            ("b", Nullify(fields.Birthday)), ("s", fields.Status ?? CustomerStatus.Active),
-            ("rc", referralCode), ("rb", referrerId), ("qr", Ids.QrValue()),
-            ("st", Customers.SearchText(fields.FirstName, fields.LastName, fields.Email)), ("notes", Nullify(fields.Notes)),
+            ("id", id), ("p", programId), ("x", Nullable(fields.ExternalId)), ("e", Nullable(fields.Email)),
+            ("ph", Nullable(fields.Phone)), ("fn", Nullable(fields.FirstName)), ("ln", Nullable(fields.LastName)),
+            ("b", Nullable(fields.Birthday)), ("s", fields.Status ?? CustomerStatus.Active),
+            ("rc", referralCode), ("rb", Sql.Text(referrerId)), ("qr", Ids.QrValue()),
+            ("st", Customers.SearchText(fields.FirstName, fields.LastName, fields.Email)), ("notes", Nullable(fields.Notes)),
             ("now", context.NowMs));
 
         // customer.created comes first; the opening balance follows as its own points.created.
@@ -162,9 +162,9 @@ public static class CustomerOperations
                 birthday = @b, status = @s, search_text = @st, notes = @notes, updated_at = @now
             WHERE id = @id AND program_id = @p
             """,
-            ("x", next.ExternalId), ("e", next.Email), ("ph", next.Phone), ("fn", next.FirstName), ("ln", next.LastName),
-            ("b", next.Birthday), ("s", next.Status), ("st", Customers.SearchText(next.FirstName, next.LastName, next.Email)),
-            ("notes", next.Notes), ("now", context.NowMs), ("id", customer.Id), ("p", programId));
+            ("x", Sql.Text(next.ExternalId)), ("e", Sql.Text(next.Email)), ("ph", Sql.Text(next.Phone)), ("fn", Sql.Text(next.FirstName)),
+            ("ln", Sql.Text(next.LastName)), ("b", Sql.Text(next.Birthday)), ("s", next.Status),
+            ("st", Customers.SearchText(next.FirstName, next.LastName, next.Email)), ("notes", Sql.Text(next.Notes)), ("now", context.NowMs), ("id", customer.Id), ("p", programId));
         var updated = (await Customers.ByIdAsync(context.Sql, programId, customer.Id))!;
         await Events.AddAsync(context, programId, Events.CustomerUpdated, updated);
         return updated;
@@ -225,6 +225,9 @@ public static class CustomerOperations
     }
 
     private static string? Nullify(string? value) => string.IsNullOrEmpty(value) ? null : value;
+
+    /// <summary><see cref="Nullify"/>, as a text parameter either way (<see cref="Sql.Text"/>).</summary>
+    private static object Nullable(string? value) => Sql.Text(Nullify(value));
 
     /// <summary>
     /// A referral code no other customer of the program has. Codes are 8 characters, short enough to read
