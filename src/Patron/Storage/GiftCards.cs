@@ -167,8 +167,8 @@ public static class GiftCards
                 status, expires_at, created_by, created_at, updated_at)
             VALUES (@id, @p, @h, @l4, @c, @cur, @b, @b, @s, @exp, @by, @now, @now)
             """,
-            ("id", id), ("p", programId), ("h", Hash(normalized)), ("l4", normalized[^4..]), ("c", customerId), ("cur", currency),
-            ("b", initialE4), ("s", GiftCardStatus.Active), ("exp", expiresAt), ("by", actor), ("now", context.NowMs));
+            ("id", id), ("p", programId), ("h", Hash(normalized)), ("l4", normalized[^4..]), ("c", Sql.Text(customerId)), ("cur", currency),
+            ("b", initialE4), ("s", GiftCardStatus.Active), ("exp", Sql.Int64(expiresAt)), ("by", actor), ("now", context.NowMs));
         var transaction = await InsertTransactionAsync(context, programId, id, GiftCardTransactionTypes.Issued, initialE4, initialE4,
             null, "Issued", actor);
         var card = (await ByIdAsync(sql, id))!;
@@ -241,7 +241,7 @@ public static class GiftCards
             VALUES (@p, @id, @g, @t, @a, @ba, @r, @d, @by, @now)
             """,
             ("p", programId), ("id", transaction.Id), ("g", cardId), ("t", type), ("a", amountE4), ("ba", balanceE4),
-            ("r", reference), ("d", description), ("by", actor), ("now", context.NowMs));
+            ("r", Sql.Text(reference)), ("d", Sql.Text(description)), ("by", actor), ("now", context.NowMs));
         return transaction;
     }
 
