@@ -63,8 +63,8 @@ public static class AuditTrail
             VALUES (@id, @p, @ak, @ai, @a, @st, @si, @c, @b, @af, @t)
             """,
             ("id", Ids.New("aud_")), ("p", programId), ("ak", actor.Kind), ("ai", actor.Id), ("a", action),
-            ("st", AuditActions.SubjectOf(action)), ("si", subjectId), ("c", customerId),
-            ("b", b?.ToJsonString(Json)), ("af", a?.ToJsonString(Json)), ("t", context.NowMs));
+            ("st", AuditActions.SubjectOf(action)), ("si", subjectId), ("c", Sql.Text(customerId)),
+            ("b", Sql.Text(b?.ToJsonString(Json))), ("af", Sql.Text(a?.ToJsonString(Json))), ("t", context.NowMs));
     }
 
     /// <summary>The columns of <see cref="Row"/>, for <see cref="BulkRows"/>.</summary>

@@ -391,7 +391,7 @@ public static partial class Ledger
             entry.Points < 0 ? PointsTypes.Reversed : entry.Type, null))!.Value;
         await sql.ExecuteAsync(
             "UPDATE points_transactions SET status = 'available', remaining = @rem, expires_at = @ea WHERE id = @id",
-            ("rem", remaining), ("ea", expiresAt), ("id", entryId));
+            ("rem", remaining), ("ea", Sql.Int64(expiresAt)), ("id", entryId));
         if (LedgerRules.Deltas(entry.Type, entry.Points).Lifetime > 0)
         {
             await Tiers.EvaluateAsync(context, entry.ProgramId, customerId, tier, TierRules.Reasons.LifetimePoints);

@@ -175,7 +175,7 @@ public static class Tiers
 
         var previous = current is null ? null : tiers.Find(t => t.Id == current) ?? await ByIdAsync(sql, current);
         await sql.ExecuteAsync("UPDATE customers SET vip_tier_id = @t, updated_at = @now WHERE id = @c",
-            ("t", target?.Id), ("now", context.NowMs), ("c", customerId));
+            ("t", Sql.Text(target?.Id)), ("now", context.NowMs), ("c", customerId));
         var change = new TierChange(customerId,
             current is null ? null : new TierRef(current, previous?.Name ?? ""),
             target is null ? null : new TierRef(target.Id, target.Name),

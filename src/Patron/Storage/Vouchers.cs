@@ -213,7 +213,7 @@ public static class Vouchers
             RETURNING {VoucherColumns}, source
             """,
             r => (Voucher: voucherOf(r), Source: r.GetString(11)),
-            ("now", context.NowMs), ("o", orderId), ("p", programId), ("code", code));
+            ("now", context.NowMs), ("o", Sql.Text(orderId)), ("p", programId), ("code", code));
         if (changed.Count == 0)
         {
             return null;

@@ -114,7 +114,7 @@ public static class StampOperations
             VALUES (@id, @p, @c, @s, @after, @n, @r, @resp, @by, @now)
             """,
             ("id", result.Id), ("p", programId), ("c", customer.Id), ("s", stamps), ("after", total), ("n", earned),
-            ("r", reference), ("resp", JsonSerializer.Serialize(result, JsonFormat.Options)), ("by", createdBy), ("now", context.NowMs));
+            ("r", Sql.Text(reference)), ("resp", JsonSerializer.Serialize(result, JsonFormat.Options)), ("by", createdBy), ("now", context.NowMs));
         await Events.AddAsync(context, programId, Events.StampAdded, result);
         return new Result(result, true);
     }
