@@ -148,7 +148,8 @@ public static class Activities
             VALUES (@p, @id, @t, @c, @pts, @r, @ref, @props, @tx, @by, @at)
             """,
             ("p", q.ProgramId), ("id", activityId), ("t", q.Type), ("c", q.CustomerId), ("pts", points), ("r", Sql.Text(rule?.Id)),
-            ("ref", Sql.Text(q.Reference)), ("props", Sql.Text(q.PropertiesJson)), ("tx", Sql.Text(transaction?.Id)), ("by", q.CreatedBy), ("at", context.NowMs));
+            ("ref", Sql.Text(q.Reference)), ("props", Sql.Text(q.PropertiesJson)), ("tx", Sql.Text(transaction?.Id)),
+            ("by", q.CreatedBy), ("at", context.NowMs));
         if (rule is not null)
         {
             await EarnRules.RecordAwardAsync(context, rule.Id, q.CustomerId, transaction?.Id ?? activityId);

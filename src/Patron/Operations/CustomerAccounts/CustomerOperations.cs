@@ -101,11 +101,11 @@ public static class CustomerOperations
                 referral_code, referred_by_id, qr_code, search_text, notes, created_at, updated_at)
             VALUES (@id, @p, @x, @e, @ph, @fn, @ln, @b, @s, @rc, @rb, @qr, @st, @notes, @now, @now)
             """,
-            ("id", id), ("p", programId), ("x", Nullable(fields.ExternalId)), ("e", Nullable(fields.Email)),
-            ("ph", Nullable(fields.Phone)), ("fn", Nullable(fields.FirstName)), ("ln", Nullable(fields.LastName)),
-            ("b", Nullable(fields.Birthday)), ("s", fields.Status ?? CustomerStatus.Active),
+            ("id", id), ("p", programId), ("x", OptionalText(fields.ExternalId)), ("e", OptionalText(fields.Email)),
+            ("ph", OptionalText(fields.Phone)), ("fn", OptionalText(fields.FirstName)), ("ln", OptionalText(fields.LastName)),
+            ("b", OptionalText(fields.Birthday)), ("s", fields.Status ?? CustomerStatus.Active),
             ("rc", referralCode), ("rb", Sql.Text(referrerId)), ("qr", Ids.QrValue()),
-            ("st", Customers.SearchText(fields.FirstName, fields.LastName, fields.Email)), ("notes", Nullable(fields.Notes)),
+            ("st", Customers.SearchText(fields.FirstName, fields.LastName, fields.Email)), ("notes", OptionalText(fields.Notes)),
             ("now", context.NowMs));
 
         // customer.created comes first; the opening balance follows as its own points.created.
@@ -164,7 +164,8 @@ public static class CustomerOperations
             """,
             ("x", Sql.Text(next.ExternalId)), ("e", Sql.Text(next.Email)), ("ph", Sql.Text(next.Phone)), ("fn", Sql.Text(next.FirstName)),
             ("ln", Sql.Text(next.LastName)), ("b", Sql.Text(next.Birthday)), ("s", next.Status),
-            ("st", Customers.SearchText(next.FirstName, next.LastName, next.Email)), ("notes", Sql.Text(next.Notes)), ("now", context.NowMs), ("id", customer.Id), ("p", programId));
+            ("st", Customers.SearchText(next.FirstName, next.LastName, next.Email)), ("notes", Sql.Text(next.Notes)),
+            ("now", context.NowMs), ("id", customer.Id), ("p", programId));
         var updated = (await Customers.ByIdAsync(context.Sql, programId, customer.Id))!;
         await Events.AddAsync(context, programId, Events.CustomerUpdated, updated);
         return updated;
@@ -227,7 +228,7 @@ public static class CustomerOperations
     private static string? Nullify(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     /// <summary><see cref="Nullify"/>, as a text parameter either way (<see cref="Sql.Text"/>).</summary>
-    private static object Nullable(string? value) => Sql.Text(Nullify(value));
+    private static object OptionalText(string? value) => Sql.Text(Nullify(value));
 
     /// <summary>
     /// A referral code no other customer of the program has. Codes are 8 characters, short enough to read

@@ -92,8 +92,8 @@ public static class OrderStore
             $"INSERT INTO orders (program_id, {Columns}) VALUES (@p, @id, @c, @s, @cur, @t, @r, @u, @dc, @it, @pe, @pa, @ca, @now, @now, @em, @er, @pp)",
             ("p", programId), ("id", o.Id), ("c", o.CustomerId), ("s", o.Status), ("cur", o.Currency), ("t", o.TotalE4),
             ("r", o.RefundedE4), ("u", o.Units), ("dc", o.DiscountCodes), ("it", o.Items), ("pe", o.PointsEarned),
-            ("pa", Sql.Int64(o.PaidAt)), ("ca", Sql.Int64(o.CancelledAt)), ("now", context.NowMs), ("em", Sql.Text(o.EarnMode)), ("er", Sql.Text(Rate(o))),
-            ("pp", o.PointsPlaced));
+            ("pa", Sql.Int64(o.PaidAt)), ("ca", Sql.Int64(o.CancelledAt)), ("now", context.NowMs), ("em", Sql.Text(o.EarnMode)),
+            ("er", Sql.Text(Rate(o))), ("pp", o.PointsPlaced));
 
     public static Task UpdateAsync(WriteContext context, string programId, Order o) =>
         context.Sql.ExecuteAsync(
