@@ -31,7 +31,7 @@ public sealed class PointsExpiryJob(Database database, IWritePath writes, TimePr
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
         var due = await database.ReadAsync(sql => sql.ListAsync(
-            "SELECT id, customer_id FROM points_transactions WHERE remaining > 0 AND expires_at IS NOT NULL AND expires_at <= @now ORDER BY expires_at LIMIT @n",
+            "SELECT id, customer_id FROM points_transactions WHERE lot_open AND expires_at IS NOT NULL AND expires_at <= @now ORDER BY expires_at LIMIT @n",
             r => (Id: r.GetString(0), Customer: r.GetString(1)), ("now", now), ("n", JobBatch.Size)));
         foreach (var (id, customer) in due)
         {

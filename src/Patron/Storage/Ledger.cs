@@ -13,7 +13,9 @@ namespace Patron.Storage;
 /// An entry is <c>available</c> (in <c>points_balance</c>) or <c>pending</c> (in <c>pending_points</c>
 /// until <c>available_at</c>, when <see cref="MatureAsync"/> makes it available). A positive available
 /// entry is a lot: <c>remaining</c> is what spending, reversal and expiry have not yet taken from it,
-/// oldest lot first, and <c>expires_at</c> is when that remainder expires.
+/// oldest lot first, and <c>expires_at</c> is when that remainder expires. The database derives
+/// <c>lot_open</c> (<c>remaining &gt; 0</c>), and open lots are found by it: no index holds <c>remaining</c>, so a
+/// spend that leaves its lot open changes no indexed value (migration 0028).
 /// </remarks>
 public static partial class Ledger
 {
@@ -290,7 +292,7 @@ public static partial class Ledger
             // Only the lots the take reaches are read: each is a row of its own, often on a page of its own.
             var reached = 0L;
             var lots = await sql.ListUntilAsync(
-                "SELECT id, remaining FROM points_transactions WHERE customer_id = @c AND remaining > 0 ORDER BY id LIMIT 50",
+                "SELECT id, remaining FROM points_transactions WHERE customer_id = @c AND lot_open ORDER BY id LIMIT 50",
                 r => (Id: r.GetString(0), Remaining: r.GetInt64(1)), lot => (reached += lot.Remaining) >= take, ("c", customerId));
             if (lots.Count == 0)
             {
@@ -314,7 +316,7 @@ public static partial class Ledger
     private const string TakeFromOldestLotSql =
         """
         UPDATE points_transactions SET remaining = remaining - @t
-        WHERE id = (SELECT id FROM points_transactions WHERE customer_id = @c AND remaining > 0 ORDER BY id LIMIT 1)
+        WHERE id = (SELECT id FROM points_transactions WHERE customer_id = @c AND lot_open ORDER BY id LIMIT 1)
           AND remaining >= @t
         """;
 
@@ -329,12 +331,12 @@ public static partial class Ledger
         """
         WITH RECURSIVE walk (id, remaining, before, n) AS (
             (SELECT id, remaining, 0::bigint, 1 FROM points_transactions
-             WHERE customer_id = @c AND remaining > 0 ORDER BY id LIMIT 1)
+             WHERE customer_id = @c AND lot_open ORDER BY id LIMIT 1)
             UNION ALL
             (SELECT next.id, next.remaining, walk.before + walk.remaining, walk.n + 1
              FROM walk CROSS JOIN LATERAL (
                  SELECT id, remaining FROM points_transactions
-                 WHERE customer_id = @c AND remaining > 0 AND id > walk.id ORDER BY id LIMIT 1) AS next
+                 WHERE customer_id = @c AND lot_open AND id > walk.id ORDER BY id LIMIT 1) AS next
              WHERE walk.before + walk.remaining < @t AND walk.n < 1000))
         UPDATE points_transactions AS lot SET remaining = lot.remaining - LEAST(walk.remaining, @t - walk.before)
         FROM walk WHERE lot.id = walk.id
@@ -404,7 +406,7 @@ public static partial class Ledger
     {
         await LockCustomerAsync(context, customerId);
         var found = await context.Sql.ListAsync(
-            "SELECT program_id, remaining FROM points_transactions WHERE id = @id AND remaining > 0 AND expires_at <= @now",
+            "SELECT program_id, remaining FROM points_transactions WHERE id = @id AND lot_open AND expires_at <= @now",
             r => (ProgramId: r.GetString(0), Remaining: r.GetInt64(1)), ("id", lotId), ("now", context.NowMs));
         if (found.Count == 0)
         {
