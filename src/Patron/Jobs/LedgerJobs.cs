@@ -27,11 +27,14 @@ public sealed class PointsExpiryJob(Database database, IWritePath writes, TimePr
 {
     public string Name => "points-expiry";
 
+    /// <summary>The open lots whose expiry has passed, soonest first (by <c>ix_points_transactions_expiring</c>).</summary>
+    internal const string DueLotsSql =
+        "SELECT id, customer_id FROM points_transactions WHERE lot_open AND expires_at IS NOT NULL AND expires_at <= @now ORDER BY expires_at LIMIT @n";
+
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        var due = await database.ReadAsync(sql => sql.ListAsync(
-            "SELECT id, customer_id FROM points_transactions WHERE lot_open AND expires_at IS NOT NULL AND expires_at <= @now ORDER BY expires_at LIMIT @n",
+        var due = await database.ReadAsync(sql => sql.ListAsync(DueLotsSql,
             r => (Id: r.GetString(0), Customer: r.GetString(1)), ("now", now), ("n", JobBatch.Size)));
         foreach (var (id, customer) in due)
         {

@@ -291,8 +291,7 @@ public static partial class Ledger
         {
             // Only the lots the take reaches are read: each is a row of its own, often on a page of its own.
             var reached = 0L;
-            var lots = await sql.ListUntilAsync(
-                "SELECT id, remaining FROM points_transactions WHERE customer_id = @c AND lot_open ORDER BY id LIMIT 50",
+            var lots = await sql.ListUntilAsync(OpenLotsSql,
                 r => (Id: r.GetString(0), Remaining: r.GetInt64(1)), lot => (reached += lot.Remaining) >= take, ("c", customerId));
             if (lots.Count == 0)
             {
@@ -312,8 +311,12 @@ public static partial class Ledger
         }
     }
 
+    /// <summary>SQLite: the customer's 50 oldest open lots, read only as far as a spend reaches.</summary>
+    internal const string OpenLotsSql =
+        "SELECT id, remaining FROM points_transactions WHERE customer_id = @c AND lot_open ORDER BY id LIMIT 50";
+
     /// <summary>SQLite: takes <c>@t</c> points from the customer's oldest lot if it holds that many.</summary>
-    private const string TakeFromOldestLotSql =
+    internal const string TakeFromOldestLotSql =
         """
         UPDATE points_transactions SET remaining = remaining - @t
         WHERE id = (SELECT id FROM points_transactions WHERE customer_id = @c AND lot_open ORDER BY id LIMIT 1)
@@ -327,7 +330,7 @@ public static partial class Ledger
     /// reaches, however many the customer holds. (SQLite's <c>RETURNING</c> cannot name the lots it joins, and a
     /// statement there costs no round trip: it takes lot by lot.)
     /// </summary>
-    private const string TakeFromLotsSql =
+    internal const string TakeFromLotsSql =
         """
         WITH RECURSIVE walk (id, remaining, before, n) AS (
             (SELECT id, remaining, 0::bigint, 1 FROM points_transactions
