@@ -59,7 +59,10 @@ public static class Migrator
     internal static async Task<IReadOnlyList<string>> MigrateAsync(Database db, int? through, CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var sql = new Sql(connection);
+        // A migration may rewrite a large table (0028 on PostgreSQL: about 10 s per million ledger entries), and an
+        // instance that starts beside the one migrating waits for its lock as long: neither is cut off by the
+        // connection's command timeout (Npgsql's default is 30 s).
+        var sql = new Sql(connection, timeoutSeconds: Sql.NoTimeout);
         if (db.IsSqlite)
         {
             // WAL lets readers run beside the single writer; the mode is stored in the file.
@@ -93,7 +96,7 @@ public static class Migrator
                 await using var tx = connection is SqliteConnection sqlite
                     ? sqlite.BeginTransaction(deferred: false)
                     : await connection.BeginTransactionAsync(ct);
-                var inTx = new Sql(connection, tx);
+                var inTx = new Sql(connection, tx, timeoutSeconds: Sql.NoTimeout);
                 // A concurrent SQLite process may have applied it while we waited for the write lock.
                 if (await inTx.ScalarAsync("SELECT 1 FROM schema_migrations WHERE version = @v", ("v", version)) is not null)
                 {

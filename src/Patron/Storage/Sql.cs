@@ -10,8 +10,12 @@ namespace Patron.Storage;
 /// statements waiting in it go to the server in the same round trip as the next statement.
 /// </summary>
 public readonly struct Sql(
-    DbConnection connection, DbTransaction? transaction = null, StatementCache? cache = null, StatementPrelude? prelude = null)
+    DbConnection connection, DbTransaction? transaction = null, StatementCache? cache = null, StatementPrelude? prelude = null,
+    int? timeoutSeconds = null)
 {
+    /// <summary>A <c>timeoutSeconds</c> that lets a statement run as long as it takes (schema migrations).</summary>
+    public const int NoTimeout = 0;
+
     /// <summary>
     /// The connection, for code that runs commands on it other than through this type (EF Core, <c>COPY</c>).
     /// Inside a PostgreSQL group-commit batch, call <see cref="FlushAsync"/> first: until then the batch's
@@ -55,6 +59,10 @@ public readonly struct Sql(
             cache?.Add(text, cmd);
         }
         cmd.Transaction = transaction;
+        if (timeoutSeconds is { } timeout)
+        {
+            cmd.CommandTimeout = timeout;
+        }
         var sqlite = IsSqlite;
         foreach (var (name, value) in args)
         {
