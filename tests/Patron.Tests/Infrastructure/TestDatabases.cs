@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using Patron.Storage;
 
 [assembly: AssemblyFixture(typeof(Patron.Tests.Infrastructure.TestDatabaseSweep))]
 
@@ -33,11 +34,14 @@ public static class TestDatabases
 /// </summary>
 public sealed class TestDatabase : IAsyncDisposable
 {
-    private TestDatabase(string kind, string[] args, string? postgresName)
+    private readonly string _dataDir;
+
+    private TestDatabase(string kind, string[] args, string? postgresName, string dataDir)
     {
         Kind = kind;
         Args = args;
         PostgresName = postgresName;
+        _dataDir = dataDir;
     }
 
     /// <summary><see cref="TestDatabases.Sqlite"/> or <see cref="TestDatabases.Postgres"/>.</summary>
@@ -48,6 +52,21 @@ public sealed class TestDatabase : IAsyncDisposable
 
     /// <summary>The PostgreSQL database's name, or null for SQLite.</summary>
     public string? PostgresName { get; }
+
+    /// <summary>PostgreSQL: a connection string to this database, with the cluster's admin credentials.</summary>
+    public string PostgresConnectionString =>
+        new NpgsqlConnectionStringBuilder(TestDatabases.PostgresAdmin)
+        {
+            Database = PostgresName ?? throw new InvalidOperationException("This test database is SQLite."),
+        }.ConnectionString;
+
+    /// <summary>
+    /// This database opened directly, for a test that works below the server (migrations, plain SQL): on SQLite
+    /// the file a server keeps in the data folder, on PostgreSQL <see cref="PostgresConnectionString"/>.
+    /// </summary>
+    public Database Open() => PostgresName is null
+        ? new Database(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(_dataDir, "patron.db")};Pooling=False")
+        : new Database(DatabaseProvider.Postgres, PostgresConnectionString);
 
     /// <param name="postgresPool">PostgreSQL only: the server's pool size and the seconds it waits for a free connection.</param>
     public static Task<TestDatabase> CreateAsync(string kind, string dataDir, (int Size, int TimeoutSeconds)? postgresPool = null) =>
@@ -70,7 +89,7 @@ public sealed class TestDatabase : IAsyncDisposable
                 {
                     await MigratedTemplates.CopySqliteIntoAsync(dataDir);
                 }
-                return new TestDatabase(kind, ["--Patron:Database:Provider=sqlite", $"--Patron:DataDir={dataDir}"], null);
+                return new TestDatabase(kind, ["--Patron:Database:Provider=sqlite", $"--Patron:DataDir={dataDir}"], null, dataDir);
             case TestDatabases.Postgres:
                 var admin = TestDatabases.PostgresAdmin ?? throw new InvalidOperationException("PATRON_TEST_POSTGRES is not set.");
                 var name = await PostgresTestDatabases.CreateAsync(admin, migrated ? await MigratedTemplates.PostgresAsync() : null);
@@ -82,7 +101,7 @@ public sealed class TestDatabase : IAsyncDisposable
                 }
                 return new TestDatabase(kind,
                     ["--Patron:Database:Provider=postgres", $"--ConnectionStrings:Patron={builder.ConnectionString}", $"--Patron:DataDir={dataDir}"],
-                    name);
+                    name, dataDir);
             default:
                 throw new ArgumentOutOfRangeException(nameof(kind), kind, "A test database is 'sqlite' or 'postgres'.");
         }

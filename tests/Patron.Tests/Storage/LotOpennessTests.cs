@@ -62,11 +62,8 @@ public sealed class LotOpennessTests
     [Theory, DatabaseData]
     public async Task Lots_a_release_before_the_upgrade_left_keep_their_openness(string database)
     {
-        var dataDir = PatronServer.NewDataDir();
-        await using var testDatabase = await TestDatabase.CreateAsync(database, dataDir);
-        using var db = database == TestDatabases.Sqlite
-            ? new Database(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(dataDir, "patron.db")};Pooling=False")
-            : new Database(DatabaseProvider.Postgres, new NpgsqlConnectionStringBuilder(TestDatabases.PostgresAdmin) { Database = testDatabase.PostgresName }.ConnectionString);
+        await using var testDatabase = await TestDatabase.CreateAsync(database, PatronServer.NewDataDir());
+        using var db = testDatabase.Open();
         var ct = TestContext.Current.CancellationToken;
         await Migrator.MigrateAsync(db, through: 27, ct);
         await using (var before = await db.OpenAsync(ct))
@@ -105,10 +102,10 @@ public sealed class LotOpennessTests
         Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
         var ct = TestContext.Current.CancellationToken;
         await using var testDatabase = await TestDatabase.CreateAsync(TestDatabases.Postgres, PatronServer.NewDataDir());
-        var connectionString = new NpgsqlConnectionStringBuilder(TestDatabases.PostgresAdmin) { Database = testDatabase.PostgresName };
-        using var db = new Database(DatabaseProvider.Postgres, new NpgsqlConnectionStringBuilder(connectionString.ConnectionString) { CommandTimeout = 1 }.ConnectionString);
+        using var db = new Database(DatabaseProvider.Postgres,
+            new NpgsqlConnectionStringBuilder(testDatabase.PostgresConnectionString) { CommandTimeout = 1 }.ConnectionString);
         await Migrator.MigrateAsync(db, through: 27, ct);
-        await using var reader = new NpgsqlConnection(connectionString.ConnectionString);
+        await using var reader = new NpgsqlConnection(testDatabase.PostgresConnectionString);
         await reader.OpenAsync(ct);
         var readerTransaction = await reader.BeginTransactionAsync(ct);
         await new Sql(reader, readerTransaction).ExecuteAsync("LOCK TABLE points_transactions IN ACCESS SHARE MODE");

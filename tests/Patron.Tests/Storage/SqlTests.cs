@@ -1,5 +1,4 @@
 using Microsoft.Data.Sqlite;
-using Npgsql;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -38,8 +37,7 @@ public sealed class SqlTests
         Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
         var ct = TestContext.Current.CancellationToken;
         await using var testDatabase = await TestDatabase.CreateAsync(TestDatabases.Postgres, PatronServer.NewDataDir());
-        using var db = new Database(DatabaseProvider.Postgres,
-            new NpgsqlConnectionStringBuilder(TestDatabases.PostgresAdmin) { Database = testDatabase.PostgresName }.ConnectionString);
+        using var db = testDatabase.Open();
         await using var connection = await db.OpenAsync(ct);
         var sql = new Sql(connection);
         await sql.ExecuteAsync("CREATE TABLE entries (note text, amount bigint)");

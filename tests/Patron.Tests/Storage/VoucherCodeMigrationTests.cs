@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Patron.Storage;
 using Patron.Tests.Infrastructure;
 using Shouldly;
@@ -17,11 +16,8 @@ public sealed class VoucherCodeMigrationTests
     [Theory, DatabaseData]
     public async Task Codes_issued_before_the_upgrade_are_still_found_through_their_voucher_rows(string database)
     {
-        var dataDir = PatronServer.NewDataDir();
-        await using var testDatabase = await TestDatabase.CreateAsync(database, dataDir);
-        using var db = database == TestDatabases.Sqlite
-            ? new Database(DatabaseProvider.Sqlite, $"Data Source={Path.Combine(dataDir, "patron.db")};Pooling=False")
-            : new Database(DatabaseProvider.Postgres, new NpgsqlConnectionStringBuilder(TestDatabases.PostgresAdmin) { Database = testDatabase.PostgresName }.ConnectionString);
+        await using var testDatabase = await TestDatabase.CreateAsync(database, PatronServer.NewDataDir());
+        using var db = testDatabase.Open();
         await Migrator.MigrateAsync(db, through: 26, TestContext.Current.CancellationToken);
         // As the release before it wrote them: a generated code and a pool code, each with its voucher row, and a
         // redemption whose code has no row at all (none should exist; the upgrade must not lose it if one does).
