@@ -11,8 +11,8 @@ namespace Patron.Api;
 /// <summary>
 /// API key secrets: made, hashed (only the SHA-256 is stored), and checked on every request through
 /// a short-lived cache. A revocation in this process clears the cache at once; other processes on
-/// the same PostgreSQL database refuse the key on their next write (writes read the key again there)
-/// and on reads within <see cref="CacheTtl"/>.
+/// the same PostgreSQL database refuse the key on their next write (each write confirms its key in its own
+/// transaction there, <see cref="WriteKey"/>) and on other requests within <see cref="CacheTtl"/>.
 /// </summary>
 public sealed class ApiKeyService(Database database, TimeProvider clock)
 {
@@ -20,19 +20,15 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
     private readonly ConcurrentDictionary<string, CachedKey> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _revokedAt = new(StringComparer.Ordinal);
 
-    /// <param name="write">
-    /// A request that changes something: on PostgreSQL its key is read again rather than taken from the
-    /// cache, so that a revocation made through another process is honoured by the very next write.
-    /// </param>
-    public async Task<Caller> AuthenticateAsync(string secret, bool write = false)
+    public async Task<Caller> AuthenticateAsync(string secret)
     {
         var hash = ApiKeyRows.Hash(secret);
         var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
-        if ((write && !database.IsSqlite) || !_cache.TryGetValue(hash, out var cached) || now - cached.FetchedAtMs > CacheTtl.TotalMilliseconds
+        if (!_cache.TryGetValue(hash, out var cached) || now - cached.FetchedAtMs > CacheTtl.TotalMilliseconds
             || (cached.Row is { } seen && _revokedAt.TryGetValue(seen.Id, out var revokedAt) && cached.FetchedAtMs <= revokedAt))
         {
-            // Plain SQL rather than EF Core: on PostgreSQL every write runs this, and a context of its own
-            // with its query cost more server CPU than the award itself (docs/PERFORMANCE.md).
+            // Plain SQL rather than EF Core: a context of its own with its query cost more server CPU than
+            // an award itself (docs/PERFORMANCE.md).
             var row = await database.ReadAsync(sql => sql.SingleAsync(FindByHash, ReadRow, ("hash", hash)));
             cached = new CachedKey(row, now);
             if (row is not null)

@@ -9,7 +9,7 @@ namespace Patron.Api;
 /// failing authentication is throttled (<see cref="AuthFailureThrottle"/>).
 /// </summary>
 public sealed class ApiKeyAuthenticationMiddleware(
-    RequestDelegate next, ApiKeyService keys, RateLimits limits, AuthFailureThrottle throttle, IOptions<PatronOptions> options)
+    RequestDelegate next, ApiKeyService keys, RateLimits limits, AuthFailureThrottle throttle, IOptions<PatronOptions> options, Database database)
 {
     public async Task InvokeAsync(HttpContext http)
     {
@@ -26,12 +26,11 @@ public sealed class ApiKeyAuthenticationMiddleware(
         var address = http.Connection.RemoteIpAddress;
         throttle.ThrowIfThrottled(address);
         Caller caller;
-        var write = !(HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method));
         try
         {
             caller = dialect is null
-                ? await AuthenticateAsync(http.Request.Headers.Authorization.ToString(), write)
-                : await AuthenticateDialectAsync(dialect.ReadKey(http.Request), write);
+                ? await AuthenticateAsync(http.Request.Headers.Authorization.ToString())
+                : await AuthenticateDialectAsync(dialect.ReadKey(http.Request));
         }
         catch (ApiException e) when (e.Status == 401)
         {
@@ -41,23 +40,37 @@ public sealed class ApiKeyAuthenticationMiddleware(
         await limits.HitAsync(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
 
         var method = http.Request.Method;
-        if (caller.Scope == Scope.Read && !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method)))
+        var write = !(HttpMethods.IsGet(method) || HttpMethods.IsHead(method) || HttpMethods.IsOptions(method));
+        if (caller.Scope == Scope.Read && write)
         {
             throw ApiException.Forbidden("insufficient_scope", "This API key is read-only.");
         }
         RequestBody.RejectNulInQuery(http.Request);
         caller.AttachTo(http);
-        await next(http);
+        if (write && !database.IsSqlite)
+        {
+            // Another instance may have revoked the key since it was cached: the request's writes confirm it (WriteKey).
+            WriteKey.Require(caller.KeyId);
+        }
+        try
+        {
+            await next(http);
+        }
+        catch (ApiKeyRevokedException e)
+        {
+            await throttle.FailedAsync(address);
+            throw ApiException.Unauthorized("api_key_revoked", e.Message);
+        }
     }
 
-    private Task<Caller> AuthenticateDialectAsync(string? key, bool write) => key switch
+    private Task<Caller> AuthenticateDialectAsync(string? key) => key switch
     {
         null => throw ApiException.Unauthorized("missing_api_key", "No API key given."),
         "" => throw ApiException.Unauthorized("invalid_api_key", "The API key header is malformed."),
-        _ => keys.AuthenticateAsync(key, write),
+        _ => keys.AuthenticateAsync(key),
     };
 
-    private Task<Caller> AuthenticateAsync(string header, bool write)
+    private Task<Caller> AuthenticateAsync(string header)
     {
         if (header.Length == 0)
         {
@@ -67,6 +80,6 @@ public sealed class ApiKeyAuthenticationMiddleware(
         {
             throw ApiException.Unauthorized("invalid_api_key", "The Authorization header must be: Bearer <secret key>.");
         }
-        return keys.AuthenticateAsync(header[7..].Trim(), write);
+        return keys.AuthenticateAsync(header[7..].Trim());
     }
 }

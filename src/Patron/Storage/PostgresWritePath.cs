@@ -62,7 +62,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
 
     public async Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation)
     {
-        var work = new Work<T>(operation, _alone);
+        var work = new Work<T>(operation, _alone, WriteKey.Current);
         if (!_queue.Writer.TryWrite(work))
         {
             await _queue.Writer.WriteAsync(work);
@@ -160,7 +160,8 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         // Invariant between operations: the savepoint named `current` marks the state after the last success,
         // or is set by the prelude, when one waits, before anything else runs.
         var current = "a";
-        foreach (var work in batch)
+        await RefuseRevokedKeysAsync(sql, batch);
+        foreach (var work in batch.Where(w => !w.Failed))
         {
             var context = new WriteContext(_database, sql, _clock.GetUtcNow());
             try
@@ -217,6 +218,22 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         return true;
     }
 
+    /// <summary>
+    /// Fails the operations made with an API key that is now revoked (<see cref="WriteKey"/>). The batch's first
+    /// statement: it goes with <c>BEGIN</c> and the first savepoint, in the batch's first round trip.
+    /// </summary>
+    private static async Task RefuseRevokedKeysAsync(Sql sql, List<Work> batch)
+    {
+        var revoked = await WriteKey.RevokedAmongAsync(sql, batch.Select(w => w.KeyId));
+        foreach (var work in batch)
+        {
+            if (work.KeyId is { } key && revoked.Contains(key))
+            {
+                work.Fail(new ApiKeyRevokedException());
+            }
+        }
+    }
+
     /// <summary>Commits the batch; false when the commit fails, after every operation of the batch has failed with it.</summary>
     private async Task<bool> CommitOrFailAsync(DbTransaction transaction, List<Work> batch)
     {
@@ -252,6 +269,8 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
 
     private abstract class Work
     {
+        /// <summary>The API key the operation was made with, confirmed in the batch (<see cref="WriteKey"/>).</summary>
+        public abstract string? KeyId { get; }
         public List<Action>? AfterCommit { get; set; }
         public bool RunAloneAfterCommit { get; set; }
         public abstract Task RunAsync(WriteContext context);
@@ -260,8 +279,10 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         public abstract void Complete(ILogger? logger);
     }
 
-    private sealed class Work<T>(Func<WriteContext, Task<T>> operation, TransactionPerOperationWritePath alone) : Work
+    private sealed class Work<T>(Func<WriteContext, Task<T>> operation, TransactionPerOperationWritePath alone, string? keyId) : Work
     {
+        public override string? KeyId => keyId;
+
         private T? _result;
         private Exception? _error;
 
@@ -295,7 +316,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         {
             try
             {
-                Completion.TrySetResult(await alone.RunAsync(operation));
+                Completion.TrySetResult(await alone.RunAsync(operation, keyId));
             }
             catch (Exception e)
             {

@@ -6,13 +6,17 @@ namespace Patron.Storage;
 /// One transaction per operation on a pooled connection. This is the server's write path on
 /// PostgreSQL, which groups concurrent commits by itself; row locks and unique indexes arbitrate
 /// races, and the loser sees a conflict and runs again against the winner's committed state.
-/// The command-line verbs use it on SQLite too, beside a running server.
+/// The command-line verbs use it on SQLite too, beside a running server. On PostgreSQL the operation's
+/// transaction first confirms the request's API key (<see cref="WriteKey"/>).
 /// </summary>
 public sealed class TransactionPerOperationWritePath(Database database, TimeProvider clock, ILogger? logger = null) : IWritePath
 {
     private const int MaxAttempts = 10;
 
-    public async Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation)
+    public Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation) => RunAsync(operation, WriteKey.Current);
+
+    /// <summary>Runs <paramref name="operation"/> made with the API key <paramref name="keyId"/> (none: null).</summary>
+    internal async Task<T> RunAsync<T>(Func<WriteContext, Task<T>> operation, string? keyId)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -25,6 +29,10 @@ public sealed class TransactionPerOperationWritePath(Database database, TimeProv
             var context = new WriteContext(database, new Sql(connection, transaction), clock.GetUtcNow());
             try
             {
+                if (!database.IsSqlite)
+                {
+                    await WriteKey.ConfirmAsync(context.Sql, keyId);
+                }
                 var result = await operation(context);
                 await transaction.CommitAsync();
                 WriteContext.RunAfterCommit(context.AfterCommit, logger);

@@ -157,6 +157,33 @@ public sealed class CacheInvalidationTests
         ledger.Long("total_count").ShouldBe(2 + 20);
     }
 
+    [Fact]
+    [Trait(TestDatabases.Trait, TestDatabases.Postgres)]
+    public async Task A_write_with_an_idempotency_key_and_a_key_revoked_through_another_instance_is_refused_and_stores_nothing()
+    {
+        Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
+        await using var a = await PatronServer.StartAsync(TestDatabases.Postgres);
+        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey, new Dictionary<string, string>
+        {
+            ["Patron:RateLimit:PerMinute"] = "0",
+        });
+        var customer = await NewCustomerAsync(a.Client);
+        var revoked = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "revoked till" });
+        var kept = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "kept till" });
+        var revokedTill = b.ClientWithKey(revoked.Str("secret"));
+        (await revokedTill.PostJsonAsync(PointsPath(customer), new { points = 1 }, "first")).Status.ShouldBe(HttpStatusCode.Created);
+
+        (await a.Client.DeleteJsonAsync($"{Keys}/{revoked.Str("id")}")).Status.ShouldBe(HttpStatusCode.OK);
+        var refused = await revokedTill.PostJsonAsync(PointsPath(customer), new { points = 7 }, "second");
+        refused.Status.ShouldBe(HttpStatusCode.Unauthorized, refused.Raw);
+        refused.ErrorCode.ShouldBe("api_key_revoked");
+        // The same request again with a valid key runs: the refused one stored no answer under its Idempotency-Key.
+        var retried = await b.ClientWithKey(kept.Str("secret")).PostJsonAsync(PointsPath(customer), new { points = 7 }, "second");
+        retried.Status.ShouldBe(HttpStatusCode.Created, retried.Raw);
+        retried.Headers.Contains("Idempotent-Replayed").ShouldBeFalse();
+        (await BalanceAsync(a.Client, customer)).ShouldBe(1 + 7);
+    }
+
     /// <summary>How much the customer's balance grew through one successful request.</summary>
     private static async Task<long> EarnedAsync(HttpClient client, string customer, Func<Task<ApiResponse>> request)
     {
