@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Patron.Domain;
 using Patron.Operations.CustomerAccounts;
 using Patron.Operations.VipTiers;
@@ -137,6 +138,46 @@ public sealed class GroupCommitTests
         (await ops[2]).PointsBalance.ShouldBe(7);
         beforeRuns.ShouldBe(1);
         afterRuns.ShouldBe(1);
+        (await server.Client.TotalAsync(CustomersPath)).ShouldBe(2);
+    }
+
+    [Fact]
+    [Trait(TestDatabases.Trait, TestDatabases.Postgres)]
+    public async Task A_batch_whose_key_check_gives_up_waiting_runs_every_operation_again_alone_and_once()
+    {
+        Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
+        await using var server = await StartOneWriterAsync(TestDatabases.Postgres);
+        var path = server.WritePath;
+        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = path.RunAsync(async _ =>
+        {
+            entered.TrySetResult();
+            await gate.Task;
+            return 0;
+        });
+        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        // Another session holds api_keys, so the next batch's key check waits longer than a batch waits for a lock.
+        await using var locker = await server.App.Services.GetRequiredService<Database>().OpenAsync(TestContext.Current.CancellationToken);
+        await using var lockHeld = await locker.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await new Sql(locker, lockHeld).ExecuteAsync("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE");
+        int firstRuns = 0, secondRuns = 0;
+        WriteKey.Require("key_of_this_request");
+        var first = path.RunAsync(Create(server, "first", 5, () => Interlocked.Increment(ref firstRuns)));
+        var second = path.RunAsync(Create(server, "second", 7, () => Interlocked.Increment(ref secondRuns)));
+        while (QueueDepth(path) < 2)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+        gate.TrySetResult();
+        await holder;
+        await Task.Delay(PostgresWritePath.LockWait * 5, TestContext.Current.CancellationToken);
+        await lockHeld.CommitAsync(TestContext.Current.CancellationToken);
+
+        (await first).PointsBalance.ShouldBe(5);
+        (await second).PointsBalance.ShouldBe(7);
+        firstRuns.ShouldBe(1);
+        secondRuns.ShouldBe(1);
         (await server.Client.TotalAsync(CustomersPath)).ShouldBe(2);
     }
 
