@@ -160,7 +160,10 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         // Invariant between operations: the savepoint named `current` marks the state after the last success,
         // or is set by the prelude, when one waits, before anything else runs.
         var current = "a";
-        await RefuseRevokedKeysAsync(sql, batch);
+        if (!await RefuseRevokedKeysAsync(sql, batch))
+        {
+            return false;
+        }
         foreach (var work in batch.Where(w => !w.Failed))
         {
             var context = new WriteContext(_database, sql, _clock.GetUtcNow());
@@ -220,11 +223,26 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
 
     /// <summary>
     /// Fails the operations made with an API key that is now revoked (<see cref="WriteKey"/>). The batch's first
-    /// statement: it goes with <c>BEGIN</c> and the first savepoint, in the batch's first round trip.
+    /// statement: it goes with <c>BEGIN</c> and the first savepoint, in the batch's first round trip. False when the
+    /// statement itself failed (a broken connection, a lock wait given up): nothing of the batch has run, so every
+    /// operation runs again alone, where its key is confirmed in its own transaction, and the batch is finished.
     /// </summary>
-    private static async Task RefuseRevokedKeysAsync(Sql sql, List<Work> batch)
+    private async Task<bool> RefuseRevokedKeysAsync(Sql sql, List<Work> batch)
     {
-        var revoked = await WriteKey.RevokedAmongAsync(sql, batch.Select(w => w.KeyId));
+        HashSet<string> revoked;
+        try
+        {
+            revoked = await WriteKey.RevokedAmongAsync(sql, batch.Select(w => w.KeyId));
+        }
+        catch (Exception)
+        {
+            foreach (var work in batch)
+            {
+                work.RunAloneAfterCommit = true;
+            }
+            Finish(batch);
+            return false;
+        }
         foreach (var work in batch)
         {
             if (work.KeyId is { } key && revoked.Contains(key))
@@ -232,6 +250,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
                 work.Fail(new ApiKeyRevokedException());
             }
         }
+        return true;
     }
 
     /// <summary>Commits the batch; false when the commit fails, after every operation of the batch has failed with it.</summary>
