@@ -30,10 +30,13 @@ public static class McpKit
     }
 
     /// <summary>Connects over Streamable HTTP with the key as bearer token: the client's <c>initialize</c> runs here.</summary>
-    public static Task<McpClient> ConnectAsync(PatronServer server, string secret) =>
+    public static Task<McpClient> ConnectAsync(PatronServer server, string secret) => ConnectAsync(server.BaseAddress, secret);
+
+    /// <summary>Connects to the server at <paramref name="baseAddress"/> (another process, say).</summary>
+    public static Task<McpClient> ConnectAsync(Uri baseAddress, string secret) =>
         McpClient.CreateAsync(new HttpClientTransport(new HttpClientTransportOptions
         {
-            Endpoint = new Uri(server.BaseAddress, "/mcp"),
+            Endpoint = new Uri(baseAddress, "/mcp"),
             TransportMode = HttpTransportMode.StreamableHttp,
             AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = $"Bearer {secret}" },
         }), cancellationToken: TestContext.Current.CancellationToken);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Patron.Tests.Infrastructure;
+using Patron.Tests.Mcp;
 using Shouldly;
 using static Patron.Tests.Infrastructure.TestKit;
 
@@ -182,6 +183,27 @@ public sealed class CacheInvalidationTests
         retried.Status.ShouldBe(HttpStatusCode.Created, retried.Raw);
         retried.Headers.Contains("Idempotent-Replayed").ShouldBeFalse();
         (await BalanceAsync(a.Client, customer)).ShouldBe(1 + 7);
+    }
+
+    [Fact]
+    [Trait(TestDatabases.Trait, TestDatabases.Postgres)]
+    public async Task An_MCP_tool_write_with_a_key_revoked_through_another_instance_is_refused()
+    {
+        Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
+        await using var a = await PatronServer.StartAsync(TestDatabases.Postgres);
+        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey, new Dictionary<string, string>
+        {
+            ["Patron:RateLimit:PerMinute"] = "0",
+        });
+        var customer = await NewCustomerAsync(a.Client);
+        var revoked = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "assistant" });
+        await using var assistant = await McpKit.ConnectAsync(b.BaseAddress, revoked.Str("secret"));
+        var award = new { customer, points = 3, reason = "Sorry for the wait" };
+        await assistant.CallAsync("award_points", award);
+
+        (await a.Client.DeleteJsonAsync($"{Keys}/{revoked.Str("id")}")).Status.ShouldBe(HttpStatusCode.OK);
+        (await assistant.CallFailingAsync("award_points", award)).ShouldContain("api_key_revoked");
+        (await BalanceAsync(a.Client, customer)).ShouldBe(3);
     }
 
     /// <summary>How much the customer's balance grew through one successful request.</summary>
