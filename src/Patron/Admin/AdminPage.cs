@@ -37,6 +37,7 @@ public abstract class AdminPage : PageModel
                 ErrorKind.NotFound => 404,
                 ErrorKind.Conflict => 409,
                 ErrorKind.Forbidden => 403,
+                ErrorKind.Unauthorized => 401,
                 ErrorKind.Unprocessable => 422,
                 _ => 400,
             };

@@ -44,6 +44,7 @@ public sealed class ApiException(int status, string type, string code, string me
         ErrorKind.NotFound => new(404, "not_found_error", e.Code, e.Message, e.Param),
         ErrorKind.Conflict => new(409, "conflict_error", e.Code, e.Message, e.Param),
         ErrorKind.Forbidden => new(403, "permission_error", e.Code, e.Message, e.Param),
+        ErrorKind.Unauthorized => new(401, "authentication_error", e.Code, e.Message, e.Param),
         _ => new(422, "invalid_request_error", e.Code, e.Message, e.Param),
     };
 

@@ -96,5 +96,18 @@ public sealed class ApiKeyService(Database database, TimeProvider clock)
         CreatedAt = r.GetInt64(9),
     };
 
+    /// <summary>
+    /// Makes the calling request's writes confirm, in their own transaction, that its key is not revoked: on PostgreSQL,
+    /// where another instance may have revoked it since this one cached it (<see cref="WriteKey"/>). A revoked key's
+    /// write fails with the <see cref="OperationException"/> <c>api_key_revoked</c> (401).
+    /// </summary>
+    public void ConfirmInWrites(Caller caller)
+    {
+        if (!database.IsSqlite)
+        {
+            WriteKey.Require(caller.KeyId);
+        }
+    }
+
     private sealed record CachedKey(ApiKeyRow? Row, long FetchedAtMs);
 }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Patron.Domain;
 using Patron.Storage;
 
 namespace Patron.Api;
@@ -9,7 +10,7 @@ namespace Patron.Api;
 /// failing authentication is throttled (<see cref="AuthFailureThrottle"/>).
 /// </summary>
 public sealed class ApiKeyAuthenticationMiddleware(
-    RequestDelegate next, ApiKeyService keys, RateLimits limits, AuthFailureThrottle throttle, IOptions<PatronOptions> options, Database database)
+    RequestDelegate next, ApiKeyService keys, RateLimits limits, AuthFailureThrottle throttle, IOptions<PatronOptions> options)
 {
     public async Task InvokeAsync(HttpContext http)
     {
@@ -47,19 +48,19 @@ public sealed class ApiKeyAuthenticationMiddleware(
         }
         RequestBody.RejectNulInQuery(http.Request);
         caller.AttachTo(http);
-        if (write && !database.IsSqlite)
+        if (write)
         {
-            // Another instance may have revoked the key since it was cached: the request's writes confirm it (WriteKey).
-            WriteKey.Require(caller.KeyId);
+            // Another instance may have revoked the key since it was cached: the request's writes confirm it.
+            keys.ConfirmInWrites(caller);
         }
         try
         {
             await next(http);
         }
-        catch (ApiKeyRevokedException e)
+        catch (OperationException e) when (e.Kind == ErrorKind.Unauthorized)
         {
             await throttle.FailedAsync(address);
-            throw ApiException.Unauthorized("api_key_revoked", e.Message);
+            throw;
         }
     }
 

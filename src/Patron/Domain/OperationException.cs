@@ -20,6 +20,9 @@ public enum ErrorKind
 
     /// <summary>The caller may not do this.</summary>
     Forbidden,
+
+    /// <summary>The credential the caller acts with is no longer valid (an API key revoked since it was checked).</summary>
+    Unauthorized,
 }
 
 /// <summary>
@@ -50,4 +53,7 @@ public sealed class OperationException(ErrorKind kind, string code, string messa
 
     public static OperationException Forbidden(string code, string message) =>
         new(ErrorKind.Forbidden, code, message);
+
+    public static OperationException Unauthorized(string code, string message) =>
+        new(ErrorKind.Unauthorized, code, message);
 }

@@ -30,6 +30,8 @@ public sealed class McpAuthentication(
         await limits.HitAsync(http, caller.KeyId, caller.RateLimitPerMinute ?? options.Value.RateLimit.PerMinute);
         caller.AttachTo(http);
         http.RequestServices.GetRequiredService<HttpMcpCaller>().Checked = caller;
+        // As on the API: a key revoked through another instance is refused by the next write.
+        keys.ConfirmInWrites(caller);
         await next(http);
     }
 

@@ -247,7 +247,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         {
             if (work.KeyId is { } key && revoked.Contains(key))
             {
-                work.Fail(new ApiKeyRevokedException());
+                work.Fail(WriteKey.Revoked());
             }
         }
         return true;

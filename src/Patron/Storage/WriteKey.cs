@@ -1,3 +1,5 @@
+using Patron.Domain;
+
 namespace Patron.Storage;
 
 /// <summary>
@@ -32,9 +34,12 @@ public static class WriteKey
     {
         if (keyId is not null && (await sql.ListAsync(RevokedSql, r => r.GetString(0), ("id", keyId))).Count > 0)
         {
-            throw new ApiKeyRevokedException();
+            throw Revoked();
         }
     }
+
+    /// <summary>A write refused because the API key it was made with has been revoked (401 <c>api_key_revoked</c>).</summary>
+    internal static OperationException Revoked() => OperationException.Unauthorized("api_key_revoked", "The API key has been revoked.");
 
     /// <summary>Of the keys given, those revoked, in one statement in the batch's transaction.</summary>
     internal static async Task<HashSet<string>> RevokedAmongAsync(Sql sql, IEnumerable<string?> keyIds)
@@ -48,6 +53,3 @@ public static class WriteKey
         };
     }
 }
-
-/// <summary>A write refused because the API key it was made with has been revoked (answered 401 <c>api_key_revoked</c>).</summary>
-public sealed class ApiKeyRevokedException() : Exception("The API key has been revoked.");
