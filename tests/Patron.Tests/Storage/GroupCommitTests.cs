@@ -141,6 +141,25 @@ public sealed class GroupCommitTests
         (await server.Client.TotalAsync(CustomersPath)).ShouldBe(2);
     }
 
+    /// <summary>Polls <paramref name="condition"/> for up to 10 seconds.</summary>
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string failure)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!await condition())
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, failure);
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+    }
+
+    /// <summary>PostgreSQL sessions waiting for a lock on api_keys.</summary>
+    private static async Task<long> WaitingForApiKeysAsync(Database db)
+    {
+        await using var connection = await db.OpenAsync(TestContext.Current.CancellationToken);
+        return Convert.ToInt64(await new Sql(connection).ScalarAsync(
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'api_keys' AND NOT l.granted"));
+    }
+
     [Fact]
     [Trait(TestDatabases.Trait, TestDatabases.Postgres)]
     public async Task A_batch_whose_key_check_gives_up_waiting_runs_every_operation_again_alone_and_once()
@@ -156,23 +175,31 @@ public sealed class GroupCommitTests
             await gate.Task;
             return 0;
         });
-        await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
-        // Another session holds api_keys, so the next batch's key check waits longer than a batch waits for a lock.
-        await using var locker = await server.App.Services.GetRequiredService<Database>().OpenAsync(TestContext.Current.CancellationToken);
-        await using var lockHeld = await locker.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        await new Sql(locker, lockHeld).ExecuteAsync("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE");
+        var ct = TestContext.Current.CancellationToken;
+        var db = server.App.Services.GetRequiredService<Database>();
+        await using var locker = await db.OpenAsync(ct);
+        await using var lockHeld = await locker.BeginTransactionAsync(ct);
         int firstRuns = 0, secondRuns = 0;
-        WriteKey.Require("key_of_this_request");
-        var first = path.RunAsync(Create(server, "first", 5, () => Interlocked.Increment(ref firstRuns)));
-        var second = path.RunAsync(Create(server, "second", 7, () => Interlocked.Increment(ref secondRuns)));
-        while (QueueDepth(path) < 2)
+        Task<CustomerDto> first, second;
+        try
         {
-            await Task.Delay(5, TestContext.Current.CancellationToken);
+            await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            // Another session holds api_keys, so the next batch's key check waits longer than a batch waits for a lock.
+            await new Sql(locker, lockHeld).ExecuteAsync("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE");
+            WriteKey.Require("key_of_this_request");
+            first = path.RunAsync(Create(server, "first", 5, () => Interlocked.Increment(ref firstRuns)));
+            second = path.RunAsync(Create(server, "second", 7, () => Interlocked.Increment(ref secondRuns)));
+            await WaitUntilAsync(() => Task.FromResult(QueueDepth(path) >= 2), "the operations were not queued");
         }
-        gate.TrySetResult();
+        finally
+        {
+            gate.TrySetResult();
+        }
         await holder;
-        await Task.Delay(PostgresWritePath.LockWait * 5, TestContext.Current.CancellationToken);
-        await lockHeld.CommitAsync(TestContext.Current.CancellationToken);
+        // The batch's key check gives up after LockWait; then each operation, run alone, waits for the lock on its own:
+        // two sessions waiting at once, which a batch that still held both operations would never show.
+        await WaitUntilAsync(async () => await WaitingForApiKeysAsync(db) >= 2, "the operations did not run again alone");
+        await lockHeld.CommitAsync(ct);
 
         (await first).PointsBalance.ShouldBe(5);
         (await second).PointsBalance.ShouldBe(7);
