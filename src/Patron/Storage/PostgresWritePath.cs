@@ -286,10 +286,10 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         await Task.WhenAll(_loops);
     }
 
-    private abstract class Work
+    /// <param name="keyId">The API key the operation was made with, confirmed in the batch (<see cref="WriteKey"/>).</param>
+    private abstract class Work(string? keyId)
     {
-        /// <summary>The API key the operation was made with, confirmed in the batch (<see cref="WriteKey"/>).</summary>
-        public abstract string? KeyId { get; }
+        public string? KeyId { get; } = keyId;
         public List<Action>? AfterCommit { get; set; }
         public bool RunAloneAfterCommit { get; set; }
         public abstract Task RunAsync(WriteContext context);
@@ -298,10 +298,8 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         public abstract void Complete(ILogger? logger);
     }
 
-    private sealed class Work<T>(Func<WriteContext, Task<T>> operation, TransactionPerOperationWritePath alone, string? keyId) : Work
+    private sealed class Work<T>(Func<WriteContext, Task<T>> operation, TransactionPerOperationWritePath alone, string? keyId) : Work(keyId)
     {
-        public override string? KeyId => keyId;
-
         private T? _result;
         private Exception? _error;
 
@@ -335,7 +333,7 @@ public sealed class PostgresWritePath : IWritePath, IAsyncDisposable
         {
             try
             {
-                Completion.TrySetResult(await alone.RunAsync(operation, keyId));
+                Completion.TrySetResult(await alone.RunAsync(operation, KeyId));
             }
             catch (Exception e)
             {

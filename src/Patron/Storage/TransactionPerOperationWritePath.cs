@@ -6,8 +6,8 @@ namespace Patron.Storage;
 /// One transaction per operation on a pooled connection. This is the server's write path on
 /// PostgreSQL, which groups concurrent commits by itself; row locks and unique indexes arbitrate
 /// races, and the loser sees a conflict and runs again against the winner's committed state.
-/// The command-line verbs use it on SQLite too, beside a running server. On PostgreSQL the operation's
-/// transaction first confirms the request's API key (<see cref="WriteKey"/>).
+/// The command-line verbs use it on SQLite too, beside a running server. An operation made with an API
+/// key (<see cref="WriteKey"/>, PostgreSQL) first confirms it in its own transaction.
 /// </summary>
 public sealed class TransactionPerOperationWritePath(Database database, TimeProvider clock, ILogger? logger = null) : IWritePath
 {
@@ -29,10 +29,7 @@ public sealed class TransactionPerOperationWritePath(Database database, TimeProv
             var context = new WriteContext(database, new Sql(connection, transaction), clock.GetUtcNow());
             try
             {
-                if (!database.IsSqlite)
-                {
-                    await WriteKey.ConfirmAsync(context.Sql, keyId);
-                }
+                await WriteKey.ConfirmAsync(context.Sql, keyId);
                 var result = await operation(context);
                 await transaction.CommitAsync();
                 WriteContext.RunAfterCommit(context.AfterCommit, logger);

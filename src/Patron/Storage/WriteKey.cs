@@ -23,7 +23,7 @@ public static class WriteKey
     internal const string RevokedSql = "SELECT id FROM api_keys WHERE id = @id AND revoked_at IS NOT NULL";
 
     /// <summary>
-    /// The keys among those given that are revoked (PostgreSQL). Only for two keys or more: PostgreSQL plans
+    /// The keys among those given that are revoked (PostgreSQL only). Only for two keys or more: PostgreSQL plans
     /// <c>= ANY</c> of an array anew on every call (its generic plan, for an array of any length, costs more than
     /// a plan for the one element), where <see cref="RevokedSql"/> keeps one plan.
     /// </summary>
@@ -32,7 +32,7 @@ public static class WriteKey
     /// <summary>Refuses the operation's write when its key is revoked: one statement in the write's transaction.</summary>
     internal static async Task ConfirmAsync(Sql sql, string? keyId)
     {
-        if (keyId is not null && (await sql.ListAsync(RevokedSql, r => r.GetString(0), ("id", keyId))).Count > 0)
+        if ((await RevokedAmongAsync(sql, [keyId])).Count > 0)
         {
             throw Revoked();
         }
