@@ -32,8 +32,7 @@ public sealed class CacheInvalidationTests
     {
         Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
         await using var a = await PatronServer.StartAsync(TestDatabases.Postgres);
-        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey,
-            new Dictionary<string, string> { ["Patron:RateLimit:PerMinute"] = "0" });
+        await using var b = await SecondInstanceAsync(a);
 
         // Each server has read (and may hold) every setting before it changes.
         await ChangesAreHonouredAsync(a.Client, b.Client, b.ClientWithKey);
@@ -122,11 +121,7 @@ public sealed class CacheInvalidationTests
     {
         Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
         await using var a = await PatronServer.StartAsync(TestDatabases.Postgres);
-        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey, new Dictionary<string, string>
-        {
-            ["Patron:RateLimit:PerMinute"] = "0",
-            ["Patron:Database:GroupCommit"] = groupCommit ? "true" : "false",
-        });
+        await using var b = await SecondInstanceAsync(a, groupCommit);
         var customer = await NewCustomerAsync(a.Client);
         var revoked = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "revoked till" });
         var kept = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "kept till" });
@@ -164,10 +159,7 @@ public sealed class CacheInvalidationTests
     {
         Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
         await using var a = await PatronServer.StartAsync(TestDatabases.Postgres);
-        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey, new Dictionary<string, string>
-        {
-            ["Patron:RateLimit:PerMinute"] = "0",
-        });
+        await using var b = await SecondInstanceAsync(a);
         var customer = await NewCustomerAsync(a.Client);
         var revoked = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "revoked till" });
         var kept = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "kept till" });
@@ -191,10 +183,7 @@ public sealed class CacheInvalidationTests
     {
         Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
         await using var a = await PatronServer.StartAsync(TestDatabases.Postgres);
-        await using var b = await PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey, new Dictionary<string, string>
-        {
-            ["Patron:RateLimit:PerMinute"] = "0",
-        });
+        await using var b = await SecondInstanceAsync(a);
         var customer = await NewCustomerAsync(a.Client);
         var revoked = await a.Client.PostJsonAsync(Keys, new { scope = "write", name = "assistant" });
         await using var assistant = await McpKit.ConnectAsync(b.BaseAddress, revoked.Str("secret"));
@@ -205,6 +194,14 @@ public sealed class CacheInvalidationTests
         (await assistant.CallFailingAsync("award_points", award)).ShouldContain("api_key_revoked");
         (await BalanceAsync(a.Client, customer)).ShouldBe(3);
     }
+
+    /// <summary>A second server, in a process of its own, on the database of <paramref name="a"/>.</summary>
+    private static Task<PatronProcess> SecondInstanceAsync(PatronServer a, bool groupCommit = true) =>
+        PatronProcess.StartAsync(a.DatabaseArgs, a.AdminKey, new Dictionary<string, string>
+        {
+            ["Patron:RateLimit:PerMinute"] = "0",
+            ["Patron:Database:GroupCommit"] = groupCommit ? "true" : "false",
+        });
 
     /// <summary>How much the customer's balance grew through one successful request.</summary>
     private static async Task<long> EarnedAsync(HttpClient client, string customer, Func<Task<ApiResponse>> request)

@@ -22,8 +22,11 @@ public sealed class GroupCommitTests
         _ => throw new InvalidOperationException($"No queue on {path.GetType().Name}."),
     };
 
-    /// <summary>Queues the operations while the writer is held, so that the next batch holds them all, in this order.</summary>
-    private static async Task<Task<T>[]> RunInOneBatchAsync<T>(IWritePath path, params Func<WriteContext, Task<T>>[] operations)
+    /// <summary>
+    /// Holds the writer inside an operation of its own until the gate opens. The caller must open it whatever happens
+    /// (the server could not stop), and then wait for the holder.
+    /// </summary>
+    private static async Task<(Task Holder, TaskCompletionSource Gate)> HoldWriterAsync(IWritePath path)
     {
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -33,17 +36,27 @@ public sealed class GroupCommitTests
             await gate.Task;
             return 0;
         });
+        try
+        {
+            await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+        }
+        catch
+        {
+            gate.TrySetResult();
+            throw;
+        }
+        return (holder, gate);
+    }
+
+    /// <summary>Queues the operations while the writer is held, so that the next batch holds them all, in this order.</summary>
+    private static async Task<Task<T>[]> RunInOneBatchAsync<T>(IWritePath path, params Func<WriteContext, Task<T>>[] operations)
+    {
+        var (holder, gate) = await HoldWriterAsync(path);
         Task<T>[] queued;
         try
         {
-            await entered.Task.WaitAsync(TimeSpan.FromSeconds(10));
             queued = [.. operations.Select(path.RunAsync)];
-            var deadline = DateTime.UtcNow.AddSeconds(10);
-            while (QueueDepth(path) < operations.Length)
-            {
-                DateTime.UtcNow.ShouldBeLessThan(deadline, "the operations were not queued");
-                await Task.Delay(5);
-            }
+            await WaitUntilAsync(() => Task.FromResult(QueueDepth(path) >= operations.Length), "the operations were not queued");
         }
         finally
         {
@@ -167,23 +180,15 @@ public sealed class GroupCommitTests
         Assert.SkipWhen(TestDatabases.PostgresAdmin is null, "PATRON_TEST_POSTGRES is not set");
         await using var server = await StartOneWriterAsync(TestDatabases.Postgres);
         var path = server.WritePath;
-        var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holder = path.RunAsync(async _ =>
-        {
-            entered.TrySetResult();
-            await gate.Task;
-            return 0;
-        });
         var ct = TestContext.Current.CancellationToken;
         var db = server.App.Services.GetRequiredService<Database>();
         await using var locker = await db.OpenAsync(ct);
         await using var lockHeld = await locker.BeginTransactionAsync(ct);
         int firstRuns = 0, secondRuns = 0;
         Task<CustomerDto> first, second;
+        var (holder, gate) = await HoldWriterAsync(path);
         try
         {
-            await entered.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
             // Another session holds api_keys, so the next batch's key check waits longer than a batch waits for a lock.
             await new Sql(locker, lockHeld).ExecuteAsync("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE");
             WriteKey.Require("key_of_this_request");
